@@ -1,0 +1,57 @@
+# Everything a fresh machine with only Python 3.11 needs. `make demo` runs the main job on
+# embedded defaults; `make test` runs ruff, mypy and pytest.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.installed
+export READINESS_HOME := $(CURDIR)
+
+.PHONY: help bootstrap demo test lint typecheck unit check lock clean bench
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+
+$(STAMP): $(UV) requirements.lock pyproject.toml
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+bootstrap: $(STAMP) ## create .venv with the pinned dependencies (uv, seconds)
+
+demo: $(STAMP) ## the main job: evaluate both sample services on embedded defaults
+	$(BIN)/python scripts/demo.py
+
+check: $(STAMP) ## validate the shipped checklists and service specs
+	$(BIN)/readiness check
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check include/readiness plugins dags tests bench scripts 2>/dev/null || true
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: $(STAMP) ## ruff + mypy + pytest
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000)
+	$(BIN)/python bench/run.py
+
+lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
+	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock
+
+clean:
+	rm -rf var $(VENV)

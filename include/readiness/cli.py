@@ -1,0 +1,324 @@
+"""The ``readiness`` command line (DESIGN §4). Usable without Airflow; the DAG tasks call
+the same library functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+
+from readiness.errors import ConfigError
+from readiness.timeutil import parse_duration, parse_timestamp, utcnow
+
+EXIT_OK, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from exc
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readiness",
+        description="Keep every service's production-readiness checklist true, continuously.")
+    parser.add_argument("--config", type=Path, help="config file (default: readiness.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="validate checklists and service specs")
+    check.add_argument("paths", nargs="*", type=Path,
+                       help="files or folders (default: the configured checklists and services)")
+    check.add_argument("--no-gx", action="store_true",
+                       help="skip building every expectation with Great Expectations")
+
+    ev = sub.add_parser("evaluate", help="one evaluation run: collect, validate, score, "
+                                         "record, sync issues")
+    ev.add_argument("--service", action="append", dest="services", metavar="S",
+                    help="only this service (repeatable)")
+    ev.add_argument("--as-of", type=_timestamp, help="evaluate as of this moment (ISO-8601)")
+    ev.add_argument("--run-id", help="run id; the same id again replaces that run's rows")
+    ev.add_argument("--trigger", choices=["scheduled", "quarterly", "manual"], default="manual")
+    ev.add_argument("--dry-run", action="store_true", help="record and sync nothing")
+    ev.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+    gate = sub.add_parser("gate", help="is SERVICE at or above LEVEL now? exit 0 yes, 1 no, "
+                                       "2 unknown")
+    gate.add_argument("service")
+    gate.add_argument("--level", required=True)
+    gate.add_argument("--max-age", type=_duration, default=timedelta(days=2),
+                      help="an evaluation older than this is unknown (default 2d)")
+    gate.add_argument("--as-of", type=_timestamp, help="judge as of this moment")
+
+    status = sub.add_parser("status", help="current level and failing items from history")
+    status.add_argument("service", nargs="?")
+    status.add_argument("--json", action="store_true")
+
+    history = sub.add_parser("history", help="level timeline and item transitions")
+    history.add_argument("service")
+    history.add_argument("--since", type=_timestamp)
+    history.add_argument("--item", help="only this item's transitions")
+    history.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    err = Console(stderr=True)
+    try:
+        from readiness.config import load_settings
+
+        settings = load_settings(args.config)
+        handler = {"check": cmd_check, "evaluate": cmd_evaluate, "gate": cmd_gate,
+                   "status": cmd_status, "history": cmd_history}[args.command]
+        return handler(args, settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]error:[/] {problem}", highlight=False)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_check(args: argparse.Namespace, settings: object) -> int:
+    from readiness.config import Settings
+    from readiness.loader import load_catalog
+
+    assert isinstance(settings, Settings)
+    out = Console(highlight=False)
+    if args.paths:
+        checklist_paths = [p for p in args.paths if _is_checklist(p)]
+        spec_paths = [p for p in args.paths if not _is_checklist(p)]
+        if spec_paths and not checklist_paths:
+            checklist_paths = settings.checklist_paths  # specs refer to the shipped checklists
+    else:
+        checklist_paths, spec_paths = settings.checklist_paths, settings.service_paths
+    catalog = load_catalog(checklist_paths, spec_paths)
+    problems = list(catalog.problems)
+    if not args.no_gx and catalog.checklists:
+        problems.extend(_gx_check(catalog))
+    for problem in problems:
+        out.print(f"[red]error:[/] {problem}")
+    for checklist in catalog.checklists.values():
+        out.print(f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "
+                  f"levels {', '.join(lv.id for lv in checklist.levels)} ({checklist.file})")
+    for spec in catalog.specs.values():
+        out.print(f"[green]ok[/] service {spec.service}: {spec.checklist}, target "
+                  f"{spec.target_level} ({spec.file})")
+    if problems:
+        out.print(f"[red]{len(problems)} problem(s)[/]")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _is_checklist(path: Path) -> bool:
+    if path.is_dir():
+        return any(_is_checklist(p) for p in path.glob("*.y*ml"))
+    try:
+        head = path.read_text(errors="replace")[:4000]
+    except OSError:
+        return False
+    return any(line.startswith("checklist:") for line in head.splitlines())
+
+
+def _gx_check(catalog: object) -> list[object]:
+    """Build every expectation with GX itself so argument errors are GX's own words."""
+    from readiness.errors import Problem
+    from readiness.loader import Catalog
+    from readiness.validation import _GX, resolve_kwargs
+
+    assert isinstance(catalog, Catalog)
+    gx = _GX()
+    now = utcnow()
+    problems: list[object] = []
+    seen: set[str] = set()
+    for checklist in catalog.checklists.values():
+        for s_pos, section in enumerate(checklist.sections):
+            for i_pos, item in enumerate(section.items):
+                for e_pos, expectation in enumerate(item.expectations):
+                    key = json.dumps([expectation.type, expectation.kwargs], sort_keys=True,
+                                     default=str)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    try:
+                        gx.expectation(expectation.type, resolve_kwargs(expectation.kwargs, now))
+                    except Exception as exc:
+                        first = str(exc).splitlines()
+                        detail = "; ".join(line.strip() for line in first[1:4]) or str(exc)
+                        problems.append(Problem(
+                            checklist.file,
+                            f"sections[{s_pos}].items[{i_pos}].expectations[{e_pos}]",
+                            f"{expectation.type}: {detail}"))
+    return problems
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
+    from rich.progress import Progress
+
+    from readiness.config import Settings
+    from readiness.console import evaluation_json, render_report
+    from readiness.engine import default_run_key, evaluate
+    from readiness.history import RunMeta
+
+    assert isinstance(settings, Settings)
+    as_of = args.as_of or utcnow()
+    meta = RunMeta(run_key=args.run_id or default_run_key(as_of), trigger=args.trigger)
+    err = Console(stderr=True)
+    try:
+        if args.json:
+            report = evaluate(settings, services=args.services, as_of=as_of, meta=meta,
+                              dry_run=args.dry_run)
+        else:
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("evaluating", total=None)
+
+                def progress(label: str, done: int, total: int) -> None:
+                    bar.update(task, description=label, completed=done, total=total)
+
+                report = evaluate(settings, services=args.services, as_of=as_of, meta=meta,
+                                  dry_run=args.dry_run, progress=progress)
+    except ConfigError:
+        raise
+    except Exception as exc:  # the run itself could not happen (history unreachable, ...)
+        logging.getLogger("readiness").debug("run failed", exc_info=True)
+        err.print(f"[red]error:[/] evaluation could not run: {type(exc).__name__}: {exc}")
+        return EXIT_FAIL
+    for problem in report.problems:
+        err.print(f"[red]error:[/] {problem}", highlight=False)
+    if args.json:
+        print(json.dumps(evaluation_json(report), indent=2, default=str))
+    else:
+        render_report(Console(highlight=False), report)
+    if not report.evaluations and (report.problems or report.warnings):
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _history(settings: object) -> object:
+    from readiness.config import Settings
+    from readiness.history import open_history
+
+    assert isinstance(settings, Settings)
+    return open_history(settings.history, str(settings.project_root), dataset=settings.dataset)
+
+
+def cmd_gate(args: argparse.Namespace, settings: object) -> int:
+    from readiness.config import Settings
+    from readiness.history import HistoryStore
+    from readiness.loader import load_catalog
+
+    assert isinstance(settings, Settings)
+    out = Console(highlight=False)
+    catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+    spec = catalog.specs.get(args.service)
+    if spec is None:
+        out.print(f"unknown: service {args.service!r} is not defined")
+        return EXIT_UNKNOWN
+    checklist = catalog.checklist_for(spec)
+    try:
+        wanted = checklist.rank(args.level)
+    except KeyError:
+        out.print(f"unknown: level {args.level!r} is not in {checklist.id} "
+                  f"({', '.join(lv.id for lv in checklist.levels)})")
+        return EXIT_UNKNOWN
+    history = _history(settings)
+    assert isinstance(history, HistoryStore)
+    now = args.as_of or utcnow()
+    snap = history.snapshot(args.service, as_of=now)
+    if snap is None:
+        out.print(f"unknown: {args.service} has never been evaluated")
+        return EXIT_UNKNOWN
+    age = now - snap.evaluated_at
+    if age > args.max_age:
+        out.print(f"unknown: the latest evaluation of {args.service} is from "
+                  f"{snap.evaluated_at.isoformat()}, older than {args.max_age}")
+        return EXIT_UNKNOWN
+    if snap.achieved_rank >= wanted:
+        out.print(f"yes: {args.service} is at {snap.achieved_level} (≥ {args.level}) as of "
+                  f"{snap.evaluated_at.isoformat()}")
+        return EXIT_OK
+    blocking = [row for row in snap.failing if checklist.rank(row["required_from"]) <= wanted]
+    out.print(f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
+              f"{len(blocking)} item(s) block it:")
+    for row in blocking:
+        out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
+    return EXIT_FAIL
+
+
+def cmd_status(args: argparse.Namespace, settings: object) -> int:
+    from readiness.console import render_snapshot
+    from readiness.history import HistoryStore
+
+    history = _history(settings)
+    assert isinstance(history, HistoryStore)
+    out = Console(highlight=False)
+    services = [args.service] if args.service else history.services()
+    snaps = [s for s in (history.snapshot(name) for name in services) if s is not None]
+    if args.json:
+        print(json.dumps([vars(s) for s in snaps], indent=2, default=str))
+        return EXIT_OK
+    if not snaps:
+        out.print("no evaluations recorded yet; run `readiness evaluate`")
+    for snap in snaps:
+        render_snapshot(out, snap)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, settings: object) -> int:
+    from rich.table import Table
+
+    from readiness.history import HistoryStore
+
+    history = _history(settings)
+    assert isinstance(history, HistoryStore)
+    timeline = history.timeline(args.service, args.since)
+    transitions = [t for t in history.transitions(args.service, args.since)
+                   if not args.item or t["item_id"] == args.item]
+    if args.json:
+        print(json.dumps({"timeline": timeline, "transitions": transitions}, indent=2,
+                         default=str))
+        return EXIT_OK
+    out = Console(highlight=False)
+    table = Table(title=f"{args.service}: level timeline", title_justify="left")
+    for column in ("evaluated_at", "trigger", "level", "target", "regressions", "fail", "stale",
+                   "missing", "error"):
+        table.add_column(column)
+    for row in timeline:
+        level = row["achieved_level"]
+        if row["previous_level"] and row["previous_level"] != level:
+            level = f"{row['previous_level']} → {level}"
+        table.add_row(row["evaluated_at"].isoformat(), row["trigger"], level,
+                      row["target_level"], str(row["regressions"]), str(row["count_fail"]),
+                      str(row["count_stale"]), str(row["count_missing"]), str(row["count_error"]))
+    out.print(table)
+    moves = Table(title="item transitions", title_justify="left")
+    for column in ("evaluated_at", "item", "from", "to", "reason"):
+        moves.add_column(column, overflow="fold")
+    for row in transitions:
+        to = row["status"] + (" ↓" if row["regressed"] else "")
+        moves.add_row(row["evaluated_at"].isoformat(), row["item_id"], row["previous_status"],
+                      to, (row["reason"] or "")[:200])
+    out.print(moves)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The ``repo_files`` collector: named files present in the repository, with sizes."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from readiness.collectors import CollectRequest
+from readiness.evidence.repo import PathEscape, iter_files, repo_root, safe_path
+from readiness.model import Evidence
+from readiness.timeutil import utcnow
+
+COLUMNS = ("path", "exists", "files", "lines", "bytes")
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: list[str] = Field(min_length=1)
+
+
+class RepoFilesCollector:
+    kind: ClassVar[str] = "repo_files"
+    Params: ClassVar[type[BaseModel]] = Params
+
+    def collect(self, request: CollectRequest) -> Evidence:
+        params = Params.model_validate(request.params)
+        fetched_at = utcnow()
+        root = repo_root(request.service, request.project_root)
+        if root is None or not root.is_dir():
+            why = "no repository configured" if root is None else f"{root} does not exist"
+            return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
+        digest = hashlib.sha256()
+        rows: list[dict[str, Any]] = []
+        newest: float | None = None
+        try:
+            for entry in params.paths:
+                if any(ch in entry for ch in "*?["):
+                    files = iter_files(root, [entry], [])
+                else:
+                    target = safe_path(root, entry)
+                    files = [target] if target.is_file() else []
+                lines = size = 0
+                for path in files:
+                    data = path.read_bytes()
+                    digest.update(path.relative_to(root.resolve()).as_posix().encode()
+                                  if path.is_relative_to(root.resolve()) else b"")
+                    digest.update(hashlib.sha256(data).digest())
+                    lines += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+                    size += len(data)
+                    mtime = path.stat().st_mtime
+                    newest = mtime if newest is None else max(newest, mtime)
+                rows.append({"path": entry, "exists": bool(files), "files": len(files),
+                             "lines": lines, "bytes": size})
+        except PathEscape as exc:
+            return Evidence.failed(f"file://{root}", fetched_at, str(exc))
+        except OSError as exc:
+            return Evidence.failed(f"file://{root}", fetched_at,
+                                   f"cannot read {exc.filename}: {exc.strerror}")
+        return Evidence(
+            rows=rows, columns=COLUMNS, uri=f"file://{root.resolve()}",
+            sha256=digest.hexdigest(), fetched_at=fetched_at,
+            observed_at=datetime.fromtimestamp(newest, UTC) if newest else fetched_at,
+            summary={"present": sum(1 for r in rows if r["exists"]), "paths": len(rows)},
+        )
+
+
+COLLECTOR = RepoFilesCollector()

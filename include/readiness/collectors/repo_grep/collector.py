@@ -1,0 +1,87 @@
+"""The ``repo_grep`` collector: how many lines match a pattern in the repository."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from readiness.collectors import CollectRequest
+from readiness.evidence.repo import PathEscape, iter_files, repo_root
+from readiness.model import Evidence
+from readiness.timeutil import utcnow
+
+COLUMNS = ("pattern", "files_scanned", "matches", "files_matching", "sample")
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str
+    paths: list[str] = Field(default=["**/*"], min_length=1)
+    exclude: list[str] = []
+    sample: int = Field(default=5, ge=0, le=50)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"pattern does not compile: {exc}") from exc
+        return value
+
+
+class RepoGrepCollector:
+    kind: ClassVar[str] = "repo_grep"
+    Params: ClassVar[type[BaseModel]] = Params
+
+    def collect(self, request: CollectRequest) -> Evidence:
+        params = Params.model_validate(request.params)
+        fetched_at = utcnow()
+        root = repo_root(request.service, request.project_root)
+        if root is None or not root.is_dir():
+            why = "no repository configured" if root is None else f"{root} does not exist"
+            return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
+        regex = re.compile(params.pattern)
+        try:
+            files = iter_files(root, params.paths, params.exclude)
+        except PathEscape as exc:
+            return Evidence.failed(f"file://{root}", fetched_at, str(exc))
+        if not files:
+            return Evidence.missing(f"file://{root}", fetched_at,
+                                    f"no file matched {params.paths}")
+        digest = hashlib.sha256()
+        matches = files_matching = 0
+        sample: list[str] = []
+        newest = 0.0
+        resolved = root.resolve()
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                return Evidence.failed(f"file://{root}", fetched_at,
+                                       f"cannot read {path}: {exc.strerror}")
+            digest.update(hashlib.sha256(data).digest())
+            newest = max(newest, path.stat().st_mtime)
+            hit = False
+            for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+                if regex.search(line):
+                    matches += 1
+                    hit = True
+                    if len(sample) < params.sample:
+                        rel = path.resolve().relative_to(resolved).as_posix()
+                        sample.append(f"{rel}:{number}: {line.strip()[:120]}")
+            files_matching += hit
+        row = {"pattern": params.pattern, "files_scanned": len(files), "matches": matches,
+               "files_matching": files_matching, "sample": "\n".join(sample)}
+        return Evidence(rows=[row], columns=COLUMNS, uri=f"file://{resolved}",
+                        sha256=digest.hexdigest(), fetched_at=fetched_at,
+                        observed_at=datetime.fromtimestamp(newest, UTC),
+                        summary={"matches": matches, "files_scanned": len(files)})
+
+
+COLLECTOR = RepoGrepCollector()

@@ -1,0 +1,1 @@
+"""Evidence storage and the documented schemas of evidence documents."""

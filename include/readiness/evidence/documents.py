@@ -1,0 +1,169 @@
+"""Evidence documents: parse JSON / JSONL / CSV objects, check each record against its
+documented JSON Schema (``schemas/<kind>.schema.json``) and flatten it into rows.
+
+A record that breaks its schema is reported with the object URI, the record and the
+field, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from readiness.evidence.store import EvidenceStore, StoredObject
+from readiness.timeutil import parse_timestamp
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+class DocumentError(Exception):
+    """A document that cannot be used; the message names the object and field."""
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    name: str
+    schema: dict[str, Any]
+    time_field: str
+    datetime_fields: frozenset[str]
+    columns: tuple[str, ...]
+    derived: dict[str, list[str]]
+
+
+def document_kinds() -> list[str]:
+    return sorted(p.name.removesuffix(".schema.json") for p in SCHEMA_DIR.glob("*.schema.json"))
+
+
+@cache
+def document_kind(name: str) -> DocumentKind:
+    path = SCHEMA_DIR / f"{name}.schema.json"
+    if not path.exists():
+        raise KeyError(name)
+    schema = json.loads(path.read_text())
+    props: dict[str, Any] = schema["properties"]
+    datetime_fields = frozenset(
+        key for key, spec in props.items()
+        if spec.get("format") in ("date-time", "date") and key != "expires"
+    )
+    columns = tuple(key for key, spec in props.items() if spec.get("type") != "array")
+    return DocumentKind(name=name, schema=schema, time_field=schema["x-readiness-time-field"],
+                        datetime_fields=datetime_fields, columns=columns,
+                        derived=dict(schema.get("x-readiness-derived", {})))
+
+
+@cache
+def _validator(name: str) -> Any:
+    import jsonschema
+
+    kind = document_kind(name)
+    cls = jsonschema.validators.validator_for(kind.schema)
+    return cls(kind.schema, format_checker=cls.FORMAT_CHECKER)
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str
+    uri: str
+    sha256: str
+    record: dict[str, Any]
+    timestamp: datetime
+
+
+def parse_records(obj: StoredObject, data: bytes) -> list[dict[str, Any]]:
+    """Records of one stored object: a JSON object or array, JSON Lines, or CSV."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{obj.uri}: expected UTF-8 text") from exc
+    name = obj.name.lower()
+    if name.endswith(".csv"):
+        return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+    if name.endswith(".jsonl") or name.endswith(".ndjson"):
+        records = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise DocumentError(f"{obj.uri}: line {number}: malformed JSON: "
+                                        f"{exc.msg}") from exc
+        return records
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(f"{obj.uri}: malformed JSON at line {exc.lineno}, column "
+                            f"{exc.colno}: {exc.msg}") from exc
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def _field_path(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def validate_record(kind: str, uri: str, position: int | None,
+                    record: Any) -> dict[str, Any]:
+    """Check one record against its kind's schema; DocumentError names object and field."""
+    where = uri if position is None else f"{uri} record {position}"
+    if not isinstance(record, dict):
+        raise DocumentError(f"{where}: expected a JSON object for a {kind} document")
+    errors = sorted(_validator(kind).iter_errors(record), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        field = _field_path(first.absolute_path)
+        if first.validator == "required":
+            missing = first.message.split("'")[1] if "'" in first.message else first.message
+            field, message = missing, "required field is missing"
+        else:
+            message = first.message
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise DocumentError(f"{where}: field '{field}': {message}; see the {kind} schema{more}")
+    return record
+
+
+def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted columns (``metrics.errors``); lists stay values."""
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
+    """Flattened record with timestamps parsed and the kind's derived columns added."""
+    row = flatten(record)
+    for name in kind.datetime_fields:
+        if row.get(name) is not None:
+            row[name] = parse_timestamp(row[name])
+    for name, (how, left, right) in kind.derived.items():
+        if how == "ratio" and row.get(right):
+            row[name] = float(row[left]) / float(row[right])
+    return row
+
+
+def load_documents(store: EvidenceStore, kind: str, pattern: str) -> list[Document]:
+    """Every record of ``kind`` under ``pattern``, validated; raises DocumentError on the
+    first bad one (the caller turns it into an ``error`` status for the item)."""
+    spec = document_kind(kind)
+    docs: list[Document] = []
+    for obj in store.list(pattern):
+        data, sha = store.read(obj)
+        records = parse_records(obj, data)
+        many = len(records) > 1
+        for position, record in enumerate(records):
+            record = validate_record(kind, obj.uri, position if many else None, record)
+            docs.append(Document(kind=kind, uri=obj.uri, sha256=sha, record=record,
+                                 timestamp=parse_timestamp(record[spec.time_field])))
+    return docs

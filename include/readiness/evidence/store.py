@@ -1,0 +1,100 @@
+"""The evidence store: where teams' tooling writes evidence documents.
+
+``file://`` (a local folder, the embedded default) is built in; other schemes register
+an implementation (``gs://`` lives in ``readiness.evidence.gcs``). Reads are cached per
+store instance, so one run reads a document once however many items use it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    uri: str
+    name: str  # path relative to the store root, '/'-separated
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or read: an infrastructure problem (status
+    ``error``), never a finding."""
+
+
+class EvidenceStore(Protocol):
+    root: str
+
+    def list(self, pattern: str) -> list[StoredObject]: ...
+
+    def read(self, obj: StoredObject) -> tuple[bytes, str]:
+        """Content and its sha256."""
+        ...
+
+    def child(self, prefix: str) -> EvidenceStore: ...
+
+
+def _match(name: str, pattern: str) -> bool:
+    """Glob match where ``**/`` also matches zero folders."""
+    if fnmatch.fnmatchcase(name, pattern):
+        return True
+    return "**/" in pattern and fnmatch.fnmatchcase(name, pattern.replace("**/", ""))
+
+
+class LocalStore:
+    """A folder of documents (``file:///abs/path`` or a plain path)."""
+
+    def __init__(self, root: str | Path) -> None:
+        text = str(root)
+        self.path = Path(text[len("file://"):] if text.startswith("file://") else text)
+        self.root = f"file://{self.path.resolve()}"
+        self._listing: list[StoredObject] | None = None
+        self._cache: dict[str, tuple[bytes, str]] = {}
+
+    def _all(self) -> list[StoredObject]:
+        if self._listing is None:
+            if not self.path.exists():
+                self._listing = []
+            elif not self.path.is_dir():
+                raise StoreUnavailable(f"{self.root} is not a folder")
+            else:
+                objects = []
+                base = self.path.resolve()
+                for folder, _dirs, files in os.walk(base):
+                    for filename in files:
+                        full = Path(folder) / filename
+                        name = full.relative_to(base).as_posix()
+                        objects.append(StoredObject(uri=f"file://{full}", name=name))
+                self._listing = sorted(objects, key=lambda o: o.name)
+        return self._listing
+
+    def list(self, pattern: str) -> list[StoredObject]:
+        return [obj for obj in self._all() if _match(obj.name, pattern)]
+
+    def read(self, obj: StoredObject) -> tuple[bytes, str]:
+        if obj.uri not in self._cache:
+            try:
+                data = Path(obj.uri[len("file://"):]).read_bytes()
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot read {obj.uri}: {exc.strerror or exc}") from exc
+            self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
+        return self._cache[obj.uri]
+
+    def child(self, prefix: str) -> LocalStore:
+        return LocalStore(self.path / prefix)
+
+
+def open_store(uri: str, base: Path | None = None) -> EvidenceStore:
+    """Open a store by URI; relative local paths resolve against ``base`` (the project)."""
+    if uri.startswith("gs://"):
+        from readiness.evidence.gcs import GcsStore
+
+        return GcsStore(uri)
+    path = Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    return LocalStore(path)

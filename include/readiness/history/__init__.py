@@ -1,0 +1,107 @@
+"""History: every evaluation, item result and issue link, appended per run.
+
+``HistoryStore`` is the one interface; DuckDB (embedded default, ``duckdb_store``) and
+BigQuery (production) implement it. Rows are built once here (``rows``) so both backends
+store exactly the same thing, and the views are written once (``views.sql``, GoogleSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from readiness.model import PriorItemState, ServiceEvaluation
+
+
+@dataclass(frozen=True)
+class RunMeta:
+    """Where a run came from: the Airflow run, or the command line."""
+
+    run_key: str
+    trigger: str = "manual"  # scheduled | quarterly | manual
+    logical_date: datetime | None = None
+    dag_id: str | None = None
+    dag_run_id: str | None = None
+
+
+@dataclass
+class IssueLink:
+    """One issue in the tracker for one regression episode of one item."""
+
+    service: str
+    item_id: str
+    episode_id: str
+    tracker: str
+    issue_id: str
+    issue_key: str
+    url: str
+    state: str  # open | closed
+    title: str
+    opened_run_id: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
+    last_reason: str = ""
+    previous_issue_key: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class ServiceSnapshot:
+    """The latest evaluation of a service, as ``status`` shows it."""
+
+    service: str
+    run_id: str
+    evaluated_at: datetime
+    achieved_level: str
+    previous_level: str | None
+    target_level: str
+    achieved_rank: int
+    target_rank: int
+    counts: dict[str, int]
+    failing: list[dict[str, Any]] = field(default_factory=list)
+
+
+class HistoryStore(Protocol):
+    """What the engine, the CLI and the DAGs need from history."""
+
+    backend: str
+
+    def init(self) -> None: ...
+
+    def prior_states(self, service: str, as_of: datetime,
+                     exclude_run_id: str) -> dict[str, PriorItemState]: ...
+
+    def previous_level(self, service: str, as_of: datetime,
+                       exclude_run_id: str) -> str | None: ...
+
+    def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None: ...
+
+    def links(self, service: str) -> list[IssueLink]: ...
+
+    def save_link(self, link: IssueLink) -> None: ...
+
+    def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None: ...
+
+    def services(self) -> list[str]: ...
+
+    def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]: ...
+
+    def transitions(self, service: str, since: datetime | None) -> list[dict[str, Any]]: ...
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
+    """``duckdb:///path/history.duckdb`` (default) or ``bigquery://project/dataset``."""
+    if url.startswith("bigquery://"):
+        from readiness.history.bigquery_store import BigQueryHistory
+
+        return BigQueryHistory.from_url(url, **options)
+    from readiness.history.duckdb_store import DuckDBHistory
+
+    return DuckDBHistory.from_url(url, project_root, **options)

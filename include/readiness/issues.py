@@ -1,0 +1,198 @@
+"""The issue lifecycle (DESIGN §6), decided from evaluations and recorded links.
+
+- open: one issue per regressed item per regression episode, for items that cost the
+  service a level it held or targets;
+- silent while the item stays failing, unless the reason changes (one comment);
+- close with a comment when it passes again, or as accepted risk when waived;
+- anything the tracker did not take stays pending and is retried by the next run,
+  because the episode id lives in history, not in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from readiness.history import HistoryStore, IssueLink
+from readiness.markdown import code_block, escape, link
+from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status
+from readiness.scoring import describe_expectation
+from readiness.trackers import IssueDocument, IssueRef, IssueTracker, SyncReport, TrackerError
+from readiness.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+READINESS_LABEL = "readiness"
+_PRIORITY = {"critical": 1, "high": 2, "medium": 3, "low": 4}
+
+
+def service_label(service: str) -> str:
+    return f"service:{service}"
+
+
+def issue_title(ev: ServiceEvaluation, result: ItemResult) -> str:
+    return f"[readiness] {ev.service} {result.item.id}: {result.item.title}"
+
+
+def priority(result: ItemResult, ev: ServiceEvaluation) -> int:
+    """Severity sets the base; an item that drops the service below target is one
+    step more urgent."""
+    base = _PRIORITY.get(result.item.severity, 3)
+    if ev.checklist.rank(ev.achieved_level) < ev.checklist.rank(ev.target_level) \
+            and ev.downgraded:
+        base = max(1, base - 1)
+    return base
+
+
+def history_query(ev: ServiceEvaluation, result: ItemResult) -> str:
+    return (f"readiness history {ev.service} --item {result.item.id}\n\n"
+            f"SELECT evaluated_at, status, reason, evidence_uri, evidence_sha256\n"
+            f"FROM readiness.item_results\n"
+            f"WHERE service = '{ev.service}' AND item_id = '{result.item.id}'\n"
+            f"ORDER BY evaluated_at DESC;")
+
+
+def issue_body(ev: ServiceEvaluation, result: ItemResult,
+               previous_issue_key: str | None = None) -> str:
+    item = result.item
+    evidence = result.evidence
+    previous = ev.previous_level or "none"
+    lines = [
+        f"**{escape(ev.service)}** readiness level **{previous} → {ev.achieved_level}** "
+        f"(target {ev.target_level}).",
+        "",
+        f"Item **{escape(item.id)}** ({escape(item.section_title)}, required from "
+        f"{result.required_from}, severity {item.severity}) went "
+        f"`{result.previous_status.value if result.previous_status else '?'}` → "
+        f"`{result.effective_status.value}` in run `{escape(ev.run_id)}` at "
+        f"{ev.evaluated_at.isoformat()}.",
+        "",
+        "### Expected vs observed",
+    ]
+    if item.check:
+        lines.append(f"Check: {escape(item.check)}")
+    for outcome in result.outcomes:
+        mark = "✅" if outcome.success else "❌"
+        lines.append(f"- {mark} {escape(describe_expectation(outcome))}")
+    lines += ["", "Reason (from evidence, verbatim):", code_block(result.reason), ""]
+    lines.append("### Evidence")
+    if evidence is not None:
+        lines.append(code_block(
+            f"uri:         {evidence.uri}\nsha256:      {evidence.sha256}\n"
+            f"observed_at: {evidence.observed_at.isoformat() if evidence.observed_at else '-'}\n"
+            f"fetched_at:  {evidence.fetched_at.isoformat()}"))
+    else:
+        lines.append("No evidence was collected.")
+    lines += ["", "### What to do"]
+    lines.append(f"- Runbook: {link(item.runbook or 'none', item.runbook)}")
+    if result.item.remediation_days:
+        lines.append(f"- Remediate within {result.item.remediation_days} days, or record a "
+                     f"waiver (approver, reason, expiry) in the service spec.")
+    if previous_issue_key:
+        lines.append(f"- Previous episode: {escape(previous_issue_key)}")
+    lines += ["", "### See more", code_block(history_query(ev, result)), "",
+              f"_Opened by readiness for episode {result.episode_id}._"]
+    return "\n".join(lines)
+
+
+def _should_open(ev: ServiceEvaluation, result: ItemResult) -> bool:
+    """An open episode for an item that costs a level the service held or targets."""
+    if result.episode_id is None or result.effective_status not in FAILING:
+        return False
+    held = ev.checklist.rank(ev.previous_level) if ev.previous_level else -1
+    ceiling = max(held, ev.checklist.rank(ev.target_level))
+    return ev.checklist.rank(result.required_from) <= ceiling
+
+
+def sync_issues(ev: ServiceEvaluation, history: HistoryStore, tracker: IssueTracker,
+                run_id: str) -> SyncReport:
+    """Bring the tracker in line with one service's evaluation; never raises for tracker
+    faults (they are reported and retried next run)."""
+    report = SyncReport()
+    links = history.links(ev.service)
+    by_episode = {lk.episode_id: lk for lk in links}
+    open_by_item = {lk.item_id: lk for lk in links if lk.state == "open"}
+    closed_by_item: dict[str, IssueLink] = {}
+    for lk in links:
+        if lk.state == "closed":
+            closed_by_item[lk.item_id] = lk
+    now = utcnow()
+    for result in ev.items:
+        item_id = result.item.id
+        current = open_by_item.get(item_id)
+        try:
+            if current is not None and (current.episode_id != result.episode_id
+                                        or result.effective_status in SATISFIED):
+                _close(ev, result, current, tracker, history, now)
+                report.closed.append(current.issue_key)
+                current = None
+            if current is not None:
+                if result.reason != current.last_reason:
+                    tracker.comment(_ref(current), _reason_comment(ev, result))
+                    history.save_link(replace(current, last_reason=result.reason,
+                                              updated_at=now))
+                    report.commented.append(current.issue_key)
+                continue
+            if _should_open(ev, result) and result.episode_id not in by_episode:
+                previous = closed_by_item.get(item_id)
+                doc = IssueDocument(
+                    episode_id=result.episode_id or "", service=ev.service, item_id=item_id,
+                    team_key=ev.spec.linear_team, title=issue_title(ev, result),
+                    body=issue_body(ev, result, previous.issue_key if previous else None),
+                    labels=(service_label(ev.service), READINESS_LABEL),
+                    priority=priority(result, ev),
+                    due_date=_due(ev.evaluated_at, result),
+                    previous_issue_key=previous.issue_key if previous else None)
+                ref = tracker.open(doc)
+                link_ = IssueLink(
+                    service=ev.service, item_id=item_id, episode_id=doc.episode_id,
+                    tracker=tracker.name, issue_id=ref.issue_id, issue_key=ref.issue_key,
+                    url=ref.url, state="open", title=doc.title, opened_run_id=run_id,
+                    opened_at=now, last_reason=result.reason,
+                    previous_issue_key=doc.previous_issue_key, updated_at=now)
+                history.save_link(link_)
+                report.opened.append(ref.issue_key)
+        except TrackerError as exc:
+            log.warning("issue sync for %s %s deferred to the next run: %s",
+                        ev.service, item_id, exc)
+            report.failed.append(item_id)
+    return report
+
+
+def _due(evaluated_at: datetime, result: ItemResult) -> date | None:
+    if result.item.remediation_days is None:
+        return None
+    return (evaluated_at + timedelta(days=result.item.remediation_days)).date()
+
+
+def _ref(lk: IssueLink) -> IssueRef:
+    return IssueRef(issue_id=lk.issue_id, issue_key=lk.issue_key, url=lk.url)
+
+
+def _reason_comment(ev: ServiceEvaluation, result: ItemResult) -> str:
+    return (f"Still failing as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`), "
+            f"for a new reason:\n\n{code_block(result.reason)}")
+
+
+def _close(ev: ServiceEvaluation, result: ItemResult, current: IssueLink,
+           tracker: IssueTracker, history: HistoryStore, now: datetime) -> None:
+    accepted = result.effective_status is Status.WAIVED
+    if accepted and result.waiver is not None:
+        waiver = result.waiver
+        body = (f"Closed as **accepted risk**: waiver by {escape(waiver.approver)} until "
+                f"{waiver.expires.isoformat()}.\n\n{code_block(waiver.reason)}")
+        why = "accepted_risk"
+    elif result.effective_status in SATISFIED:
+        evidence = result.evidence
+        proof = (f"uri:    {evidence.uri}\nsha256: {evidence.sha256}" if evidence
+                 else "(no evidence)")
+        body = (f"Remediated: {escape(result.item.id)} is `{result.effective_status.value}` "
+                f"as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`); level "
+                f"now {ev.achieved_level}.\n\nEvidence that fixed it:\n{code_block(proof)}")
+        why = "remediated"
+    else:
+        body = ("This regression episode ended; a new episode is tracked in a new issue.")
+        why = "superseded"
+    tracker.close(_ref(current), body, accepted_risk=accepted)
+    history.save_link(replace(current, state="closed", closed_at=now, closed_reason=why,
+                              updated_at=now))

@@ -1,0 +1,298 @@
+"""The domain vocabulary of DESIGN.md §2 as immutable values.
+
+Everything here is plain data: loading (``loader``), collection (``collectors``),
+validation (``validation``) and scoring (``scoring``) all speak these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Item status: exactly one per item per evaluation."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    STALE = "stale"
+    MISSING = "missing"
+    ERROR = "error"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not_applicable"
+
+
+#: Statuses that let an item count towards a level.
+SATISFIED: frozenset[Status] = frozenset({Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE})
+#: Statuses a previous evaluation must have had for a drop to be a regression.
+PASSING: frozenset[Status] = frozenset({Status.PASS, Status.WAIVED})
+#: Statuses that are findings against the service.
+FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.STALE, Status.MISSING, Status.ERROR})
+
+NO_LEVEL = "none"
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Level:
+    """A readiness level (``L0`` Dev … ``L4`` Mature). Levels are data: a checklist may
+    define its own; ``rank`` is the position in the checklist's ordered list."""
+
+    id: str
+    name: str
+    rank: int
+    description: str = ""
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.name}"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A Great Expectations expectation by its snake_case name, with arguments as written
+    (relative times such as ``{ago: 90d}`` are resolved at evaluation time)."""
+
+    type: str
+    kwargs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EvidenceSource:
+    """Which collector gathers an item's evidence, and with what parameters."""
+
+    kind: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title: str
+    section: str
+    section_title: str
+    required_from: str
+    evidence: EvidenceSource
+    expectations: tuple[Expectation, ...]
+    severity: str = "medium"
+    check: str = ""
+    max_age: timedelta | None = None
+    signoff_roles: tuple[str, ...] = ()
+    runbook: str | None = None
+    notes: str = ""
+    remediation_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    items: tuple[Item, ...]
+    signoff_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    title: str
+    version: str
+    levels: tuple[Level, ...]
+    sections: tuple[Section, ...]
+    file: str
+    sha256: str
+    source: str = ""
+    description: str = ""
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    def level(self, level_id: str) -> Level:
+        for level in self.levels:
+            if level.id == level_id:
+                return level
+        raise KeyError(level_id)
+
+    def rank(self, level_id: str) -> int:
+        """Rank of a level id; ``none`` ranks below every level."""
+        if level_id == NO_LEVEL:
+            return -1
+        return self.level(level_id).rank
+
+    def item(self, item_id: str) -> Item:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """Accepted risk for one item (seed 004 §14: SERVICE_RISK_REGISTER with a remediation
+    deadline). In force up to and including ``expires``."""
+
+    item: str
+    reason: str
+    approver: str
+    expires: date
+    reference: str = ""
+    source: str = ""
+
+    def in_force(self, on: date) -> bool:
+        return on <= self.expires
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "item": self.item,
+            "reason": self.reason,
+            "approver": self.approver,
+            "expires": self.expires.isoformat(),
+            "reference": self.reference,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ItemOverride:
+    """Per-service change to one checklist item."""
+
+    required_from: str | None = None
+    max_age: timedelta | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    not_applicable: str | None = None  # the reason, when the item does not apply
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    service: str
+    owner_team: str
+    linear_team: str
+    target_level: str
+    checklist: str
+    file: str
+    sha256: str
+    schedule: str = "@daily"
+    description: str = ""
+    owner_links: dict[str, str] = field(default_factory=dict)
+    evidence_store: str | None = None
+    repo: str | None = None
+    locations: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, ItemOverride] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a collector returned for one item: rows plus provenance.
+
+    ``found`` False means nothing was there (status ``missing``); ``error`` set means the
+    collector could not run (status ``error``). Collectors never decide pass/fail."""
+
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+    uri: str | None
+    sha256: str | None
+    fetched_at: datetime
+    observed_at: datetime | None = None
+    expires_at: datetime | None = None
+    found: bool = True
+    error: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def missing(cls, uri: str | None, fetched_at: datetime, why: str) -> Evidence:
+        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at,
+                   found=False, summary={"missing": why})
+
+    @classmethod
+    def failed(cls, uri: str | None, fetched_at: datetime, error: str) -> Evidence:
+        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at,
+                   error=error)
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """The Great Expectations result of one expectation on one item's evidence."""
+
+    type: str
+    kwargs: dict[str, Any]
+    success: bool
+    observed: Any = None
+    unexpected_count: int = 0
+    unexpected_sample: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "expectation": self.type,
+            "kwargs": self.kwargs,
+            "success": self.success,
+            "observed": self.observed,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_sample": self.unexpected_sample,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class PriorItemState:
+    """What history knows of an item before this run (for grace and regressions)."""
+
+    status: Status
+    effective_status: Status
+    error_streak: int = 0
+    reason: str = ""
+    episode_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    service: str
+    item: Item
+    required_from: str
+    status: Status
+    effective_status: Status
+    previous_status: Status | None
+    regressed: bool
+    reason: str
+    evidence: Evidence | None
+    outcomes: tuple[ExpectationOutcome, ...] = ()
+    waiver: Waiver | None = None
+    error_streak: int = 0
+    episode_id: str | None = None
+
+    @property
+    def satisfied(self) -> bool:
+        return self.effective_status in SATISFIED
+
+
+@dataclass(frozen=True)
+class ServiceEvaluation:
+    run_id: str
+    service: str
+    spec: ServiceSpec
+    checklist: Checklist
+    evaluated_at: datetime
+    achieved_level: str
+    previous_level: str | None
+    target_level: str
+    items: tuple[ItemResult, ...]
+
+    @property
+    def downgraded(self) -> bool:
+        if self.previous_level is None:
+            return False
+        return self.checklist.rank(self.achieved_level) < self.checklist.rank(self.previous_level)
+
+    @property
+    def regressions(self) -> tuple[ItemResult, ...]:
+        return tuple(r for r in self.items if r.regressed)
+
+    def counts(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in Status}
+        for result in self.items:
+            counts[result.status.value] += 1
+        return counts

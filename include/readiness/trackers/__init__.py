@@ -1,0 +1,58 @@
+"""Issue trackers: where regression issues go. One interface, several sinks:
+``outbox`` (embedded default: a SQLite table and Markdown files) and ``linear``.
+
+Every method is idempotent on the episode id, so a retried task cannot file twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IssueDocument:
+    """One issue to open for one regression episode."""
+
+    episode_id: str
+    service: str
+    item_id: str
+    team_key: str
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    priority: int  # 1 urgent … 4 low (Linear's scale)
+    due_date: date | None = None
+    previous_issue_key: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    issue_id: str
+    issue_key: str
+    url: str
+
+
+class TrackerError(Exception):
+    """The tracker could not be reached or refused the request; what was not sent is
+    retried by the next run."""
+
+
+class IssueTracker(Protocol):
+    name: str
+
+    def open(self, doc: IssueDocument) -> IssueRef:
+        """Open the issue, or return the one already opened for ``doc.episode_id``."""
+        ...
+
+    def comment(self, ref: IssueRef, body: str) -> None: ...
+
+    def close(self, ref: IssueRef, body: str, *, accepted_risk: bool = False) -> None: ...
+
+
+@dataclass
+class SyncReport:
+    opened: list[str] = field(default_factory=list)
+    commented: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
