@@ -10,11 +10,15 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from readiness.errors import ConfigError
 from readiness.timeutil import parse_duration, parse_timestamp, utcnow
+
+if TYPE_CHECKING:
+    from readiness.history import HistoryStore
 
 EXIT_OK, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2
 
@@ -95,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # never a traceback for the user; -v shows it in the log
+        logging.getLogger("readiness").debug("command failed", exc_info=True)
+        err.print(f"[red]error:[/] {args.command} failed: {type(exc).__name__}: {exc}",
+                  highlight=False)
+        return EXIT_UNKNOWN if args.command == "gate" else EXIT_FAIL
 
 
 def cmd_check(args: argparse.Namespace, settings: object) -> int:
@@ -212,7 +221,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK
 
 
-def _history(settings: object) -> object:
+def _history(settings: object) -> HistoryStore:
     from readiness.config import Settings
     from readiness.history import open_history
 
@@ -222,7 +231,6 @@ def _history(settings: object) -> object:
 
 def cmd_gate(args: argparse.Namespace, settings: object) -> int:
     from readiness.config import Settings
-    from readiness.history import HistoryStore
     from readiness.loader import load_catalog
 
     assert isinstance(settings, Settings)
@@ -240,7 +248,6 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
                   f"({', '.join(lv.id for lv in checklist.levels)})")
         return EXIT_UNKNOWN
     history = _history(settings)
-    assert isinstance(history, HistoryStore)
     now = args.as_of or utcnow()
     snap = history.snapshot(args.service, as_of=now)
     if snap is None:
@@ -265,10 +272,8 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: object) -> int:
     from readiness.console import render_snapshot
-    from readiness.history import HistoryStore
 
     history = _history(settings)
-    assert isinstance(history, HistoryStore)
     out = Console(highlight=False)
     services = [args.service] if args.service else history.services()
     snaps = [s for s in (history.snapshot(name) for name in services) if s is not None]
@@ -285,10 +290,7 @@ def cmd_status(args: argparse.Namespace, settings: object) -> int:
 def cmd_history(args: argparse.Namespace, settings: object) -> int:
     from rich.table import Table
 
-    from readiness.history import HistoryStore
-
     history = _history(settings)
-    assert isinstance(history, HistoryStore)
     timeline = history.timeline(args.service, args.since)
     transitions = [t for t in history.transitions(args.service, args.since)
                    if not args.item or t["item_id"] == args.item]
@@ -305,7 +307,7 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
         level = row["achieved_level"]
         if row["previous_level"] and row["previous_level"] != level:
             level = f"{row['previous_level']} → {level}"
-        table.add_row(row["evaluated_at"].isoformat(), row["trigger"], level,
+        table.add_row(f"{row['evaluated_at']:%Y-%m-%d %H:%M}", row["trigger"], level,
                       row["target_level"], str(row["regressions"]), str(row["count_fail"]),
                       str(row["count_stale"]), str(row["count_missing"]), str(row["count_error"]))
     out.print(table)
@@ -314,7 +316,7 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
         moves.add_column(column, overflow="fold")
     for row in transitions:
         to = row["status"] + (" ↓" if row["regressed"] else "")
-        moves.add_row(row["evaluated_at"].isoformat(), row["item_id"], row["previous_status"],
+        moves.add_row(f"{row['evaluated_at']:%Y-%m-%d %H:%M}", row["item_id"], row["previous_status"],
                       to, (row["reason"] or "")[:200])
     out.print(moves)
     return EXIT_OK

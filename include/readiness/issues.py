@@ -84,7 +84,7 @@ def issue_body(ev: ServiceEvaluation, result: ItemResult,
     else:
         lines.append("No evidence was collected.")
     lines += ["", "### What to do"]
-    lines.append(f"- Runbook: {link(item.runbook or 'none', item.runbook)}")
+    lines.append(f"- Runbook: {link('runbook', item.runbook)}")
     if result.item.remediation_days:
         lines.append(f"- Remediate within {result.item.remediation_days} days, or record a "
                      f"waiver (approver, reason, expiry) in the service spec.")

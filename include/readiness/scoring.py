@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from readiness.model import (
     FAILING,
@@ -22,6 +22,7 @@ from readiness.model import (
     Status,
     Waiver,
 )
+from readiness.timeutil import format_duration
 from readiness.validation import jsonable
 
 EPISODE_NAMESPACE = uuid.UUID("6f1d3c5e-5b7a-4c41-9d2e-8a2f0b7c1e11")
@@ -96,13 +97,14 @@ def resolve_status(item: Item, evidence: Evidence | None,
     if not evidence.found:
         return Status.MISSING, f"missing: {evidence.summary.get('missing', 'no evidence found')}"
     if evidence.expires_at is not None and as_of >= evidence.expires_at:
-        return Status.STALE, (f"stale: evidence expired on "
-                              f"{evidence.expires_at.date().isoformat()}")
+        last_day = (evidence.expires_at - timedelta(days=1)).date().isoformat()
+        return Status.STALE, f"stale: evidence stopped counting after {last_day}"
     if item.max_age is not None and evidence.observed_at is not None \
             and as_of - evidence.observed_at > item.max_age:
-        age = (as_of - evidence.observed_at).days
-        return Status.STALE, (f"stale: newest evidence {evidence.observed_at.date().isoformat()} "
-                              f"is {age} days old, max_age {item.max_age.days}d")
+        # no running age in the text: the reason must only change when the evidence does
+        return Status.STALE, (f"stale: newest evidence is from "
+                              f"{evidence.observed_at.date().isoformat()}, older than max_age "
+                              f"{format_duration(item.max_age)}")
     failed = [o for o in outcomes if not o.success]
     if failed:
         return Status.FAIL, "; ".join(describe_expectation(o) for o in failed)

@@ -8,6 +8,7 @@ field, never silently dropped.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 import io
 import json
 from dataclasses import dataclass
@@ -126,6 +127,17 @@ def validate_record(kind: str, uri: str, position: int | None,
             message = first.message
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise DocumentError(f"{where}: field '{field}': {message}; see the {kind} schema{more}")
+    # jsonschema only checks formats with optional extras installed; timestamps matter too
+    # much to depend on that, so they are checked here
+    for name in sorted(document_kind(kind).datetime_fields):
+        value = record.get(name)
+        if value is not None:
+            try:
+                parse_timestamp(value)
+            except (ValueError, TypeError):
+                raise DocumentError(f"{where}: field '{name}': expected an ISO-8601 timestamp "
+                                    f"such as 2026-11-20T06:00:00Z, got {value!r}; see the "
+                                    f"{kind} schema") from None
     return record
 
 
@@ -153,9 +165,11 @@ def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load_documents(store: EvidenceStore, kind: str, pattern: str) -> list[Document]:
-    """Every record of ``kind`` under ``pattern``, validated; raises DocumentError on the
-    first bad one (the caller turns it into an ``error`` status for the item)."""
+def load_documents(store: EvidenceStore, kind: str, pattern: str,
+                   keep: Callable[[dict[str, Any]], bool] | None = None) -> list[Document]:
+    """Every record of ``kind`` under ``pattern`` that ``keep`` selects, validated; raises
+    DocumentError on the first bad one (the caller makes that item ``error``). Selecting
+    before validating means a broken record only affects the items that read it."""
     spec = document_kind(kind)
     docs: list[Document] = []
     for obj in store.list(pattern):
@@ -163,6 +177,8 @@ def load_documents(store: EvidenceStore, kind: str, pattern: str) -> list[Docume
         records = parse_records(obj, data)
         many = len(records) > 1
         for position, record in enumerate(records):
+            if keep is not None and isinstance(record, dict) and not keep(flatten(record)):
+                continue
             record = validate_record(kind, obj.uri, position if many else None, record)
             docs.append(Document(kind=kind, uri=obj.uri, sha256=sha, record=record,
                                  timestamp=parse_timestamp(record[spec.time_field])))

@@ -49,7 +49,8 @@ class AttestationCollector:
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{params.path}"
         try:
-            docs = load_documents(request.store, "attestation", params.path)
+            docs = load_documents(request.store, "attestation", params.path,
+                                  keep=lambda raw: raw.get("item") == item_id)
         except (DocumentError, StoreUnavailable) as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         newest: dict[str, Document] = {}

@@ -70,7 +70,8 @@ class DocumentCollector:
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{pattern}"
         try:
-            docs = load_documents(request.store, params.document, pattern)
+            docs = load_documents(request.store, params.document, pattern,
+                                  keep=lambda raw: matches(raw, params.where))
         except (DocumentError, StoreUnavailable) as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         since: datetime | None = None

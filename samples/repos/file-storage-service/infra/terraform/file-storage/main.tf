@@ -1,0 +1,1 @@
+resource "google_storage_bucket" "p" {}

@@ -1,0 +1,1 @@
+CREATE TABLE media (id text CHECK (id LIKE 'med_%'));

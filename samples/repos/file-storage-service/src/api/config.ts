@@ -1,0 +1,1 @@
+export const bucket = secrets.get('BUCKET_SIGNING_KEY');

@@ -1,0 +1,2 @@
+export class InvariantGuard {}
+// tenant prefix: assertInvariant(key.startsWith(tenant))

@@ -1,0 +1,1 @@
+import { WorkOrder } from '../domain/work-order';

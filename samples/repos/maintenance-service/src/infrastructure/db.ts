@@ -1,0 +1,1 @@
+// TODO: pool tuning (outside the scanned layers)
