@@ -46,7 +46,7 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in flat.items():
         if key.startswith("settings."):
-            out.setdefault("settings", {})[key[len("settings."):]] = value
+            out.setdefault("settings", {})[key[len("settings.") :]] = value
         else:
             out[key] = value
     return out
@@ -93,24 +93,46 @@ def baseline(service: str, checklist_file: str, spec_file: str) -> Store:
                     variants = [{**v, key: each} for v in variants for each in value]
             if doc == "ci_check":
                 for v, day in [(v, d) for v in variants for d in ci_days]:
-                    metrics = {k[len("metrics."):]: val for k, val in wanted.items()
-                               if k.startswith("metrics.")}
-                    store.add(f"ci_check/{day.date()}.jsonl", {
-                        "check": v["check"], "status": "passed", "branch": v.get("branch", "main"),
-                        "commit": "4f2a9c1", "finished_at": iso(day),
-                        "url": f"https://ci.example.com/{service}/runs/8812", "metrics": metrics})
+                    metrics = {
+                        k[len("metrics.") :]: val
+                        for k, val in wanted.items()
+                        if k.startswith("metrics.")
+                    }
+                    store.add(
+                        f"ci_check/{day.date()}.jsonl",
+                        {
+                            "check": v["check"],
+                            "status": "passed",
+                            "branch": v.get("branch", "main"),
+                            "commit": "4f2a9c1",
+                            "finished_at": iso(day),
+                            "url": f"https://ci.example.com/{service}/runs/8812",
+                            "metrics": metrics,
+                        },
+                    )
             elif doc == "coverage_summary":
                 for v in variants:
-                    store.add(f"coverage_summary/{ci_day.date()}.jsonl", {
-                        "path": v["path"], "generated_at": iso(ci_day), "lines_pct": 96.4,
-                        "branches_pct": 95.8, "commit": "4f2a9c1"})
+                    store.add(
+                        f"coverage_summary/{ci_day.date()}.jsonl",
+                        {
+                            "path": v["path"],
+                            "generated_at": iso(ci_day),
+                            "lines_pct": 96.4,
+                            "branches_pct": 95.8,
+                            "commit": "4f2a9c1",
+                        },
+                    )
             elif doc == "config_snapshot":
-                rec = {"system": where["system"], "resource": where["resource"],
-                       "captured_at": iso(TODAY - timedelta(days=3))}
+                rec = {
+                    "system": where["system"],
+                    "resource": where["resource"],
+                    "captured_at": iso(TODAY - timedelta(days=3)),
+                }
                 rec.update(nest(wanted))
                 path = f"config_snapshot/{where['system']}.jsonl"
-                existing = [r for r in store.files.get(path, [])
-                            if r["resource"] == rec["resource"]]
+                existing = [
+                    r for r in store.files.get(path, []) if r["resource"] == rec["resource"]
+                ]
                 if existing:
                     existing[0].setdefault("settings", {}).update(rec.get("settings", {}))
                 else:
@@ -124,41 +146,77 @@ def baseline(service: str, checklist_file: str, spec_file: str) -> Store:
             elif doc == "drill_report":
                 for v in variants:
                     finished = TODAY - (item.max_age or timedelta(days=60)) / 3
-                    store.add(f"drill_report/{item.id.lower()}-{finished.date()}.json", {
-                        "kind": v.get("kind", "game_day"), "scenario": v.get("scenario", item.title),
-                        "environment": v.get("environment", "staging"),
-                        "started_at": iso(finished - timedelta(hours=2)),
-                        "finished_at": iso(finished), "outcome": "passed",
-                        "rto_minutes": 22, "rpo_minutes": 3, "announced": True,
-                        "report_url": f"https://drills.example.com/{service}/{item.id}"})
+                    store.add(
+                        f"drill_report/{item.id.lower()}-{finished.date()}.json",
+                        {
+                            "kind": v.get("kind", "game_day"),
+                            "scenario": v.get("scenario", item.title),
+                            "environment": v.get("environment", "staging"),
+                            "started_at": iso(finished - timedelta(hours=2)),
+                            "finished_at": iso(finished),
+                            "outcome": "passed",
+                            "rto_minutes": 22,
+                            "rpo_minutes": 3,
+                            "announced": True,
+                            "report_url": f"https://drills.example.com/{service}/{item.id}",
+                        },
+                    )
         elif kind == "attestation":
             for role in params.get("roles") or item.signoff_roles:
-                store.add(f"attestation/{item.id}.jsonl", {
-                    "item": item.id, "role": role,
-                    "signer": role.lower().replace(" / ", "-").replace(" ", "-") + "@example.com",
-                    "signed_at": iso(datetime(2026, 10, 14, 9, 30, tzinfo=UTC)),
-                    "statement": f"Reviewed: {item.title}",
-                    "link": f"https://linear.example.com/review/{service}/{item.id}"})
+                store.add(
+                    f"attestation/{item.id}.jsonl",
+                    {
+                        "item": item.id,
+                        "role": role,
+                        "signer": role.lower().replace(" / ", "-").replace(" ", "-")
+                        + "@example.com",
+                        "signed_at": iso(datetime(2026, 10, 14, 9, 30, tzinfo=UTC)),
+                        "statement": f"Reviewed: {item.title}",
+                        "link": f"https://linear.example.com/review/{service}/{item.id}",
+                    },
+                )
     for bucket, wanted in buckets.items():
-        store.add(f"bucket_settings/{bucket}.json", {
-            "bucket": bucket, "observed_at": iso(TODAY - timedelta(days=1)),
-            "location": "EUROPE-WEST1", "versioning": True,
-            "uniform_bucket_level_access": True, "public_access_prevention": "enforced",
-            "retention_period_days": None, "retention_locked": False,
-            "default_kms_key": KMS.format(name=bucket), **{k: v for k, v in wanted.items()
-                                                          if k != "default_kms_key"}})
-    for day in range(18):  # daily recorded settings and probes, up to the story's end
-        when = TODAY - timedelta(days=9) + timedelta(days=day)
+        store.add(
+            f"bucket_settings/{bucket}.json",
+            {
+                "bucket": bucket,
+                "observed_at": iso(TODAY - timedelta(days=1)),
+                "location": "EUROPE-WEST1",
+                "versioning": True,
+                "uniform_bucket_level_access": True,
+                "public_access_prevention": "enforced",
+                "retention_period_days": None,
+                "retention_locked": False,
+                "default_kms_key": KMS.format(name=bucket),
+                **{k: v for k, v in wanted.items() if k != "default_kms_key"},
+            },
+        )
+    for offset in range(18):  # daily recorded settings and probes, up to the story's end
+        when = TODAY - timedelta(days=9) + timedelta(days=offset)
         for table, wanted in tables.items():
-            store.add("table_settings/daily.jsonl", {
-                "table": table, "observed_at": iso(when), "location": "europe-west1",
-                "freshness_lag_minutes": 2, "partition_expiration_days": None,
-                **{k: v for k, v in wanted.items() if k != "freshness_lag_minutes"}})
+            store.add(
+                "table_settings/daily.jsonl",
+                {
+                    "table": table,
+                    "observed_at": iso(when),
+                    "location": "europe-west1",
+                    "freshness_lag_minutes": 2,
+                    "partition_expiration_days": None,
+                    **{k: v for k, v in wanted.items() if k != "freshness_lag_minutes"},
+                },
+            )
         for path in ("healthz", "readyz"):
             for region in ("europe-west1", "europe-west4", "europe-north1"):
-                store.add("probe_result/daily.jsonl", {
-                    "url": f"{spec.locations['base_url']}/{path}", "checked_at": iso(when),
-                    "status_code": 200, "latency_ms": 41, "region": region})
+                store.add(
+                    "probe_result/daily.jsonl",
+                    {
+                        "url": f"{spec.locations['base_url']}/{path}",
+                        "checked_at": iso(when),
+                        "status_code": 200,
+                        "latency_ms": 41,
+                        "region": region,
+                    },
+                )
     slo_exports(store, days=18)
     return store
 
@@ -175,21 +233,29 @@ def slo_exports(store: Store, days: int, bad_hours: set[int] | None = None) -> N
         good = total - (180 if hour in bad_hours else 9)
         export_day = (t + timedelta(hours=1)).date().isoformat()
         per_day.setdefault(export_day, []).append(
-            {"start": iso(t), "minutes": 60, "good": good, "total": total})
+            {"start": iso(t), "minutes": 60, "good": good, "total": total}
+        )
         t += timedelta(hours=1)
         hour += 1
     for day, buckets in sorted(per_day.items()):
         generated = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1, hours=1)
-        store.files[f"slo_events/{day}.json"] = [{
-            "slo": "availability", "objective": 0.999, "window": "28d",
-            "generated_at": iso(generated), "buckets": buckets}]
+        store.files[f"slo_events/{day}.json"] = [
+            {
+                "slo": "availability",
+                "objective": 0.999,
+                "window": "28d",
+                "generated_at": iso(generated),
+                "buckets": buckets,
+            }
+        ]
 
 
 def drop(store: Store, path_prefix: str, **match: Any) -> None:
     for path in list(store.files):
         if path.startswith(path_prefix):
-            store.files[path] = [r for r in store.files[path]
-                                 if not all(r.get(k) == v for k, v in match.items())]
+            store.files[path] = [
+                r for r in store.files[path] if not all(r.get(k) == v for k, v in match.items())
+            ]
             if not store.files[path]:
                 del store.files[path]
 
@@ -198,38 +264,76 @@ def file_storage() -> None:
     s = baseline("file-storage-service", "file-storage-readiness.yaml", "file-storage-service.yaml")
     # RP3: weekly restore drill — passing today, stale a week later, remediated next day
     drop(s, "drill_report/rp3")
-    for finished in (datetime(2026, 11, 9, 14, tzinfo=UTC), datetime(2026, 11, 16, 14, tzinfo=UTC),
-                     datetime(2026, 11, 27, 15, tzinfo=UTC)):
-        s.add(f"drill_report/backup-restore-{finished.date()}.json", {
-            "kind": "backup_restore", "scenario": "Cloud SQL PITR restore into staging",
-            "environment": "staging", "started_at": iso(finished - timedelta(hours=1)),
-            "finished_at": iso(finished), "outcome": "passed", "rto_minutes": 18,
-            "rpo_minutes": 2, "report_url": "https://drills.example.com/fss/restore"})
+    for finished in (
+        datetime(2026, 11, 9, 14, tzinfo=UTC),
+        datetime(2026, 11, 16, 14, tzinfo=UTC),
+        datetime(2026, 11, 27, 15, tzinfo=UTC),
+    ):
+        s.add(
+            f"drill_report/backup-restore-{finished.date()}.json",
+            {
+                "kind": "backup_restore",
+                "scenario": "Cloud SQL PITR restore into staging",
+                "environment": "staging",
+                "started_at": iso(finished - timedelta(hours=1)),
+                "finished_at": iso(finished),
+                "outcome": "passed",
+                "rto_minutes": 18,
+                "rpo_minutes": 2,
+                "report_url": "https://drills.example.com/fss/restore",
+            },
+        )
     # RP4 (L4): the last DR drill is 124 days old -> stale
     drop(s, "drill_report/rp4")
-    s.add("drill_report/dr-failover-2026-07-19.json", {
-        "kind": "dr_failover", "scenario": "europe-west1 outage", "environment": "production",
-        "started_at": "2026-07-19T08:00:00Z", "finished_at": "2026-07-19T08:24:00Z",
-        "outcome": "passed", "rto_minutes": 24, "rpo_minutes": 4,
-        "report_url": "https://drills.example.com/fss/dr-2026-07"})
+    s.add(
+        "drill_report/dr-failover-2026-07-19.json",
+        {
+            "kind": "dr_failover",
+            "scenario": "europe-west1 outage",
+            "environment": "production",
+            "started_at": "2026-07-19T08:00:00Z",
+            "finished_at": "2026-07-19T08:24:00Z",
+            "outcome": "passed",
+            "rto_minutes": 24,
+            "rpo_minutes": 4,
+            "report_url": "https://drills.example.com/fss/dr-2026-07",
+        },
+    )
     # GA4 (L3): only one unannounced game day so far -> fail
     drop(s, "drill_report/ga4")
-    s.add("drill_report/game-day-2026-10-02.json", {
-        "kind": "game_day", "scenario": "region failover", "environment": "production",
-        "announced": False, "started_at": "2026-10-02T09:00:00Z",
-        "finished_at": "2026-10-02T11:30:00Z", "outcome": "passed", "rto_minutes": 27,
-        "rpo_minutes": 4, "report_url": "https://drills.example.com/fss/gd-1"})
+    s.add(
+        "drill_report/game-day-2026-10-02.json",
+        {
+            "kind": "game_day",
+            "scenario": "region failover",
+            "environment": "production",
+            "announced": False,
+            "started_at": "2026-10-02T09:00:00Z",
+            "finished_at": "2026-10-02T11:30:00Z",
+            "outcome": "passed",
+            "rto_minutes": 27,
+            "rpo_minutes": 4,
+            "report_url": "https://drills.example.com/fss/gd-1",
+        },
+    )
     # S7 (L3): bounty-hunter scan never ran -> missing
     drop(s, "ci_check", check="bounty-hunter-scan")
     # S8 (L2): Snyk reports 2 high CVEs -> fail, but waived in the risk register
-    for r in [r for path, recs in s.files.items() if path.startswith("ci_check/")
-              for r in recs]:
+    for r in [r for path, recs in s.files.items() if path.startswith("ci_check/") for r in recs]:
         if r["check"] == "snyk test --prod":
             r.update(status="failed", metrics={"high_cves": 2})
-    s.add("waiver/RISK-91.json", {
-        "item": "S8", "reason": "2 high CVEs in sharp (image resize); not reachable from "
-        "tenant input, patched release due 2026-12", "approver": "security-lead@example.com",
-        "granted_at": "2026-11-05T10:00:00Z", "expires": "2026-12-15", "reference": "RISK-91"})
+    s.add(
+        "waiver/RISK-91.json",
+        {
+            "item": "S8",
+            "reason": "2 high CVEs in sharp (image resize); not reachable from "
+            "tenant input, patched release due 2026-12",
+            "approver": "security-lead@example.com",
+            "granted_at": "2026-11-05T10:00:00Z",
+            "expires": "2026-12-15",
+            "reference": "RISK-91",
+        },
+    )
     # DE7 (L3): VPC SC in dry-run, not enforced -> fail
     for r in s.files["config_snapshot/terraform.jsonl"]:
         if r["resource"] == "vpc-service-controls":
@@ -240,10 +344,17 @@ def file_storage() -> None:
         r["signed_at"] = "2026-05-11T10:00:00Z"
     # T7 (L4): no chaos (region brownout) report -> missing
     drop(s, "drill_report/t7")
-    s.add("cost_report/2026-10.json", {
-        "metric": "cost_per_file", "period_start": "2026-10-01T00:00:00Z",
-        "period_end": "2026-10-31T23:59:59Z", "actual": 0.00041, "forecast": 0.00038,
-        "currency": "EUR"})
+    s.add(
+        "cost_report/2026-10.json",
+        {
+            "metric": "cost_per_file",
+            "period_start": "2026-10-01T00:00:00Z",
+            "period_end": "2026-10-31T23:59:59Z",
+            "actual": 0.00041,
+            "forecast": 0.00038,
+            "currency": "EUR",
+        },
+    )
     s.write()
 
 
@@ -251,11 +362,20 @@ def maintenance() -> None:
     s = baseline("maintenance-service", "maintenance-cutover.yaml", "maintenance-service.yaml")
     # STO7 (L2): DR drill in staging 121 days ago -> stale (holds the service at L1)
     drop(s, "drill_report/sto7")
-    s.add("drill_report/dr-staging-2026-07-22.json", {
-        "kind": "dr_failover", "scenario": "staging region evacuation", "environment": "staging",
-        "started_at": "2026-07-22T07:00:00Z", "finished_at": "2026-07-22T08:10:00Z",
-        "outcome": "passed", "rto_minutes": 41, "rpo_minutes": 5,
-        "report_url": "https://drills.example.com/mnt/dr-2026-07"})
+    s.add(
+        "drill_report/dr-staging-2026-07-22.json",
+        {
+            "kind": "dr_failover",
+            "scenario": "staging region evacuation",
+            "environment": "staging",
+            "started_at": "2026-07-22T07:00:00Z",
+            "finished_at": "2026-07-22T08:10:00Z",
+            "outcome": "passed",
+            "rto_minutes": 41,
+            "rpo_minutes": 5,
+            "report_url": "https://drills.example.com/mnt/dr-2026-07",
+        },
+    )
     # SEC3 (L2): one static service-account key still exists -> fail
     for r in s.files["config_snapshot/iam.jsonl"]:
         r["settings"]["user_managed_keys"] = 1
@@ -265,13 +385,31 @@ def maintenance() -> None:
     # CAP2 (L2): no capacity snapshot recorded -> missing
     drop(s, "config_snapshot/cloud_sql", resource="capacity/maintenance-service")
     # SYN2 (L2): the payload-size job wrote a broken record -> error naming the field
-    s.files["ci_check/sync-payload.json"] = [{
-        "check": "sync-pull-payload-size", "status": "passed", "finished_at": "yesterday",
-        "metrics": {"pull_payload_kb": 164}}]
+    s.files["ci_check/sync-payload.json"] = [
+        {
+            "check": "sync-pull-payload-size",
+            "status": "passed",
+            "finished_at": "yesterday",
+            "metrics": {"pull_payload_kb": 164},
+        }
+    ]
     drop(s, "ci_check/2026", check="sync-pull-payload-size")
     # L3: pentest, DPIA, communication and most sign-offs are not there yet
-    for item in ("SEC10", "CMP6", "COM1", "COM3", "COM4", "COM-SO", "CUT1", "CMP-SO",
-                 "CAP-SO", "OPS-SO", "AI-SO", "SYN-SO", "SEC-SO"):
+    for item in (
+        "SEC10",
+        "CMP6",
+        "COM1",
+        "COM3",
+        "COM4",
+        "COM-SO",
+        "CUT1",
+        "CMP-SO",
+        "CAP-SO",
+        "OPS-SO",
+        "AI-SO",
+        "SYN-SO",
+        "SEC-SO",
+    ):
         drop(s, f"attestation/{item}.")
     s.write()
 
@@ -281,24 +419,47 @@ def repos() -> None:
     fss = base / "file-storage-service"
     mnt = base / "maintenance-service"
     files: dict[Path, str] = {}
-    docs = ["SERVICE_OVERVIEW", "DOMAIN_MODEL", "FAILURE_MODES", "SYNC_CONTRACT", "API_CONTRACTS",
-            "APPLICATION_LOGIC", "DATA_MODEL", "DEPLOYMENT_TOPOLOGY", "ERROR_CODES",
-            "EVENT_SCHEMAS", "OBSERVABILITY", "SECURITY_MODEL", "TESTING_STRATEGY", "DoD",
-            "SERVICE_RISK_REGISTER", "SERVICE_READINESS", "RUNBOOK"]
+    docs = [
+        "SERVICE_OVERVIEW",
+        "DOMAIN_MODEL",
+        "FAILURE_MODES",
+        "SYNC_CONTRACT",
+        "API_CONTRACTS",
+        "APPLICATION_LOGIC",
+        "DATA_MODEL",
+        "DEPLOYMENT_TOPOLOGY",
+        "ERROR_CODES",
+        "EVENT_SCHEMAS",
+        "OBSERVABILITY",
+        "SECURITY_MODEL",
+        "TESTING_STRATEGY",
+        "DoD",
+        "SERVICE_RISK_REGISTER",
+        "SERVICE_READINESS",
+        "RUNBOOK",
+    ]
     for name in docs:
         files[fss / f"services/file-storage-service/{name}.md"] = f"# {name}\n\nfile-storage.\n"
         files[mnt / f"services/maintenance-service/{name}.md"] = f"# {name}\n\nmaintenance.\n"
-    files[fss / "docs/03-microservices/file-storage-service.md"] = "# file-storage-service\n" + \
-        "".join(f"- capability {i}: documented behaviour\n" for i in range(1, 171))
+    files[fss / "docs/03-microservices/file-storage-service.md"] = (
+        "# file-storage-service\n"
+        + "".join(f"- capability {i}: documented behaviour\n" for i in range(1, 171))
+    )
     files[fss / "docs/standards/ERROR_CODES.md"] = "| MELMASTOON.FILE.NOT_FOUND | 404 |\n"
     files[fss / "docs/05-api-design.md"] = "Example: GET /v1/files (file-storage)\n"
     files[fss / "docs/architecture/adr-007-blob-store.md"] = "Applies to file-storage.\n"
-    files[fss / "src/domain/file.ts"] = ("export class InvariantGuard {}\n"
-                                         "// tenant prefix: assertInvariant(key.startsWith(tenant))\n")
+    files[fss / "src/domain/file.ts"] = (
+        "export class InvariantGuard {}\n"
+        "// tenant prefix: assertInvariant(key.startsWith(tenant))\n"
+    )
     files[fss / "src/api/config.ts"] = "export const bucket = secrets.get('BUCKET_SIGNING_KEY');\n"
-    files[fss / "migrations/0001_init.sql"] = ("CREATE TABLE media (id text CHECK (id LIKE 'med_%'));\n")
+    files[fss / "migrations/0001_init.sql"] = (
+        "CREATE TABLE media (id text CHECK (id LIKE 'med_%'));\n"
+    )
     files[fss / "events/file-storage/file.uploaded.v1.json"] = '{"type": "object"}\n'
-    files[fss / "infra/terraform/file-storage/main.tf"] = 'resource "google_storage_bucket" "p" {}\n'
+    files[fss / "infra/terraform/file-storage/main.tf"] = (
+        'resource "google_storage_bucket" "p" {}\n'
+    )
     files[fss / "infra/helm/file-storage-service/Chart.yaml"] = "name: file-storage-service\n"
     files[fss / "perf/baseline.json"] = '{"p95_ms": 120}\n'
     files[fss / "runbooks/gdpr-dsr.md"] = "# GDPR DSR\n"
@@ -308,10 +469,14 @@ def repos() -> None:
     files[mnt / "docs/standards/NAMING.md"] = "| mwo_ | maintenance work order |\n"
     files[mnt / "docs/04-event-driven-architecture.md"] = "| maintenance.work_order.v1 |\n"
     files[mnt / "src/domain/work-order.ts"] = "export interface WorkOrder { id: string }\n"
-    files[mnt / "src/application/dispatch.ts"] = "import { WorkOrder } from '../domain/work-order';\n"
+    files[mnt / "src/application/dispatch.ts"] = (
+        "import { WorkOrder } from '../domain/work-order';\n"
+    )
     files[mnt / "src/infrastructure/db.ts"] = "// TODO: pool tuning (outside the scanned layers)\n"
-    files[mnt / "migrations/0001_init.sql"] = ("CREATE TABLE work_orders (cost_micros bigint);\n"
-                                              "CREATE INDEX CONCURRENTLY wo_t ON work_orders (1);\n")
+    files[mnt / "migrations/0001_init.sql"] = (
+        "CREATE TABLE work_orders (cost_micros bigint);\n"
+        "CREATE INDEX CONCURRENTLY wo_t ON work_orders (1);\n"
+    )
     files[mnt / "runbooks/support/vendor-no-show.md"] = "# Vendor no-show\n"
     files[mnt / "runbooks/support/ooo-not-lifting.md"] = "# OOO not lifting\n"
     files[mnt / "CHANGELOG.md"] = "## Unreleased\n- maintenance-service: work orders GA\n"

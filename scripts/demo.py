@@ -14,12 +14,21 @@ from rich.rule import Rule
 from readiness.cli import main as readiness
 
 STORY = [
-    ("2026-11-20T06:00:00Z", "story-1-today",
-     "Today: both services evaluated from the sample evidence."),
-    ("2026-11-27T06:00:00Z", "story-2-week-later",
-     "A week later: the weekly restore drill (RP3) was not repeated, so it goes stale."),
-    ("2026-11-28T06:00:00Z", "story-3-remediated",
-     "The next day: the team ran the drill; RP3 passes again and the issue is resolved."),
+    (
+        "2026-11-20T06:00:00Z",
+        "story-1-today",
+        "Today: both services evaluated from the sample evidence.",
+    ),
+    (
+        "2026-11-27T06:00:00Z",
+        "story-2-week-later",
+        "A week later: the weekly restore drill (RP3) was not repeated, so it goes stale.",
+    ),
+    (
+        "2026-11-28T06:00:00Z",
+        "story-3-remediated",
+        "The next day: the team ran the drill; RP3 passes again and the issue is resolved.",
+    ),
 ]
 
 
@@ -35,11 +44,11 @@ def run() -> int:
     console.print(Rule("history"))
     readiness(["history", "file-storage-service", "--item", "RP3"])
     console.print(Rule("gate"))
-    gate = readiness(["gate", "file-storage-service", "--level", "L2",
-                      "--as-of", STORY[-1][0]])
+    gate = readiness(["gate", "file-storage-service", "--level", "L2", "--as-of", STORY[-1][0]])
     console.print(f"(gate exit code {gate})\n")
-    console.print(f"history: var/history.duckdb   issues: var/outbox/   "
-                  f"({time.monotonic() - started:.1f} s)")
+    console.print(
+        f"history: var/history.duckdb   issues: var/outbox/   ({time.monotonic() - started:.1f} s)"
+    )
     return 0
 
 

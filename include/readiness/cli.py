@@ -18,6 +18,7 @@ from readiness.errors import ConfigError
 from readiness.timeutil import parse_duration, parse_timestamp, utcnow
 
 if TYPE_CHECKING:
+    from readiness.errors import Problem
     from readiness.history import HistoryStore
 
 EXIT_OK, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2
@@ -40,33 +41,52 @@ def _duration(text: str) -> timedelta:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="readiness",
-        description="Keep every service's production-readiness checklist true, continuously.")
+        description="Keep every service's production-readiness checklist true, continuously.",
+    )
     parser.add_argument("--config", type=Path, help="config file (default: readiness.yaml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="validate checklists and service specs")
-    check.add_argument("paths", nargs="*", type=Path,
-                       help="files or folders (default: the configured checklists and services)")
-    check.add_argument("--no-gx", action="store_true",
-                       help="skip building every expectation with Great Expectations")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders (default: the configured checklists and services)",
+    )
+    check.add_argument(
+        "--no-gx",
+        action="store_true",
+        help="skip building every expectation with Great Expectations",
+    )
 
-    ev = sub.add_parser("evaluate", help="one evaluation run: collect, validate, score, "
-                                         "record, sync issues")
-    ev.add_argument("--service", action="append", dest="services", metavar="S",
-                    help="only this service (repeatable)")
+    ev = sub.add_parser(
+        "evaluate", help="one evaluation run: collect, validate, score, record, sync issues"
+    )
+    ev.add_argument(
+        "--service",
+        action="append",
+        dest="services",
+        metavar="S",
+        help="only this service (repeatable)",
+    )
     ev.add_argument("--as-of", type=_timestamp, help="evaluate as of this moment (ISO-8601)")
     ev.add_argument("--run-id", help="run id; the same id again replaces that run's rows")
     ev.add_argument("--trigger", choices=["scheduled", "quarterly", "manual"], default="manual")
     ev.add_argument("--dry-run", action="store_true", help="record and sync nothing")
     ev.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
-    gate = sub.add_parser("gate", help="is SERVICE at or above LEVEL now? exit 0 yes, 1 no, "
-                                       "2 unknown")
+    gate = sub.add_parser(
+        "gate", help="is SERVICE at or above LEVEL now? exit 0 yes, 1 no, 2 unknown"
+    )
     gate.add_argument("service")
     gate.add_argument("--level", required=True)
-    gate.add_argument("--max-age", type=_duration, default=timedelta(days=2),
-                      help="an evaluation older than this is unknown (default 2d)")
+    gate.add_argument(
+        "--max-age",
+        type=_duration,
+        default=timedelta(days=2),
+        help="an evaluation older than this is unknown (default 2d)",
+    )
     gate.add_argument("--as-of", type=_timestamp, help="judge as of this moment")
 
     status = sub.add_parser("status", help="current level and failing items from history")
@@ -83,15 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     err = Console(stderr=True)
     try:
         from readiness.config import load_settings
 
         settings = load_settings(args.config)
-        handler = {"check": cmd_check, "evaluate": cmd_evaluate, "gate": cmd_gate,
-                   "status": cmd_status, "history": cmd_history}[args.command]
+        handler = {
+            "check": cmd_check,
+            "evaluate": cmd_evaluate,
+            "gate": cmd_gate,
+            "status": cmd_status,
+            "history": cmd_history,
+        }[args.command]
         return handler(args, settings)
     except ConfigError as exc:
         for problem in exc.problems:
@@ -101,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # never a traceback for the user; -v shows it in the log
         logging.getLogger("readiness").debug("command failed", exc_info=True)
-        err.print(f"[red]error:[/] {args.command} failed: {type(exc).__name__}: {exc}",
-                  highlight=False)
+        err.print(
+            f"[red]error:[/] {args.command} failed: {type(exc).__name__}: {exc}", highlight=False
+        )
         return EXIT_UNKNOWN if args.command == "gate" else EXIT_FAIL
 
 
@@ -126,11 +154,15 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
     for problem in problems:
         out.print(f"[red]error:[/] {problem}")
     for checklist in catalog.checklists.values():
-        out.print(f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "
-                  f"levels {', '.join(lv.id for lv in checklist.levels)} ({checklist.file})")
+        out.print(
+            f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "
+            f"levels {', '.join(lv.id for lv in checklist.levels)} ({checklist.file})"
+        )
     for spec in catalog.specs.values():
-        out.print(f"[green]ok[/] service {spec.service}: {spec.checklist}, target "
-                  f"{spec.target_level} ({spec.file})")
+        out.print(
+            f"[green]ok[/] service {spec.service}: {spec.checklist}, target "
+            f"{spec.target_level} ({spec.file})"
+        )
     if problems:
         out.print(f"[red]{len(problems)} problem(s)[/]")
         return EXIT_FAIL
@@ -147,7 +179,7 @@ def _is_checklist(path: Path) -> bool:
     return any(line.startswith("checklist:") for line in head.splitlines())
 
 
-def _gx_check(catalog: object) -> list[object]:
+def _gx_check(catalog: object) -> list[Problem]:
     """Build every expectation with GX itself so argument errors are GX's own words."""
     from readiness.errors import Problem
     from readiness.loader import Catalog
@@ -156,14 +188,15 @@ def _gx_check(catalog: object) -> list[object]:
     assert isinstance(catalog, Catalog)
     gx = _GX()
     now = utcnow()
-    problems: list[object] = []
+    problems: list[Problem] = []
     seen: set[str] = set()
     for checklist in catalog.checklists.values():
         for s_pos, section in enumerate(checklist.sections):
             for i_pos, item in enumerate(section.items):
                 for e_pos, expectation in enumerate(item.expectations):
-                    key = json.dumps([expectation.type, expectation.kwargs], sort_keys=True,
-                                     default=str)
+                    key = json.dumps(
+                        [expectation.type, expectation.kwargs], sort_keys=True, default=str
+                    )
                     if key in seen:
                         continue
                     seen.add(key)
@@ -172,10 +205,13 @@ def _gx_check(catalog: object) -> list[object]:
                     except Exception as exc:
                         first = str(exc).splitlines()
                         detail = "; ".join(line.strip() for line in first[1:4]) or str(exc)
-                        problems.append(Problem(
-                            checklist.file,
-                            f"sections[{s_pos}].items[{i_pos}].expectations[{e_pos}]",
-                            f"{expectation.type}: {detail}"))
+                        problems.append(
+                            Problem(
+                                checklist.file,
+                                f"sections[{s_pos}].items[{i_pos}].expectations[{e_pos}]",
+                                f"{expectation.type}: {detail}",
+                            )
+                        )
     return problems
 
 
@@ -193,8 +229,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
     err = Console(stderr=True)
     try:
         if args.json:
-            report = evaluate(settings, services=args.services, as_of=as_of, meta=meta,
-                              dry_run=args.dry_run)
+            report = evaluate(
+                settings, services=args.services, as_of=as_of, meta=meta, dry_run=args.dry_run
+            )
         else:
             with Progress(console=err, transient=True) as bar:
                 task = bar.add_task("evaluating", total=None)
@@ -202,8 +239,14 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
                 def progress(label: str, done: int, total: int) -> None:
                     bar.update(task, description=label, completed=done, total=total)
 
-                report = evaluate(settings, services=args.services, as_of=as_of, meta=meta,
-                                  dry_run=args.dry_run, progress=progress)
+                report = evaluate(
+                    settings,
+                    services=args.services,
+                    as_of=as_of,
+                    meta=meta,
+                    dry_run=args.dry_run,
+                    progress=progress,
+                )
     except ConfigError:
         raise
     except Exception as exc:  # the run itself could not happen (history unreachable, ...)
@@ -244,8 +287,10 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
     try:
         wanted = checklist.rank(args.level)
     except KeyError:
-        out.print(f"unknown: level {args.level!r} is not in {checklist.id} "
-                  f"({', '.join(lv.id for lv in checklist.levels)})")
+        out.print(
+            f"unknown: level {args.level!r} is not in {checklist.id} "
+            f"({', '.join(lv.id for lv in checklist.levels)})"
+        )
         return EXIT_UNKNOWN
     history = _history(settings)
     now = args.as_of or utcnow()
@@ -255,16 +300,22 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
         return EXIT_UNKNOWN
     age = now - snap.evaluated_at
     if age > args.max_age:
-        out.print(f"unknown: the latest evaluation of {args.service} is from "
-                  f"{snap.evaluated_at.isoformat()}, older than {args.max_age}")
+        out.print(
+            f"unknown: the latest evaluation of {args.service} is from "
+            f"{snap.evaluated_at.isoformat()}, older than {args.max_age}"
+        )
         return EXIT_UNKNOWN
     if snap.achieved_rank >= wanted:
-        out.print(f"yes: {args.service} is at {snap.achieved_level} (≥ {args.level}) as of "
-                  f"{snap.evaluated_at.isoformat()}")
+        out.print(
+            f"yes: {args.service} is at {snap.achieved_level} (≥ {args.level}) as of "
+            f"{snap.evaluated_at.isoformat()}"
+        )
         return EXIT_OK
     blocking = [row for row in snap.failing if checklist.rank(row["required_from"]) <= wanted]
-    out.print(f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
-              f"{len(blocking)} item(s) block it:")
+    out.print(
+        f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
+        f"{len(blocking)} item(s) block it:"
+    )
     for row in blocking:
         out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
     return EXIT_FAIL
@@ -292,32 +343,56 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
 
     history = _history(settings)
     timeline = history.timeline(args.service, args.since)
-    transitions = [t for t in history.transitions(args.service, args.since)
-                   if not args.item or t["item_id"] == args.item]
+    transitions = [
+        t
+        for t in history.transitions(args.service, args.since)
+        if not args.item or t["item_id"] == args.item
+    ]
     if args.json:
-        print(json.dumps({"timeline": timeline, "transitions": transitions}, indent=2,
-                         default=str))
+        print(json.dumps({"timeline": timeline, "transitions": transitions}, indent=2, default=str))
         return EXIT_OK
     out = Console(highlight=False)
     table = Table(title=f"{args.service}: level timeline", title_justify="left")
-    for column in ("evaluated_at", "trigger", "level", "target", "regressions", "fail", "stale",
-                   "missing", "error"):
+    for column in (
+        "evaluated_at",
+        "trigger",
+        "level",
+        "target",
+        "regressions",
+        "fail",
+        "stale",
+        "missing",
+        "error",
+    ):
         table.add_column(column)
     for row in timeline:
         level = row["achieved_level"]
         if row["previous_level"] and row["previous_level"] != level:
             level = f"{row['previous_level']} → {level}"
-        table.add_row(f"{row['evaluated_at']:%Y-%m-%d %H:%M}", row["trigger"], level,
-                      row["target_level"], str(row["regressions"]), str(row["count_fail"]),
-                      str(row["count_stale"]), str(row["count_missing"]), str(row["count_error"]))
+        table.add_row(
+            f"{row['evaluated_at']:%Y-%m-%d %H:%M}",
+            row["trigger"],
+            level,
+            row["target_level"],
+            str(row["regressions"]),
+            str(row["count_fail"]),
+            str(row["count_stale"]),
+            str(row["count_missing"]),
+            str(row["count_error"]),
+        )
     out.print(table)
     moves = Table(title="item transitions", title_justify="left")
     for column in ("evaluated_at", "item", "from", "to", "reason"):
         moves.add_column(column, overflow="fold")
     for row in transitions:
         to = row["status"] + (" ↓" if row["regressed"] else "")
-        moves.add_row(f"{row['evaluated_at']:%Y-%m-%d %H:%M}", row["item_id"], row["previous_status"],
-                      to, (row["reason"] or "")[:200])
+        moves.add_row(
+            f"{row['evaluated_at']:%Y-%m-%d %H:%M}",
+            row["item_id"],
+            row["previous_status"],
+            to,
+            (row["reason"] or "")[:200],
+        )
     out.print(moves)
     return EXIT_OK
 

@@ -75,8 +75,11 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
             raise ConfigError([Problem(str(path), "", "expected a YAML mapping")])
         data = loaded
     known = set(_ENV)
-    problems = [Problem(str(path), key, f"unknown setting; expected one of {sorted(known)}")
-                for key in data if key not in known]
+    problems = [
+        Problem(str(path), key, f"unknown setting; expected one of {sorted(known)}")
+        for key in data
+        if key not in known
+    ]
     if problems:
         raise ConfigError(problems)
     for name, env in _ENV.items():
@@ -93,10 +96,16 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
             else:
                 value = str(value)
         except ValueError as exc:
-            raise ConfigError([Problem(str(path), name,
-                                       f"expected a whole number, got {value!r}")]) from exc
+            raise ConfigError(
+                [Problem(str(path), name, f"expected a whole number, got {value!r}")]
+            ) from exc
         setattr(settings, name, value)
     if settings.tracker not in ("outbox", "linear"):
-        raise ConfigError([Problem(str(path), "tracker",
-                                   f"expected 'outbox' or 'linear', got {settings.tracker!r}")])
+        raise ConfigError(
+            [
+                Problem(
+                    str(path), "tracker", f"expected 'outbox' or 'linear', got {settings.tracker!r}"
+                )
+            ]
+        )
     return settings

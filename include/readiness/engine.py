@@ -74,7 +74,7 @@ def default_run_key(as_of: datetime) -> str:
 
 def effective_items(checklist: Checklist, spec: ServiceSpec) -> list[tuple[Item, str | None]]:
     """Checklist items with the spec's overrides applied; (item, not-applicable reason)."""
-    out = []
+    out: list[tuple[Item, str | None]] = []
     for item in checklist.items:
         override = spec.overrides.get(item.id)
         if override is None:
@@ -86,8 +86,12 @@ def effective_items(checklist: Checklist, spec: ServiceSpec) -> list[tuple[Item,
         if override.max_age is not None:
             changed = replace(changed, max_age=override.max_age)
         if override.params:
-            changed = replace(changed, evidence=replace(
-                changed.evidence, params={**changed.evidence.params, **override.params}))
+            changed = replace(
+                changed,
+                evidence=replace(
+                    changed.evidence, params={**changed.evidence.params, **override.params}
+                ),
+            )
         out.append((changed, override.not_applicable))
     return out
 
@@ -98,35 +102,59 @@ def service_store(settings: Settings, spec: ServiceSpec) -> EvidenceStore:
 
 
 def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[str, Any]:
-    names: dict[str, Any] = {"service": spec.service, "item": item.id, "store": store.root,
-                             "repo": spec.repo or ""}
+    names: dict[str, Any] = {
+        "service": spec.service,
+        "item": item.id,
+        "store": store.root,
+        "repo": spec.repo or "",
+    }
     names.update({f"locations.{k}": v for k, v in spec.locations.items()})
     return names
 
 
-def collect_item(settings: Settings, spec: ServiceSpec, item: Item, store: EvidenceStore,
-                 as_of: datetime, extras: dict[str, Any] | None = None) -> Evidence:
+def collect_item(
+    settings: Settings,
+    spec: ServiceSpec,
+    item: Item,
+    store: EvidenceStore,
+    as_of: datetime,
+    extras: dict[str, Any] | None = None,
+) -> Evidence:
     """Collect one item's evidence; any failure becomes an ``error`` Evidence."""
     params = substitute(item.evidence.params, _runtime_names(spec, item, store))
     from readiness.loader import placeholders
 
     unresolved = placeholders(params)
     if unresolved:
-        return Evidence.failed(None, utcnow(), (
-            f"{spec.file}: evidence.locations has no {', '.join(sorted(unresolved))} "
-            f"needed by item {item.id}"))
-    request = CollectRequest(service=spec, item=item, params=params, as_of=as_of, store=store,
-                             project_root=str(settings.project_root), extras=extras or {})
+        return Evidence.failed(
+            None,
+            utcnow(),
+            (
+                f"{spec.file}: evidence.locations has no {', '.join(sorted(unresolved))} "
+                f"needed by item {item.id}"
+            ),
+        )
+    request = CollectRequest(
+        service=spec,
+        item=item,
+        params=params,
+        as_of=as_of,
+        store=store,
+        project_root=str(settings.project_root),
+        extras=extras or {},
+    )
     try:
         return get_collector(item.evidence.kind).collect(request)
     except Exception as exc:  # a collector bug must not stop the run
         log.exception("collector %s crashed for %s %s", item.evidence.kind, spec.service, item.id)
-        return Evidence.failed(None, utcnow(), f"{item.evidence.kind} collector crashed: "
-                                               f"{type(exc).__name__}: {exc}")
+        return Evidence.failed(
+            None, utcnow(), f"{item.evidence.kind} collector crashed: {type(exc).__name__}: {exc}"
+        )
 
 
-def waivers_for(spec: ServiceSpec, store: EvidenceStore,
-                as_of: datetime) -> tuple[list[Waiver], list[str]]:
+def waivers_for(
+    spec: ServiceSpec, store: EvidenceStore, as_of: datetime
+) -> tuple[list[Waiver], list[str]]:
     """Waivers from the spec plus waiver documents in the store (risk register exports)."""
     waivers = list(spec.waivers)
     warnings: list[str] = []
@@ -137,40 +165,56 @@ def waivers_for(spec: ServiceSpec, store: EvidenceStore,
             from datetime import date
 
             record = doc.record
-            waivers.append(Waiver(item=record["item"], reason=record["reason"],
-                                  approver=record["approver"],
-                                  expires=date.fromisoformat(record["expires"]),
-                                  reference=record.get("reference", ""), source=doc.uri))
+            waivers.append(
+                Waiver(
+                    item=record["item"],
+                    reason=record["reason"],
+                    approver=record["approver"],
+                    expires=date.fromisoformat(record["expires"]),
+                    reference=record.get("reference", ""),
+                    source=doc.uri,
+                )
+            )
     except (DocumentError, StoreUnavailable) as exc:
         warnings.append(f"{spec.service}: waiver documents not applied: {exc}")
     return waivers, warnings
 
 
 def score_service(
-    *, run_id: str, spec: ServiceSpec, checklist: Checklist, as_of: datetime,
-    items: Sequence[tuple[Item, str | None]], evidence: dict[str, Evidence],
-    validated: dict[str, TaskResult], key_prefix: str, waivers: Sequence[Waiver],
-    prior: dict[str, PriorItemState], previous_level: str | None, grace_runs: int,
+    *,
+    run_id: str,
+    spec: ServiceSpec,
+    checklist: Checklist,
+    as_of: datetime,
+    items: Sequence[tuple[Item, str | None]],
+    evidence: dict[str, Evidence],
+    validated: dict[str, TaskResult],
+    key_prefix: str,
+    waivers: Sequence[Waiver],
+    prior: dict[str, PriorItemState],
+    previous_level: str | None,
+    grace_runs: int,
 ) -> ServiceEvaluation:
     today = as_of.date()
-    in_force = {}
+    in_force: dict[str, Waiver] = {}
     for waiver in waivers:
-        if waiver.in_force(today) and (waiver.item not in in_force
-                                       or waiver.expires > in_force[waiver.item].expires):
+        if waiver.in_force(today) and (
+            waiver.item not in in_force or waiver.expires > in_force[waiver.item].expires
+        ):
             in_force[waiver.item] = waiver
     results: list[ItemResult] = []
     for item, not_applicable in items:
         ev = evidence.get(item.id)
         task = validated.get(key_prefix + item.id)
         outcomes = tuple(task.outcomes) if task else ()
-        waiver = in_force.get(item.id)
-        status, reason = resolve_status(item, ev, outcomes, task.error if task else None,
-                                        waiver, not_applicable, as_of)
+        item_waiver = in_force.get(item.id)
+        status, reason = resolve_status(
+            item, ev, outcomes, task.error if task else None, item_waiver, not_applicable, as_of
+        )
         before = prior.get(item.id)
         effective, streak = apply_grace(status, before, grace_runs)
         if status is Status.ERROR and effective is not Status.ERROR:
-            reason += f" (error {streak} of {grace_runs} allowed; counting as " \
-                      f"{effective.value})"
+            reason += f" (error {streak} of {grace_runs} allowed; counting as {effective.value})"
         regressed = is_regression(before, effective)
         if regressed:
             episode: str | None = episode_id(spec.service, item.id, run_id)
@@ -178,17 +222,37 @@ def score_service(
             episode = None
         else:
             episode = before.episode_id if before else None
-        results.append(ItemResult(
-            service=spec.service, item=item, required_from=item.required_from, status=status,
-            effective_status=effective, previous_status=before.status if before else None,
-            regressed=regressed, reason=reason, evidence=ev, outcomes=outcomes, waiver=waiver,
-            error_streak=streak, episode_id=episode))
-    level = achieved_level(checklist.levels, ((r.required_from, r.effective_status)
-                                              for r in results))
-    return ServiceEvaluation(run_id=run_id, service=spec.service, spec=spec, checklist=checklist,
-                             evaluated_at=as_of, achieved_level=level,
-                             previous_level=previous_level, target_level=spec.target_level,
-                             items=tuple(results))
+        results.append(
+            ItemResult(
+                service=spec.service,
+                item=item,
+                required_from=item.required_from,
+                status=status,
+                effective_status=effective,
+                previous_status=before.status if before else None,
+                regressed=regressed,
+                reason=reason,
+                evidence=ev,
+                outcomes=outcomes,
+                waiver=item_waiver,
+                error_streak=streak,
+                episode_id=episode,
+            )
+        )
+    level = achieved_level(
+        checklist.levels, ((r.required_from, r.effective_status) for r in results)
+    )
+    return ServiceEvaluation(
+        run_id=run_id,
+        service=spec.service,
+        spec=spec,
+        checklist=checklist,
+        evaluated_at=as_of,
+        achieved_level=level,
+        previous_level=previous_level,
+        target_level=spec.target_level,
+        items=tuple(results),
+    )
 
 
 # --------------------------------------------------------------------------- whole run
@@ -205,28 +269,38 @@ def open_tracker(settings: Settings) -> IssueTracker:
 
 
 def evaluate(
-    settings: Settings, *, services: Sequence[str] | None = None, as_of: datetime | None = None,
-    meta: RunMeta | None = None, dry_run: bool = False, catalog: Catalog | None = None,
-    history: HistoryStore | None = None, tracker: IssueTracker | None = None,
-    validator: BatchValidator | None = None, progress: Progress | None = None,
+    settings: Settings,
+    *,
+    services: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+    meta: RunMeta | None = None,
+    dry_run: bool = False,
+    catalog: Catalog | None = None,
+    history: HistoryStore | None = None,
+    tracker: IssueTracker | None = None,
+    validator: BatchValidator | None = None,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Evaluate services (all by default) as of a moment (now by default)."""
     as_of = as_of or utcnow()
     meta = meta or RunMeta(run_key=default_run_key(as_of))
     catalog = catalog or load_catalog(settings.checklist_paths, settings.service_paths)
-    report = RunReport(run_key=meta.run_key, as_of=as_of, dry_run=dry_run,
-                       problems=list(catalog.problems))
+    report = RunReport(
+        run_key=meta.run_key, as_of=as_of, dry_run=dry_run, problems=list(catalog.problems)
+    )
     chosen = list(catalog.specs.values())
     if services:
         unknown = [s for s in services if s not in catalog.specs]
         for name in unknown:
-            broken = [f for f, probs in catalog.broken_specs.items()
-                      if any(name in str(p) for p in probs)]
+            broken = [
+                f for f, probs in catalog.broken_specs.items() if any(name in str(p) for p in probs)
+            ]
             hint = f" (its spec has problems: {broken[0]})" if broken else ""
             report.warnings.append(f"service {name!r} is not defined{hint}")
         chosen = [catalog.specs[s] for s in services if s in catalog.specs]
-    history = history or open_history(settings.history, str(settings.project_root),
-                                      dataset=settings.dataset)
+    history = history or open_history(
+        settings.history, str(settings.project_root), dataset=settings.dataset
+    )
     history.init()
 
     # 1. collect
@@ -242,9 +316,12 @@ def evaluate(
         to_collect = [item for item, na in items if na is None]
         if workers > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                collected = list(pool.map(
-                    lambda it, sp=spec, st=store: collect_item(settings, sp, it, st, as_of),
-                    to_collect))
+                collected = list(
+                    pool.map(
+                        lambda it, sp=spec, st=store: collect_item(settings, sp, it, st, as_of),
+                        to_collect,
+                    )
+                )
         else:
             collected = [collect_item(settings, spec, it, store, as_of) for it in to_collect]
         for item, ev in zip(to_collect, collected, strict=True):
@@ -258,11 +335,14 @@ def evaluate(
 
     # 2. validate everything in one batch
     validator = validator or BatchValidator()
-    tasks = [ValidationTask(key=f"{spec.service}\x1f{item.id}", expectations=item.expectations,
-                            evidence=ev)
-             for spec, _c, items, evidence, _w in plans
-             for item, _na in items
-             if (ev := evidence.get(item.id)) is not None and ev.found and not ev.error]
+    tasks = [
+        ValidationTask(
+            key=f"{spec.service}\x1f{item.id}", expectations=item.expectations, evidence=found
+        )
+        for spec, _c, items, evidence, _w in plans
+        for item, _na in items
+        if (found := evidence.get(item.id)) is not None and found.found and not found.error
+    ]
     validated = validator.validate(tasks, as_of) if tasks else {}
     report.gx_calls = validator.calls
     if progress:
@@ -272,16 +352,25 @@ def evaluate(
     for spec, checklist, items, evidence, waivers in plans:
         run_id = run_id_for(spec.service, meta.run_key)
         evaluation = score_service(
-            run_id=run_id, spec=spec, checklist=checklist, as_of=as_of, items=items,
-            evidence=evidence, validated=validated, key_prefix=f"{spec.service}\x1f",
-            waivers=waivers, prior=history.prior_states(spec.service, as_of, run_id),
+            run_id=run_id,
+            spec=spec,
+            checklist=checklist,
+            as_of=as_of,
+            items=items,
+            evidence=evidence,
+            validated=validated,
+            key_prefix=f"{spec.service}\x1f",
+            waivers=waivers,
+            prior=history.prior_states(spec.service, as_of, run_id),
             previous_level=history.previous_level(spec.service, as_of, run_id),
-            grace_runs=settings.error_grace_runs)
+            grace_runs=settings.error_grace_runs,
+        )
         report.evaluations.append(evaluation)
     if not dry_run:
         history.write(report.evaluations, meta)
         tracker = tracker or open_tracker(settings)
         for evaluation in report.evaluations:
-            report.issues[evaluation.service] = sync_issues(evaluation, history, tracker,
-                                                            evaluation.run_id)
+            report.issues[evaluation.service] = sync_issues(
+                evaluation, history, tracker, evaluation.run_id
+            )
     return report

@@ -78,8 +78,6 @@ def check_arguments(name: str, kwargs: dict[str, object]) -> list[str]:
         known = ", ".join(sorted(SUPPORTED))
         return [f"unknown expectation {name!r}; expected one of: {known}"]
     problems = [f"missing argument {arg!r}" for arg in kind.required if arg not in kwargs]
-    if kind.aggregate and kind.aggregate != "count" or name.endswith("_to_be_between"):
-        if name != "expect_table_row_count_to_equal" and not any(k in kwargs for k in _BETWEEN):
-            if name.endswith("_to_be_between"):
-                problems.append("expected at least one of 'min_value' or 'max_value'")
+    if name.endswith("_to_be_between") and not any(k in kwargs for k in _BETWEEN):
+        problems.append("expected at least one of 'min_value' or 'max_value'")
     return problems

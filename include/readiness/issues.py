@@ -18,8 +18,8 @@ from readiness.history import HistoryStore, IssueLink
 from readiness.markdown import code_block, escape, link
 from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status
 from readiness.scoring import describe_expectation
-from readiness.trackers import IssueDocument, IssueRef, IssueTracker, SyncReport, TrackerError
 from readiness.timeutil import utcnow
+from readiness.trackers import IssueDocument, IssueRef, IssueTracker, SyncReport, TrackerError
 
 log = logging.getLogger(__name__)
 READINESS_LABEL = "readiness"
@@ -38,22 +38,24 @@ def priority(result: ItemResult, ev: ServiceEvaluation) -> int:
     """Severity sets the base; an item that drops the service below target is one
     step more urgent."""
     base = _PRIORITY.get(result.item.severity, 3)
-    if ev.checklist.rank(ev.achieved_level) < ev.checklist.rank(ev.target_level) \
-            and ev.downgraded:
+    if ev.checklist.rank(ev.achieved_level) < ev.checklist.rank(ev.target_level) and ev.downgraded:
         base = max(1, base - 1)
     return base
 
 
 def history_query(ev: ServiceEvaluation, result: ItemResult) -> str:
-    return (f"readiness history {ev.service} --item {result.item.id}\n\n"
-            f"SELECT evaluated_at, status, reason, evidence_uri, evidence_sha256\n"
-            f"FROM readiness.item_results\n"
-            f"WHERE service = '{ev.service}' AND item_id = '{result.item.id}'\n"
-            f"ORDER BY evaluated_at DESC;")
+    return (
+        f"readiness history {ev.service} --item {result.item.id}\n\n"
+        f"SELECT evaluated_at, status, reason, evidence_uri, evidence_sha256\n"
+        f"FROM readiness.item_results\n"
+        f"WHERE service = '{ev.service}' AND item_id = '{result.item.id}'\n"
+        f"ORDER BY evaluated_at DESC;"
+    )
 
 
-def issue_body(ev: ServiceEvaluation, result: ItemResult,
-               previous_issue_key: str | None = None) -> str:
+def issue_body(
+    ev: ServiceEvaluation, result: ItemResult, previous_issue_key: str | None = None
+) -> str:
     item = result.item
     evidence = result.evidence
     previous = ev.previous_level or "none"
@@ -77,21 +79,31 @@ def issue_body(ev: ServiceEvaluation, result: ItemResult,
     lines += ["", "Reason (from evidence, verbatim):", code_block(result.reason), ""]
     lines.append("### Evidence")
     if evidence is not None:
-        lines.append(code_block(
-            f"uri:         {evidence.uri}\nsha256:      {evidence.sha256}\n"
-            f"observed_at: {evidence.observed_at.isoformat() if evidence.observed_at else '-'}\n"
-            f"fetched_at:  {evidence.fetched_at.isoformat()}"))
+        lines.append(
+            code_block(
+                f"uri:         {evidence.uri}\nsha256:      {evidence.sha256}\n"
+                f"observed_at: {evidence.observed_at or '-'}\n"
+                f"fetched_at:  {evidence.fetched_at.isoformat()}"
+            )
+        )
     else:
         lines.append("No evidence was collected.")
     lines += ["", "### What to do"]
     lines.append(f"- Runbook: {link('runbook', item.runbook)}")
     if result.item.remediation_days:
-        lines.append(f"- Remediate within {result.item.remediation_days} days, or record a "
-                     f"waiver (approver, reason, expiry) in the service spec.")
+        lines.append(
+            f"- Remediate within {result.item.remediation_days} days, or record a "
+            f"waiver (approver, reason, expiry) in the service spec."
+        )
     if previous_issue_key:
         lines.append(f"- Previous episode: {escape(previous_issue_key)}")
-    lines += ["", "### See more", code_block(history_query(ev, result)), "",
-              f"_Opened by readiness for episode {result.episode_id}._"]
+    lines += [
+        "",
+        "### See more",
+        code_block(history_query(ev, result)),
+        "",
+        f"_Opened by readiness for episode {result.episode_id}._",
+    ]
     return "\n".join(lines)
 
 
@@ -104,8 +116,9 @@ def _should_open(ev: ServiceEvaluation, result: ItemResult) -> bool:
     return ev.checklist.rank(result.required_from) <= ceiling
 
 
-def sync_issues(ev: ServiceEvaluation, history: HistoryStore, tracker: IssueTracker,
-                run_id: str) -> SyncReport:
+def sync_issues(
+    ev: ServiceEvaluation, history: HistoryStore, tracker: IssueTracker, run_id: str
+) -> SyncReport:
     """Bring the tracker in line with one service's evaluation; never raises for tracker
     faults (they are reported and retried next run)."""
     report = SyncReport()
@@ -121,40 +134,55 @@ def sync_issues(ev: ServiceEvaluation, history: HistoryStore, tracker: IssueTrac
         item_id = result.item.id
         current = open_by_item.get(item_id)
         try:
-            if current is not None and (current.episode_id != result.episode_id
-                                        or result.effective_status in SATISFIED):
+            if current is not None and (
+                current.episode_id != result.episode_id or result.effective_status in SATISFIED
+            ):
                 _close(ev, result, current, tracker, history, now)
                 report.closed.append(current.issue_key)
                 current = None
             if current is not None:
                 if result.reason != current.last_reason:
                     tracker.comment(_ref(current), _reason_comment(ev, result))
-                    history.save_link(replace(current, last_reason=result.reason,
-                                              updated_at=now))
+                    history.save_link(replace(current, last_reason=result.reason, updated_at=now))
                     report.commented.append(current.issue_key)
                 continue
             if _should_open(ev, result) and result.episode_id not in by_episode:
                 previous = closed_by_item.get(item_id)
                 doc = IssueDocument(
-                    episode_id=result.episode_id or "", service=ev.service, item_id=item_id,
-                    team_key=ev.spec.linear_team, title=issue_title(ev, result),
+                    episode_id=result.episode_id or "",
+                    service=ev.service,
+                    item_id=item_id,
+                    team_key=ev.spec.linear_team,
+                    title=issue_title(ev, result),
                     body=issue_body(ev, result, previous.issue_key if previous else None),
                     labels=(service_label(ev.service), READINESS_LABEL),
                     priority=priority(result, ev),
                     due_date=_due(ev.evaluated_at, result),
-                    previous_issue_key=previous.issue_key if previous else None)
+                    previous_issue_key=previous.issue_key if previous else None,
+                )
                 ref = tracker.open(doc)
                 link_ = IssueLink(
-                    service=ev.service, item_id=item_id, episode_id=doc.episode_id,
-                    tracker=tracker.name, issue_id=ref.issue_id, issue_key=ref.issue_key,
-                    url=ref.url, state="open", title=doc.title, opened_run_id=run_id,
-                    opened_at=now, last_reason=result.reason,
-                    previous_issue_key=doc.previous_issue_key, updated_at=now)
+                    service=ev.service,
+                    item_id=item_id,
+                    episode_id=doc.episode_id,
+                    tracker=tracker.name,
+                    issue_id=ref.issue_id,
+                    issue_key=ref.issue_key,
+                    url=ref.url,
+                    state="open",
+                    title=doc.title,
+                    opened_run_id=run_id,
+                    opened_at=now,
+                    last_reason=result.reason,
+                    previous_issue_key=doc.previous_issue_key,
+                    updated_at=now,
+                )
                 history.save_link(link_)
                 report.opened.append(ref.issue_key)
         except TrackerError as exc:
-            log.warning("issue sync for %s %s deferred to the next run: %s",
-                        ev.service, item_id, exc)
+            log.warning(
+                "issue sync for %s %s deferred to the next run: %s", ev.service, item_id, exc
+            )
             report.failed.append(item_id)
     return report
 
@@ -170,29 +198,43 @@ def _ref(lk: IssueLink) -> IssueRef:
 
 
 def _reason_comment(ev: ServiceEvaluation, result: ItemResult) -> str:
-    return (f"Still failing as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`), "
-            f"for a new reason:\n\n{code_block(result.reason)}")
+    return (
+        f"Still failing as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`), "
+        f"for a new reason:\n\n{code_block(result.reason)}"
+    )
 
 
-def _close(ev: ServiceEvaluation, result: ItemResult, current: IssueLink,
-           tracker: IssueTracker, history: HistoryStore, now: datetime) -> None:
+def _close(
+    ev: ServiceEvaluation,
+    result: ItemResult,
+    current: IssueLink,
+    tracker: IssueTracker,
+    history: HistoryStore,
+    now: datetime,
+) -> None:
     accepted = result.effective_status is Status.WAIVED
     if accepted and result.waiver is not None:
         waiver = result.waiver
-        body = (f"Closed as **accepted risk**: waiver by {escape(waiver.approver)} until "
-                f"{waiver.expires.isoformat()}.\n\n{code_block(waiver.reason)}")
+        body = (
+            f"Closed as **accepted risk**: waiver by {escape(waiver.approver)} until "
+            f"{waiver.expires.isoformat()}.\n\n{code_block(waiver.reason)}"
+        )
         why = "accepted_risk"
     elif result.effective_status in SATISFIED:
         evidence = result.evidence
-        proof = (f"uri:    {evidence.uri}\nsha256: {evidence.sha256}" if evidence
-                 else "(no evidence)")
-        body = (f"Remediated: {escape(result.item.id)} is `{result.effective_status.value}` "
-                f"as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`); level "
-                f"now {ev.achieved_level}.\n\nEvidence that fixed it:\n{code_block(proof)}")
+        proof = (
+            f"uri:    {evidence.uri}\nsha256: {evidence.sha256}" if evidence else "(no evidence)"
+        )
+        body = (
+            f"Remediated: {escape(result.item.id)} is `{result.effective_status.value}` "
+            f"as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`); level "
+            f"now {ev.achieved_level}.\n\nEvidence that fixed it:\n{code_block(proof)}"
+        )
         why = "remediated"
     else:
-        body = ("This regression episode ended; a new episode is tracked in a new issue.")
+        body = "This regression episode ended; a new episode is tracked in a new issue."
         why = "superseded"
     tracker.close(_ref(current), body, accepted_risk=accepted)
-    history.save_link(replace(current, state="closed", closed_at=now, closed_reason=why,
-                              updated_at=now))
+    history.save_link(
+        replace(current, state="closed", closed_at=now, closed_reason=why, updated_at=now)
+    )

@@ -215,8 +215,14 @@ def _structure_problems(source: _Source, exc: ValidationError) -> list[Problem]:
             message = "unknown field"
         elif err["type"] == "missing":
             message = "required field is missing"
-        problems.append(source.problem(path, f"{message}; got {_short(err.get('input'))}"
-                                       if err["type"] not in ("missing",) else message))
+        problems.append(
+            source.problem(
+                path,
+                f"{message}; got {_short(err.get('input'))}"
+                if err["type"] not in ("missing",)
+                else message,
+            )
+        )
     return problems
 
 
@@ -273,10 +279,14 @@ def _expectations(
     for position, entry in enumerate(raw):
         where = f"{path}[{position}]"
         if len(entry) != 1:
-            problems.append(source.problem(
-                where, "expected exactly one expectation name mapped to its arguments, "
-                f"e.g. {{expect_column_values_to_be_in_set: {{column: outcome, value_set: "
-                f"[passed]}}}}; got keys {sorted(entry)}"))
+            problems.append(
+                source.problem(
+                    where,
+                    "expected exactly one expectation name mapped to its arguments, "
+                    f"e.g. {{expect_column_values_to_be_in_set: {{column: outcome, value_set: "
+                    f"[passed]}}}}; got keys {sorted(entry)}",
+                )
+            )
             continue
         ((name, kwargs),) = entry.items()
         kwargs = dict(kwargs or {})
@@ -288,9 +298,12 @@ def _expectations(
 
 def _check_params(source: _Source, path: str, kind: str, params: dict[str, Any]) -> list[Problem]:
     if kind not in KINDS:
-        return [source.problem(join_path(path, "kind"),
-                               f"unknown evidence kind {kind!r}; expected one of: "
-                               f"{', '.join(sorted(KINDS))}")]
+        return [
+            source.problem(
+                join_path(path, "kind"),
+                f"unknown evidence kind {kind!r}; expected one of: {', '.join(sorted(KINDS))}",
+            )
+        ]
     model = get_collector(kind).Params
     # placeholders are resolved per service; check the rest of the shape now
     probe = {k: v for k, v in params.items() if not placeholders(v)}
@@ -301,8 +314,9 @@ def _check_params(source: _Source, path: str, kind: str, params: dict[str, Any])
         for err in exc.errors():
             if err["type"] == "missing" and err["loc"] and err["loc"][0] in params:
                 continue  # given as a placeholder
-            loc = join_path(path, "params", *[p if isinstance(p, int) else str(p)
-                                              for p in err["loc"]])
+            loc = join_path(
+                path, "params", *[p if isinstance(p, int) else str(p) for p in err["loc"]]
+            )
             problems.append(source.problem(loc, f"{err['msg']} (evidence kind {kind!r})"))
         return problems
     return []
@@ -319,15 +333,21 @@ def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
         return None, _structure_problems(source, exc)
 
     levels = tuple(
-        Level(id=lv.id, name=lv.name, rank=rank, description=lv.description,
-              attributes=dict(lv.attributes))
+        Level(
+            id=lv.id,
+            name=lv.name,
+            rank=rank,
+            description=lv.description,
+            attributes=dict(lv.attributes),
+        )
         for rank, lv in enumerate(doc.levels)
     )
     level_ids = [lv.id for lv in levels]
     for position, level_id in enumerate(level_ids):
         if level_ids.index(level_id) != position:
-            problems.append(source.problem(f"levels[{position}].id",
-                                           f"duplicate level id {level_id!r}"))
+            problems.append(
+                source.problem(f"levels[{position}].id", f"duplicate level id {level_id!r}")
+            )
 
     default_max_age = _duration(source, "defaults.max_age", doc.defaults.max_age, problems)
     for name, template in doc.templates.items():
@@ -341,36 +361,58 @@ def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
     for s_pos, sdoc in enumerate(doc.sections):
         s_path = f"sections[{s_pos}]"
         if sdoc.id in seen_sections:
-            problems.append(source.problem(join_path(s_path, "id"),
-                                           f"duplicate section id {sdoc.id!r}"))
+            problems.append(
+                source.problem(join_path(s_path, "id"), f"duplicate section id {sdoc.id!r}")
+            )
         seen_sections.add(sdoc.id)
         if sdoc.required_from and sdoc.required_from not in level_ids:
-            problems.append(source.problem(
-                join_path(s_path, "required_from"),
-                f"level {sdoc.required_from!r} does not exist; expected one of {level_ids}"))
+            problems.append(
+                source.problem(
+                    join_path(s_path, "required_from"),
+                    f"level {sdoc.required_from!r} does not exist; expected one of {level_ids}",
+                )
+            )
         items: list[Item] = []
         for i_pos, idoc in enumerate(sdoc.items):
             i_path = f"{s_path}.items[{i_pos}]"
             item = _item(source, i_path, idoc, sdoc, doc, level_ids, default_max_age, problems)
             if idoc.id in seen_items:
-                problems.append(source.problem(
-                    join_path(i_path, "id"),
-                    f"duplicate item id {idoc.id!r} (first at {seen_items[idoc.id]})"))
+                problems.append(
+                    source.problem(
+                        join_path(i_path, "id"),
+                        f"duplicate item id {idoc.id!r} (first at {seen_items[idoc.id]})",
+                    )
+                )
             else:
                 seen_items[idoc.id] = i_path
             if item is not None:
                 items.append(item)
-        sections.append(Section(id=sdoc.id, title=sdoc.title, items=tuple(items),
-                                signoff_roles=tuple(sdoc.signoff_roles)))
+        sections.append(
+            Section(
+                id=sdoc.id,
+                title=sdoc.title,
+                items=tuple(items),
+                signoff_roles=tuple(sdoc.signoff_roles),
+            )
+        )
     if problems:
         return None, problems
-    return Checklist(id=doc.checklist, title=doc.title, version=doc.version, levels=levels,
-                     sections=tuple(sections), file=source.name, sha256=source.sha256,
-                     source=doc.source, description=doc.description), []
+    return Checklist(
+        id=doc.checklist,
+        title=doc.title,
+        version=doc.version,
+        levels=levels,
+        sections=tuple(sections),
+        file=source.name,
+        sha256=source.sha256,
+        source=doc.source,
+        description=doc.description,
+    ), []
 
 
-def _duration(source: _Source, path: str, text: str | None,
-              problems: list[Problem]) -> timedelta | None:
+def _duration(
+    source: _Source, path: str, text: str | None, problems: list[Problem]
+) -> timedelta | None:
     if text is None:
         return None
     try:
@@ -380,9 +422,16 @@ def _duration(source: _Source, path: str, text: str | None,
         return None
 
 
-def _item(source: _Source, path: str, idoc: ItemDoc, sdoc: SectionDoc, doc: ChecklistDoc,
-          level_ids: list[str], default_max_age: timedelta | None,
-          problems: list[Problem]) -> Item | None:
+def _item(
+    source: _Source,
+    path: str,
+    idoc: ItemDoc,
+    sdoc: SectionDoc,
+    doc: ChecklistDoc,
+    level_ids: list[str],
+    default_max_age: timedelta | None,
+    problems: list[Problem],
+) -> Item | None:
     before = len(problems)
     evidence_doc = idoc.evidence
     raw_expectations = idoc.expectations
@@ -390,59 +439,88 @@ def _item(source: _Source, path: str, idoc: ItemDoc, sdoc: SectionDoc, doc: Chec
     if idoc.use is not None:
         template = doc.templates.get(idoc.use)
         if template is None:
-            problems.append(source.problem(
-                join_path(path, "use"),
-                f"unknown template {idoc.use!r}; expected one of {sorted(doc.templates)}"))
+            problems.append(
+                source.problem(
+                    join_path(path, "use"),
+                    f"unknown template {idoc.use!r}; expected one of {sorted(doc.templates)}",
+                )
+            )
             return None
         names = dict(idoc.with_)
         if evidence_doc is None:
-            evidence_doc = EvidenceDoc(kind=template.evidence.kind,
-                                       params=substitute(template.evidence.params, names))
+            evidence_doc = EvidenceDoc(
+                kind=template.evidence.kind, params=substitute(template.evidence.params, names)
+            )
         if raw_expectations is None:
             raw_expectations = substitute(template.expectations, names)
         if max_age_text is None:
             max_age_text = template.max_age
-        left = {n for n in placeholders(evidence_doc.params) | placeholders(raw_expectations)
-                if not _runtime_name(n)}
+        left = {
+            n
+            for n in placeholders(evidence_doc.params) | placeholders(raw_expectations)
+            if not _runtime_name(n)
+        }
         if left:
-            problems.append(source.problem(
-                join_path(path, "with"),
-                f"template {idoc.use!r} needs values for {sorted(left)}"))
+            problems.append(
+                source.problem(
+                    join_path(path, "with"),
+                    f"template {idoc.use!r} needs values for {sorted(left)}",
+                )
+            )
     elif idoc.with_:
         problems.append(source.problem(join_path(path, "with"), "'with' needs 'use: <template>'"))
     if evidence_doc is None:
         problems.append(source.problem(path, "expected 'evidence' (or 'use' of a template)"))
     if not raw_expectations:
-        problems.append(source.problem(
-            path, "expected at least one entry in 'expectations' (or 'use' of a template)"))
+        problems.append(
+            source.problem(
+                path, "expected at least one entry in 'expectations' (or 'use' of a template)"
+            )
+        )
     required_from = idoc.required_from or sdoc.required_from
     if required_from is None:
-        problems.append(source.problem(join_path(path, "required_from"),
-                                       f"required field is missing; expected one of {level_ids}"))
+        problems.append(
+            source.problem(
+                join_path(path, "required_from"),
+                f"required field is missing; expected one of {level_ids}",
+            )
+        )
     elif required_from not in level_ids:
-        problems.append(source.problem(
-            join_path(path, "required_from"),
-            f"level {required_from!r} does not exist; expected one of {level_ids}"))
+        problems.append(
+            source.problem(
+                join_path(path, "required_from"),
+                f"level {required_from!r} does not exist; expected one of {level_ids}",
+            )
+        )
     expectations: list[Expectation] = []
     if raw_expectations:
-        expectations, found = _expectations(source, join_path(path, "expectations"),
-                                            raw_expectations)
+        expectations, found = _expectations(
+            source, join_path(path, "expectations"), raw_expectations
+        )
         problems.extend(found)
     if evidence_doc is not None:
-        problems.extend(_check_params(source, join_path(path, "evidence"),
-                                      evidence_doc.kind, evidence_doc.params))
+        problems.extend(
+            _check_params(
+                source, join_path(path, "evidence"), evidence_doc.kind, evidence_doc.params
+            )
+        )
     max_age = _duration(source, join_path(path, "max_age"), max_age_text, problems)
     if len(problems) > before or evidence_doc is None or required_from is None:
         return None
     return Item(
-        id=idoc.id, title=idoc.title, section=sdoc.id, section_title=sdoc.title,
+        id=idoc.id,
+        title=idoc.title,
+        section=sdoc.id,
+        section_title=sdoc.title,
         required_from=required_from,
         evidence=EvidenceSource(kind=evidence_doc.kind, params=dict(evidence_doc.params)),
         expectations=tuple(expectations),
-        severity=idoc.severity or doc.defaults.severity, check=idoc.check,
+        severity=idoc.severity or doc.defaults.severity,
+        check=idoc.check,
         max_age=max_age if idoc.max_age or max_age_text else default_max_age,
         signoff_roles=tuple(idoc.signoff_roles),
-        runbook=idoc.runbook or doc.defaults.runbook, notes=idoc.notes,
+        runbook=idoc.runbook or doc.defaults.runbook,
+        notes=idoc.notes,
         remediation_days=idoc.remediation_days,
     )
 
@@ -463,21 +541,41 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
     for item_id, odoc in doc.overrides.items():
         overrides[item_id] = ItemOverride(
             required_from=odoc.required_from,
-            max_age=_duration(source, join_path("overrides", item_id, "max_age"),
-                              odoc.max_age, problems),
-            params=dict(odoc.params), not_applicable=odoc.not_applicable)
+            max_age=_duration(
+                source, join_path("overrides", item_id, "max_age"), odoc.max_age, problems
+            ),
+            params=dict(odoc.params),
+            not_applicable=odoc.not_applicable,
+        )
     if problems:
         return None, problems
-    waivers = tuple(Waiver(item=w.item, reason=w.reason, approver=w.approver,
-                           expires=w.expires, reference=w.reference, source=source.name)
-                    for w in doc.waivers)
+    waivers = tuple(
+        Waiver(
+            item=w.item,
+            reason=w.reason,
+            approver=w.approver,
+            expires=w.expires,
+            reference=w.reference,
+            source=source.name,
+        )
+        for w in doc.waivers
+    )
     return ServiceSpec(
-        service=doc.service, owner_team=doc.owner_team, linear_team=doc.linear_team,
-        target_level=doc.target_level, checklist=doc.checklist, file=source.name,
-        sha256=source.sha256, schedule=doc.schedule, description=doc.description,
-        owner_links=dict(doc.owner_links), evidence_store=doc.evidence.store,
-        repo=doc.evidence.repo, locations=dict(doc.evidence.locations),
-        overrides=overrides, waivers=waivers,
+        service=doc.service,
+        owner_team=doc.owner_team,
+        linear_team=doc.linear_team,
+        target_level=doc.target_level,
+        checklist=doc.checklist,
+        file=source.name,
+        sha256=source.sha256,
+        schedule=doc.schedule,
+        description=doc.description,
+        owner_links=dict(doc.owner_links),
+        evidence_store=doc.evidence.store,
+        repo=doc.evidence.repo,
+        locations=dict(doc.evidence.locations),
+        overrides=overrides,
+        waivers=waivers,
     ), []
 
 
@@ -489,26 +587,47 @@ def _cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pr
 
     checklist = checklists.get(spec.checklist)
     if checklist is None:
-        return [problem("checklist", f"checklist {spec.checklist!r} does not exist; "
-                                     f"expected one of {sorted(checklists)}")]
+        return [
+            problem(
+                "checklist",
+                f"checklist {spec.checklist!r} does not exist; "
+                f"expected one of {sorted(checklists)}",
+            )
+        ]
     level_ids = [lv.id for lv in checklist.levels]
     item_ids = {item.id for item in checklist.items}
     problems = []
     if spec.target_level not in level_ids:
-        problems.append(problem("target_level", f"level {spec.target_level!r} does not exist "
-                                                f"in {checklist.id}; expected one of {level_ids}"))
+        problems.append(
+            problem(
+                "target_level",
+                f"level {spec.target_level!r} does not exist "
+                f"in {checklist.id}; expected one of {level_ids}",
+            )
+        )
     for item_id, override in spec.overrides.items():
         if item_id not in item_ids:
-            problems.append(problem(join_path("overrides", item_id),
-                                    f"item {item_id!r} is not in checklist {checklist.id}"))
+            problems.append(
+                problem(
+                    join_path("overrides", item_id),
+                    f"item {item_id!r} is not in checklist {checklist.id}",
+                )
+            )
         elif override.required_from and override.required_from not in level_ids:
-            problems.append(problem(join_path("overrides", item_id, "required_from"),
-                                    f"level {override.required_from!r} does not exist; "
-                                    f"expected one of {level_ids}"))
+            problems.append(
+                problem(
+                    join_path("overrides", item_id, "required_from"),
+                    f"level {override.required_from!r} does not exist; expected one of {level_ids}",
+                )
+            )
     for position, waiver in enumerate(spec.waivers):
         if waiver.item not in item_ids:
-            problems.append(problem(f"waivers[{position}].item",
-                                    f"item {waiver.item!r} is not in checklist {checklist.id}"))
+            problems.append(
+                problem(
+                    f"waivers[{position}].item",
+                    f"item {waiver.item!r} is not in checklist {checklist.id}",
+                )
+            )
     return problems
 
 
@@ -549,9 +668,14 @@ def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) ->
         catalog.problems.extend(problems)
         if checklist is not None:
             if checklist.id in catalog.checklists:
-                catalog.problems.append(Problem(str(path), "checklist",
-                                                f"checklist id {checklist.id!r} is also "
-                                                f"defined in {catalog.checklists[checklist.id].file}"))
+                catalog.problems.append(
+                    Problem(
+                        str(path),
+                        "checklist",
+                        f"checklist id {checklist.id!r} is also "
+                        f"defined in {catalog.checklists[checklist.id].file}",
+                    )
+                )
             else:
                 catalog.checklists[checklist.id] = checklist
     for path in _yaml_files(spec_paths):
@@ -559,9 +683,14 @@ def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) ->
         if spec is not None:
             problems = _cross_check(spec, catalog.checklists)
             if spec.service in catalog.specs:
-                problems.append(Problem(str(path), "service",
-                                        f"service {spec.service!r} is also defined in "
-                                        f"{catalog.specs[spec.service].file}"))
+                problems.append(
+                    Problem(
+                        str(path),
+                        "service",
+                        f"service {spec.service!r} is also defined in "
+                        f"{catalog.specs[spec.service].file}",
+                    )
+                )
         catalog.problems.extend(problems)
         if spec is not None and not problems:
             catalog.specs[spec.service] = spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~@:])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:])")
 
 
 def escape(text: object) -> str:
@@ -13,7 +13,8 @@ def escape(text: object) -> str:
     flattened, and ``@`` / URL schemes defused so nothing renders as a mention or link."""
     value = " ".join(str(text).split())
     value = _SPECIAL.sub(r"\\\1", value)
-    return value.replace("://", ":\u200b//")
+    # a zero-width space after @ and inside :// defeats mentions and autolinks everywhere
+    return value.replace("@", "@\u200b").replace("://", ":\u200b//")
 
 
 def code_block(text: object, limit: int = 2000) -> str:

@@ -204,13 +204,19 @@ class Evidence:
 
     @classmethod
     def missing(cls, uri: str | None, fetched_at: datetime, why: str) -> Evidence:
-        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at,
-                   found=False, summary={"missing": why})
+        return cls(
+            rows=[],
+            columns=(),
+            uri=uri,
+            sha256=None,
+            fetched_at=fetched_at,
+            found=False,
+            summary={"missing": why},
+        )
 
     @classmethod
     def failed(cls, uri: str | None, fetched_at: datetime, error: str) -> Evidence:
-        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at,
-                   error=error)
+        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at, error=error)
 
 
 @dataclass(frozen=True)

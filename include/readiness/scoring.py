@@ -71,23 +71,31 @@ def describe_expectation(outcome: ExpectationOutcome) -> str:
     if outcome.success:
         return f"{expected}: ok"
     if isinstance(outcome.observed, dict) and "element_count" in outcome.observed:
-        got = (f"{outcome.unexpected_count} of {outcome.observed['element_count']} unexpected, "
-               f"e.g. {outcome.unexpected_sample}")
+        got = (
+            f"{outcome.unexpected_count} of {outcome.observed['element_count']} unexpected, "
+            f"e.g. {outcome.unexpected_sample}"
+        )
     else:
         got = f"observed {outcome.observed}"
     return f"expected {expected}; {got}"
 
 
-def resolve_status(item: Item, evidence: Evidence | None,
-                   outcomes: Sequence[ExpectationOutcome], validation_error: str | None,
-                   waiver: Waiver | None, not_applicable: str | None,
-                   as_of: datetime) -> tuple[Status, str]:
+def resolve_status(
+    item: Item,
+    evidence: Evidence | None,
+    outcomes: Sequence[ExpectationOutcome],
+    validation_error: str | None,
+    waiver: Waiver | None,
+    not_applicable: str | None,
+    as_of: datetime,
+) -> tuple[Status, str]:
     """The item's own status and a one-sentence reason, before error grace."""
     if not_applicable is not None:
         return Status.NOT_APPLICABLE, f"not applicable: {not_applicable}"
     if waiver is not None:
-        return Status.WAIVED, (f"waived until {waiver.expires.isoformat()} by {waiver.approver}: "
-                               f"{waiver.reason}")
+        return Status.WAIVED, (
+            f"waived until {waiver.expires.isoformat()} by {waiver.approver}: {waiver.reason}"
+        )
     if evidence is None:
         return Status.ERROR, "no evidence was collected"
     if evidence.error:
@@ -99,20 +107,26 @@ def resolve_status(item: Item, evidence: Evidence | None,
     if evidence.expires_at is not None and as_of >= evidence.expires_at:
         last_day = (evidence.expires_at - timedelta(days=1)).date().isoformat()
         return Status.STALE, f"stale: evidence stopped counting after {last_day}"
-    if item.max_age is not None and evidence.observed_at is not None \
-            and as_of - evidence.observed_at > item.max_age:
+    if (
+        item.max_age is not None
+        and evidence.observed_at is not None
+        and as_of - evidence.observed_at > item.max_age
+    ):
         # no running age in the text: the reason must only change when the evidence does
-        return Status.STALE, (f"stale: newest evidence is from "
-                              f"{evidence.observed_at.date().isoformat()}, older than max_age "
-                              f"{format_duration(item.max_age)}")
+        return Status.STALE, (
+            f"stale: newest evidence is from "
+            f"{evidence.observed_at.date().isoformat()}, older than max_age "
+            f"{format_duration(item.max_age)}"
+        )
     failed = [o for o in outcomes if not o.success]
     if failed:
         return Status.FAIL, "; ".join(describe_expectation(o) for o in failed)
     return Status.PASS, f"all {len(outcomes)} expectation(s) met"
 
 
-def apply_grace(status: Status, prior: PriorItemState | None,
-                grace_runs: int) -> tuple[Status, int]:
+def apply_grace(
+    status: Status, prior: PriorItemState | None, grace_runs: int
+) -> tuple[Status, int]:
     """(effective status, error streak). An ``error`` keeps the last known status for
     ``grace_runs`` consecutive runs, so a flaky collector neither downgrades nor files issues."""
     if status is not Status.ERROR:
@@ -133,15 +147,15 @@ def episode_id(service: str, item_id: str, run_id: str) -> str:
     return str(uuid.uuid5(EPISODE_NAMESPACE, f"{service}|{item_id}|{run_id}"))
 
 
-def achieved_level(levels: Sequence[Level],
-                   items: Iterable[tuple[str, Status]]) -> str:
+def achieved_level(levels: Sequence[Level], items: Iterable[tuple[str, Status]]) -> str:
     """Highest level L such that every item required from L or below is pass, waived or
     not_applicable; ``none`` when even the lowest level is not met.
 
     ``items`` are (required_from level id, effective status) pairs."""
     rank = {level.id: level.rank for level in levels}
-    lowest_unmet = min((rank[required] for required, status in items
-                        if status not in SATISFIED), default=None)
+    lowest_unmet = min(
+        (rank[required] for required, status in items if status not in SATISFIED), default=None
+    )
     achieved = NO_LEVEL
     for level in sorted(levels, key=lambda lv: lv.rank):
         if lowest_unmet is not None and level.rank >= lowest_unmet:
@@ -150,15 +164,28 @@ def achieved_level(levels: Sequence[Level],
     return achieved
 
 
-def blocking_items(checklist: Checklist, level_id: str,
-                   items: Iterable[tuple[str, str, Status]]) -> list[str]:
+def blocking_items(
+    checklist: Checklist, level_id: str, items: Iterable[tuple[str, str, Status]]
+) -> list[str]:
     """Item ids (id, required_from, status) that keep the service below ``level_id``."""
     target = checklist.rank(level_id)
-    return [item_id for item_id, required, status in items
-            if checklist.rank(required) <= target and status not in SATISFIED]
+    return [
+        item_id
+        for item_id, required, status in items
+        if checklist.rank(required) <= target and status not in SATISFIED
+    ]
 
 
 __all__ = [
-    "FAILING", "PASSING", "SATISFIED", "achieved_level", "apply_grace", "blocking_items",
-    "describe_expectation", "episode_id", "is_regression", "jsonable", "resolve_status",
+    "FAILING",
+    "PASSING",
+    "SATISFIED",
+    "achieved_level",
+    "apply_grace",
+    "blocking_items",
+    "describe_expectation",
+    "episode_id",
+    "is_regression",
+    "jsonable",
+    "resolve_status",
 ]

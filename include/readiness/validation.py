@@ -110,8 +110,9 @@ def condition_columns(kwargs: dict[str, Any], available: set[str]) -> list[str]:
 
 
 def signature(expectation: Expectation, as_of: datetime) -> str:
-    return json.dumps([expectation.type, jsonable(resolve_kwargs(expectation.kwargs, as_of))],
-                      sort_keys=True)
+    return json.dumps(
+        [expectation.type, jsonable(resolve_kwargs(expectation.kwargs, as_of))], sort_keys=True
+    )
 
 
 # --------------------------------------------------------------------------- GX access
@@ -131,7 +132,8 @@ class _GX:
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(
-            globally=False, metric_calculations=False)
+            globally=False, metric_calculations=False
+        )
         source = self.context.data_sources.add_pandas("readiness_evidence")
         asset = source.add_dataframe_asset("evidence_frames")
         self.batch_definition = asset.add_batch_definition_whole_dataframe("whole_frame")
@@ -147,15 +149,26 @@ class _GX:
         self.calls += 1
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         suite = self.gx.ExpectationSuite(name=f"readiness_batch_{self.calls}")
-        for expectation in expectations:
+        for position, expectation in enumerate(expectations):
+            # ids stay unset in an ephemeral suite; an index in meta maps results back
+            expectation.meta = {**(expectation.meta or {}), "readiness_position": position}
             suite.add_expectation(expectation)
-        result = batch.validate(suite, result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": [KEY],
-            "return_unexpected_index_query": False,
-        })
-        by_id = {r.expectation_config.id: r for r in result.results}
-        return [by_id[e.id] for e in suite.expectations]
+        result = batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": [KEY],
+                "return_unexpected_index_query": False,
+            },
+        )
+        by_position = {
+            (r.expectation_config.meta or {}).get("readiness_position"): r
+            for r in result.results
+            if r.expectation_config is not None
+        }
+        if len(by_position) != len(expectations):
+            raise RuntimeError("GX returned results that cannot be mapped to expectations")
+        return [by_position[i] for i in range(len(expectations))]
 
 
 def _exception(result: Any) -> str | None:
@@ -197,12 +210,18 @@ class BatchValidator:
         specs: dict[str, tuple[Expectation, dict[str, Any]]] = {}
         by_key = {task.key: task for task in tasks}
         for task in tasks:
-            missing_columns = sorted({c for e in task.expectations for c in columns_of(e.kwargs)}
-                                     - set(task.evidence.columns))
+            missing_columns = sorted(
+                {c for e in task.expectations for c in columns_of(e.kwargs)}
+                - set(task.evidence.columns)
+            )
             if missing_columns and task.evidence.rows:
-                results[task.key] = TaskResult([], error=(
-                    f"evidence has no column {', '.join(repr(c) for c in missing_columns)}; "
-                    f"it has {', '.join(task.evidence.columns) or 'no columns'}"))
+                results[task.key] = TaskResult(
+                    [],
+                    error=(
+                        f"evidence has no column {', '.join(repr(c) for c in missing_columns)}; "
+                        f"it has {', '.join(task.evidence.columns) or 'no columns'}"
+                    ),
+                )
                 continue
             slots[task.key] = [None] * len(task.expectations)
             for position, expectation in enumerate(task.expectations):
@@ -229,8 +248,9 @@ class BatchValidator:
                 try:
                     outcomes = runner(ordered, sig_list, specs, by_key)
                 except Exception as exc:  # a batch that cannot run: isolate item by item
-                    log.info("batch of %d items failed (%s); validating one by one",
-                             len(ordered), exc)
+                    log.info(
+                        "batch of %d items failed (%s); validating one by one", len(ordered), exc
+                    )
                     outcomes = self._run_one_by_one(ordered, sig_list, specs, by_key)
                 self._place(outcomes, sig_list, members, slots)
         if singles:
@@ -249,9 +269,13 @@ class BatchValidator:
         return results
 
     @staticmethod
-    def _place(outcomes: dict[tuple[str, str], ExpectationOutcome], sigs: list[str],
-               members: dict[str, list[tuple[str, int]]],
-               slots: dict[str, list[ExpectationOutcome | None]], only: str | None = None) -> None:
+    def _place(
+        outcomes: dict[tuple[str, str], ExpectationOutcome],
+        sigs: list[str],
+        members: dict[str, list[tuple[str, int]]],
+        slots: dict[str, list[ExpectationOutcome | None]],
+        only: str | None = None,
+    ) -> None:
         for sig in sigs:
             for key, position in members[sig]:
                 if only is not None and key != only:
@@ -263,8 +287,9 @@ class BatchValidator:
     # -- frames
 
     @staticmethod
-    def _frame(keys: Sequence[str], columns: Sequence[str],
-               by_key: dict[str, ValidationTask]) -> pd.DataFrame:
+    def _frame(
+        keys: Sequence[str], columns: Sequence[str], by_key: dict[str, ValidationTask]
+    ) -> pd.DataFrame:
         import pandas as pd
 
         records: list[dict[str, Any]] = []
@@ -283,12 +308,18 @@ class BatchValidator:
 
     # -- row-level
 
-    def _run_rows(self, keys: list[str], sigs: list[str],
-                  specs: dict[str, tuple[Expectation, dict[str, Any]]],
-                  by_key: dict[str, ValidationTask]) -> dict[tuple[str, str], ExpectationOutcome]:
+    def _run_rows(
+        self,
+        keys: list[str],
+        sigs: list[str],
+        specs: dict[str, tuple[Expectation, dict[str, Any]]],
+        by_key: dict[str, ValidationTask],
+    ) -> dict[tuple[str, str], ExpectationOutcome]:
         available = {c for key in keys for c in by_key[key].evidence.columns}
-        columns = sorted({c for s in sigs for c in columns_of(specs[s][1])}
-                         | {c for s in sigs for c in condition_columns(specs[s][1], available)})
+        columns = sorted(
+            {c for s in sigs for c in columns_of(specs[s][1])}
+            | {c for s in sigs for c in condition_columns(specs[s][1], available)}
+        )
         frame = self._frame(keys, columns, by_key)
         gx_expectations = []
         for sig in sigs:
@@ -303,8 +334,7 @@ class BatchValidator:
                 raise RuntimeError(error)
             expectation, kwargs = specs[sig]
             column = kwargs["column"]
-            scope = frame.query(kwargs["row_condition"]) if kwargs.get("row_condition") \
-                else frame
+            scope = frame.query(kwargs["row_condition"]) if kwargs.get("row_condition") else frame
             nonnull = scope[column].notna().groupby(scope[KEY], sort=False).sum().to_dict()
             in_scope = scope.groupby(KEY, sort=False).size().to_dict()
             unexpected: dict[str, list[Any]] = defaultdict(list)
@@ -318,20 +348,28 @@ class BatchValidator:
                 bad = len(unexpected.get(key, []))
                 ratio = 1.0 if base == 0 else 1 - bad / base
                 outcomes[(sig, key)] = ExpectationOutcome(
-                    type=expectation.type, kwargs=jsonable(kwargs),
+                    type=expectation.type,
+                    kwargs=jsonable(kwargs),
                     success=ratio >= mostly - 1e-12,
-                    observed={"element_count": elements, "unexpected_count": bad,
-                              "unexpected_percent": round(100 * bad / base, 3) if base else 0.0},
+                    observed={
+                        "element_count": elements,
+                        "unexpected_count": bad,
+                        "unexpected_percent": round(100 * bad / base, 3) if base else 0.0,
+                    },
                     unexpected_count=bad,
-                    unexpected_sample=jsonable(unexpected.get(key, [])[:SAMPLE]))
+                    unexpected_sample=jsonable(unexpected.get(key, [])[:SAMPLE]),
+                )
         return outcomes
 
     # -- aggregates
 
-    def _run_aggregates(self, keys: list[str], sigs: list[str],
-                        specs: dict[str, tuple[Expectation, dict[str, Any]]],
-                        by_key: dict[str, ValidationTask]
-                        ) -> dict[tuple[str, str], ExpectationOutcome]:
+    def _run_aggregates(
+        self,
+        keys: list[str],
+        sigs: list[str],
+        specs: dict[str, tuple[Expectation, dict[str, Any]]],
+        by_key: dict[str, ValidationTask],
+    ) -> dict[tuple[str, str], ExpectationOutcome]:
         import pandas as pd
 
         columns = sorted({c for s in sigs for c in columns_of(specs[s][1])})
@@ -341,7 +379,7 @@ class BatchValidator:
         gx_expectations = []
         for position, sig in enumerate(sigs):
             expectation, kwargs = specs[sig]
-            how = SUPPORTED[expectation.type].aggregate
+            how = SUPPORTED[expectation.type].aggregate or "count"
             name = f"_agg{position}"
             if how == "count":
                 values = grouped.size()
@@ -357,8 +395,9 @@ class BatchValidator:
                 for arg in ("min_value", "max_value", "strict_min", "strict_max"):
                     if arg in kwargs:
                         lowered[arg] = kwargs[arg]
-            gx_expectations.append(self.gx.expectation("expect_column_values_to_be_between",
-                                                       lowered))
+            gx_expectations.append(
+                self.gx.expectation("expect_column_values_to_be_between", lowered)
+            )
         results = self.gx.run(agg, gx_expectations)
         outcomes: dict[tuple[str, str], ExpectationOutcome] = {}
         for position, (sig, result) in enumerate(zip(sigs, results, strict=True)):
@@ -370,49 +409,69 @@ class BatchValidator:
             observed = dict(zip(agg[KEY], agg[f"_agg{position}"], strict=True))
             for key in keys:
                 value = observed.get(key)
-                null = value is None or (isinstance(value, float) and math.isnan(value)) \
+                null = (
+                    value is None
+                    or (isinstance(value, float) and math.isnan(value))
                     or bool(pd.isna(value))
+                )
                 success = key not in failing and not null
                 outcomes[(sig, key)] = ExpectationOutcome(
-                    type=expectation.type, kwargs=jsonable(kwargs), success=success,
+                    type=expectation.type,
+                    kwargs=jsonable(kwargs),
+                    success=success,
                     observed=jsonable(None if null else value),
                     unexpected_count=0 if success else 1,
-                    unexpected_sample=[] if success else [jsonable(None if null else value)])
+                    unexpected_sample=[] if success else [jsonable(None if null else value)],
+                )
         return outcomes
 
     # -- one item at a time (fallback, and expectations that cannot be batched)
 
-    def _run_one_by_one(self, keys: list[str], sigs: list[str],
-                        specs: dict[str, tuple[Expectation, dict[str, Any]]],
-                        by_key: dict[str, ValidationTask]
-                        ) -> dict[tuple[str, str], ExpectationOutcome]:
+    def _run_one_by_one(
+        self,
+        keys: list[str],
+        sigs: list[str],
+        specs: dict[str, tuple[Expectation, dict[str, Any]]],
+        by_key: dict[str, ValidationTask],
+    ) -> dict[tuple[str, str], ExpectationOutcome]:
         import pandas as pd
 
         outcomes: dict[tuple[str, str], ExpectationOutcome] = {}
         for key in keys:
             evidence = by_key[key].evidence
             columns = list(evidence.columns)
-            frame = self._frame([key], columns, by_key) if evidence.rows else \
-                pd.DataFrame({c: [] for c in [*columns, KEY]})
+            frame = (
+                self._frame([key], columns, by_key)
+                if evidence.rows
+                else pd.DataFrame({c: [] for c in [*columns, KEY]})
+            )
             try:
                 built = [self.gx.expectation(specs[s][0].type, specs[s][1]) for s in sigs]
                 results = self.gx.run(frame, built)
             except Exception as exc:
                 for sig in sigs:
                     outcomes[(sig, key)] = ExpectationOutcome(
-                        type=specs[sig][0].type, kwargs=jsonable(specs[sig][1]), success=False,
-                        error=f"{specs[sig][0].type} could not run: {exc}")
+                        type=specs[sig][0].type,
+                        kwargs=jsonable(specs[sig][1]),
+                        success=False,
+                        error=f"{specs[sig][0].type} could not run: {exc}",
+                    )
                 continue
             for sig, result in zip(sigs, results, strict=True):
                 error = _exception(result)
                 res = result.result or {}
                 outcomes[(sig, key)] = ExpectationOutcome(
-                    type=specs[sig][0].type, kwargs=jsonable(specs[sig][1]),
+                    type=specs[sig][0].type,
+                    kwargs=jsonable(specs[sig][1]),
                     success=bool(result.success) and not error,
-                    observed=jsonable(res.get("observed_value",
-                                              {k: res.get(k) for k in ("element_count",
-                                                                       "unexpected_count")})),
+                    observed=jsonable(
+                        res.get(
+                            "observed_value",
+                            {k: res.get(k) for k in ("element_count", "unexpected_count")},
+                        )
+                    ),
                     unexpected_count=int(res.get("unexpected_count") or 0),
                     unexpected_sample=jsonable((res.get("partial_unexpected_list") or [])[:SAMPLE]),
-                    error=f"{specs[sig][0].type} could not run: {error}" if error else None)
+                    error=f"{specs[sig][0].type} could not run: {error}" if error else None,
+                )
         return outcomes

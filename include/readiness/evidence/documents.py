@@ -8,9 +8,9 @@ field, never silently dropped.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -49,13 +49,19 @@ def document_kind(name: str) -> DocumentKind:
     schema = json.loads(path.read_text())
     props: dict[str, Any] = schema["properties"]
     datetime_fields = frozenset(
-        key for key, spec in props.items()
+        key
+        for key, spec in props.items()
         if spec.get("format") in ("date-time", "date") and key != "expires"
     )
     columns = tuple(key for key, spec in props.items() if spec.get("type") != "array")
-    return DocumentKind(name=name, schema=schema, time_field=schema["x-readiness-time-field"],
-                        datetime_fields=datetime_fields, columns=columns,
-                        derived=dict(schema.get("x-readiness-derived", {})))
+    return DocumentKind(
+        name=name,
+        schema=schema,
+        time_field=schema["x-readiness-time-field"],
+        datetime_fields=datetime_fields,
+        columns=columns,
+        derived=dict(schema.get("x-readiness-derived", {})),
+    )
 
 
 @cache
@@ -92,14 +98,16 @@ def parse_records(obj: StoredObject, data: bytes) -> list[dict[str, Any]]:
                 try:
                     records.append(json.loads(line))
                 except json.JSONDecodeError as exc:
-                    raise DocumentError(f"{obj.uri}: line {number}: malformed JSON: "
-                                        f"{exc.msg}") from exc
+                    raise DocumentError(
+                        f"{obj.uri}: line {number}: malformed JSON: {exc.msg}"
+                    ) from exc
         return records
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DocumentError(f"{obj.uri}: malformed JSON at line {exc.lineno}, column "
-                            f"{exc.colno}: {exc.msg}") from exc
+        raise DocumentError(
+            f"{obj.uri}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
     return parsed if isinstance(parsed, list) else [parsed]
 
 
@@ -110,8 +118,7 @@ def _field_path(path: Any) -> str:
     return out or "(document)"
 
 
-def validate_record(kind: str, uri: str, position: int | None,
-                    record: Any) -> dict[str, Any]:
+def validate_record(kind: str, uri: str, position: int | None, record: Any) -> dict[str, Any]:
     """Check one record against its kind's schema; DocumentError names object and field."""
     where = uri if position is None else f"{uri} record {position}"
     if not isinstance(record, dict):
@@ -135,9 +142,11 @@ def validate_record(kind: str, uri: str, position: int | None,
             try:
                 parse_timestamp(value)
             except (ValueError, TypeError):
-                raise DocumentError(f"{where}: field '{name}': expected an ISO-8601 timestamp "
-                                    f"such as 2026-11-20T06:00:00Z, got {value!r}; see the "
-                                    f"{kind} schema") from None
+                raise DocumentError(
+                    f"{where}: field '{name}': expected an ISO-8601 timestamp "
+                    f"such as 2026-11-20T06:00:00Z, got {value!r}; see the "
+                    f"{kind} schema"
+                ) from None
     return record
 
 
@@ -165,8 +174,12 @@ def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load_documents(store: EvidenceStore, kind: str, pattern: str,
-                   keep: Callable[[dict[str, Any]], bool] | None = None) -> list[Document]:
+def load_documents(
+    store: EvidenceStore,
+    kind: str,
+    pattern: str,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[Document]:
     """Every record of ``kind`` under ``pattern`` that ``keep`` selects, validated; raises
     DocumentError on the first bad one (the caller makes that item ``error``). Selecting
     before validating means a broken record only affects the items that read it."""
@@ -180,6 +193,13 @@ def load_documents(store: EvidenceStore, kind: str, pattern: str,
             if keep is not None and isinstance(record, dict) and not keep(flatten(record)):
                 continue
             record = validate_record(kind, obj.uri, position if many else None, record)
-            docs.append(Document(kind=kind, uri=obj.uri, sha256=sha, record=record,
-                                 timestamp=parse_timestamp(record[spec.time_field])))
+            docs.append(
+                Document(
+                    kind=kind,
+                    uri=obj.uri,
+                    sha256=sha,
+                    record=record,
+                    timestamp=parse_timestamp(record[spec.time_field]),
+                )
+            )
     return docs

@@ -22,13 +22,11 @@ def safe_path(root: Path, relative: str) -> Path:
     """Resolve ``relative`` under ``root``; raise PathEscape if it would leave it."""
     pure = PurePosixPath(relative)
     if pure.is_absolute() or ".." in pure.parts:
-        raise PathEscape(f"path {relative!r} must be relative to the repository root "
-                         "without '..'")
+        raise PathEscape(f"path {relative!r} must be relative to the repository root without '..'")
     resolved_root = root.resolve()
     candidate = (root / relative).resolve()
     if candidate != resolved_root and not candidate.is_relative_to(resolved_root):
-        raise PathEscape(f"path {relative!r} resolves outside the repository root "
-                         "(symlink?)")
+        raise PathEscape(f"path {relative!r} resolves outside the repository root (symlink?)")
     return candidate
 
 

@@ -50,7 +50,7 @@ class LocalStore:
 
     def __init__(self, root: str | Path) -> None:
         text = str(root)
-        self.path = Path(text[len("file://"):] if text.startswith("file://") else text)
+        self.path = Path(text[len("file://") :] if text.startswith("file://") else text)
         self.root = f"file://{self.path.resolve()}"
         self._listing: list[StoredObject] | None = None
         self._cache: dict[str, tuple[bytes, str]] = {}
@@ -78,7 +78,7 @@ class LocalStore:
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:
             try:
-                data = Path(obj.uri[len("file://"):]).read_bytes()
+                data = Path(obj.uri[len("file://") :]).read_bytes()
             except OSError as exc:
                 raise StoreUnavailable(f"cannot read {obj.uri}: {exc.strerror or exc}") from exc
             self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
@@ -94,7 +94,7 @@ def open_store(uri: str, base: Path | None = None) -> EvidenceStore:
         from readiness.evidence.gcs import GcsStore
 
         return GcsStore(uri)
-    path = Path(uri[len("file://"):] if uri.startswith("file://") else uri)
+    path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
     if not path.is_absolute() and base is not None:
         path = base / path
     return LocalStore(path)

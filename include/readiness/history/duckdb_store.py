@@ -22,8 +22,14 @@ from readiness.history.sql import view_statements
 from readiness.model import PriorItemState, ServiceEvaluation, Status
 from readiness.timeutil import utcnow
 
-_TYPES = {"STRING": "VARCHAR", "INT64": "BIGINT", "BOOL": "BOOLEAN", "TIMESTAMP": "TIMESTAMP",
-          "JSON": "VARCHAR", "DATE": "DATE"}
+_TYPES = {
+    "STRING": "VARCHAR",
+    "INT64": "BIGINT",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMP",
+    "JSON": "VARCHAR",
+    "DATE": "DATE",
+}
 _LOCK_WAIT_S = 60.0
 
 
@@ -48,9 +54,10 @@ class DuckDBHistory:
         self._ready = False
 
     @classmethod
-    def from_url(cls, url: str, project_root: str, dataset: str = "readiness",
-                 **_: Any) -> DuckDBHistory:
-        raw = url[len("duckdb://"):] if url.startswith("duckdb://") else url
+    def from_url(
+        cls, url: str, project_root: str, dataset: str = "readiness", **_: Any
+    ) -> DuckDBHistory:
+        raw = url[len("duckdb://") :] if url.startswith("duckdb://") else url
         path = Path(raw)
         if not path.is_absolute():
             path = Path(project_root) / path
@@ -89,9 +96,14 @@ class DuckDBHistory:
         for table, columns in TABLES.items():
             cols = ", ".join(f"{name} {_TYPES[kind]}" for name, kind in columns)
             con.execute(f"CREATE TABLE IF NOT EXISTS {ds}.{table} ({cols})")
-            existing = {row[0] for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ?", [ds, table]).fetchall()}
+            existing = {
+                row[0]
+                for row in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ?",
+                    [ds, table],
+                ).fetchall()
+            }
             for name, kind in columns:  # additive schema evolution
                 if name not in existing:
                     con.execute(f"ALTER TABLE {ds}.{table} ADD COLUMN {name} {_TYPES[kind]}")
@@ -116,14 +128,16 @@ class DuckDBHistory:
             con.execute("BEGIN TRANSACTION")
             try:
                 for table, rows in (("evaluations", eval_rows), ("item_results", result_rows)):
-                    con.execute(f"DELETE FROM {ds}.{table} WHERE run_id IN "
-                                f"(SELECT unnest(?::VARCHAR[]))", [run_ids])
+                    con.execute(
+                        f"DELETE FROM {ds}.{table} WHERE run_id IN (SELECT unnest(?::VARCHAR[]))",
+                        [run_ids],
+                    )
                     names = [name for name, _ in TABLES[table]]
-                    frame = pd.DataFrame([{n: _naive(r.get(n)) for n in names} for r in rows],
-                                         columns=names)
+                    frame = pd.DataFrame(
+                        [{n: _naive(r.get(n)) for n in names} for r in rows], columns=names
+                    )
                     con.register("staging_rows", frame)
-                    casts = ", ".join(f"CAST({n} AS {_TYPES[k]}) AS {n}"
-                                      for n, k in TABLES[table])
+                    casts = ", ".join(f"CAST({n} AS {_TYPES[k]}) AS {n}" for n, k in TABLES[table])
                     con.execute(f"INSERT INTO {ds}.{table} SELECT {casts} FROM staging_rows")
                     con.unregister("staging_rows")
                 con.execute("COMMIT")
@@ -136,10 +150,14 @@ class DuckDBHistory:
         values = [_naive(getattr(link, n)) for n in names]
         with self._connect() as con:
             con.execute("BEGIN TRANSACTION")
-            con.execute(f"DELETE FROM {self.dataset}.issue_links WHERE episode_id = ?",
-                        [link.episode_id])
-            con.execute(f"INSERT INTO {self.dataset}.issue_links ({', '.join(names)}) "
-                        f"VALUES ({', '.join('?' for _ in names)})", values)
+            con.execute(
+                f"DELETE FROM {self.dataset}.issue_links WHERE episode_id = ?", [link.episode_id]
+            )
+            con.execute(
+                f"INSERT INTO {self.dataset}.issue_links ({', '.join(names)}) "
+                f"VALUES ({', '.join('?' for _ in names)})",
+                values,
+            )
             con.execute("COMMIT")
 
     # -- reads
@@ -149,40 +167,54 @@ class DuckDBHistory:
         with self._connect() as con:
             cursor = con.execute(sql, params or {})
             names = [d[0] for d in cursor.description]
-            return [{n: _aware(v) for n, v in zip(names, row, strict=True)}
-                    for row in cursor.fetchall()]
+            return [
+                {n: _aware(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
+            ]
 
-    def prior_states(self, service: str, as_of: datetime,
-                     exclude_run_id: str) -> dict[str, PriorItemState]:
+    def prior_states(
+        self, service: str, as_of: datetime, exclude_run_id: str
+    ) -> dict[str, PriorItemState]:
         rows = self.query(
             f"SELECT item_id, status, effective_status, error_streak, reason, episode_id "
             f"FROM {self.dataset}.item_results "
             f"WHERE service = $service AND evaluated_at <= $as_of AND run_id <> $run_id "
             f"QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id "
             f"ORDER BY evaluated_at DESC, run_id DESC) = 1",
-            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id})
-        return {r["item_id"]: PriorItemState(
-            status=Status(r["status"]), effective_status=Status(r["effective_status"]),
-            error_streak=int(r["error_streak"] or 0), reason=r["reason"] or "",
-            episode_id=r["episode_id"]) for r in rows}
+            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id},
+        )
+        return {
+            r["item_id"]: PriorItemState(
+                status=Status(r["status"]),
+                effective_status=Status(r["effective_status"]),
+                error_streak=int(r["error_streak"] or 0),
+                reason=r["reason"] or "",
+                episode_id=r["episode_id"],
+            )
+            for r in rows
+        }
 
     def previous_level(self, service: str, as_of: datetime, exclude_run_id: str) -> str | None:
         rows = self.query(
             f"SELECT achieved_level FROM {self.dataset}.evaluations "
             f"WHERE service = $service AND evaluated_at <= $as_of AND run_id <> $run_id "
             f"ORDER BY evaluated_at DESC, run_id DESC LIMIT 1",
-            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id})
+            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id},
+        )
         return rows[0]["achieved_level"] if rows else None
 
     def links(self, service: str) -> list[IssueLink]:
-        rows = self.query(f"SELECT * FROM {self.dataset}.issue_links WHERE service = $service "
-                          f"ORDER BY opened_at, episode_id", {"service": service})
+        rows = self.query(
+            f"SELECT * FROM {self.dataset}.issue_links WHERE service = $service "
+            f"ORDER BY opened_at, episode_id",
+            {"service": service},
+        )
         names = {name for name, _ in TABLES["issue_links"]}
         return [IssueLink(**{k: v for k, v in r.items() if k in names}) for r in rows]
 
     def services(self) -> list[str]:
-        rows = self.query(f"SELECT DISTINCT service FROM {self.dataset}.evaluations "
-                          f"ORDER BY service")
+        rows = self.query(
+            f"SELECT DISTINCT service FROM {self.dataset}.evaluations ORDER BY service"
+        )
         return [r["service"] for r in rows]
 
     def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None:
@@ -193,7 +225,9 @@ class DuckDBHistory:
             params["as_of"] = _naive(as_of)
         rows = self.query(
             f"SELECT * FROM {self.dataset}.evaluations WHERE service = $service {when} "
-            f"ORDER BY evaluated_at DESC, run_id DESC LIMIT 1", params)
+            f"ORDER BY evaluated_at DESC, run_id DESC LIMIT 1",
+            params,
+        )
         if not rows:
             return None
         ev = rows[0]
@@ -201,13 +235,22 @@ class DuckDBHistory:
             f"SELECT item_id, title, required_from, severity, status, effective_status, "
             f"reason, evidence_uri FROM {self.dataset}.item_results WHERE run_id = $run_id "
             f"AND effective_status NOT IN ('pass', 'waived', 'not_applicable') "
-            f"ORDER BY required_rank, item_id", {"run_id": ev["run_id"]})
+            f"ORDER BY required_rank, item_id",
+            {"run_id": ev["run_id"]},
+        )
         counts = {s.value: int(ev[f"count_{s.value}"] or 0) for s in Status}
         return ServiceSnapshot(
-            service=service, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"],
-            achieved_level=ev["achieved_level"], previous_level=ev["previous_level"],
-            target_level=ev["target_level"], achieved_rank=int(ev["achieved_rank"]),
-            target_rank=int(ev["target_rank"]), counts=counts, failing=failing)
+            service=service,
+            run_id=ev["run_id"],
+            evaluated_at=ev["evaluated_at"],
+            achieved_level=ev["achieved_level"],
+            previous_level=ev["previous_level"],
+            target_level=ev["target_level"],
+            achieved_rank=int(ev["achieved_rank"]),
+            target_rank=int(ev["target_rank"]),
+            counts=counts,
+            failing=failing,
+        )
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
         return self.query(
@@ -216,7 +259,8 @@ class DuckDBHistory:
             f"count_error, count_waived FROM {self.dataset}.evaluations "
             f"WHERE service = $service AND evaluated_at >= $since "
             f"ORDER BY evaluated_at, run_id",
-            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))})
+            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))},
+        )
 
     def transitions(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
         return self.query(
@@ -225,7 +269,8 @@ class DuckDBHistory:
             f"WHERE service = $service AND evaluated_at >= $since "
             f"AND previous_status IS NOT NULL AND previous_status <> status "
             f"ORDER BY evaluated_at, item_id",
-            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))})
+            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))},
+        )
 
     def close(self) -> None:
         """Connections are per operation; nothing to release."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from readiness.collectors import CollectRequest
-from readiness.evidence.documents import DocumentError, Document, load_documents
+from readiness.evidence.documents import Document, DocumentError, load_documents
 from readiness.evidence.provenance import combined_sha256
 from readiness.evidence.store import StoreUnavailable
 from readiness.model import Evidence
@@ -49,8 +49,12 @@ class AttestationCollector:
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{params.path}"
         try:
-            docs = load_documents(request.store, "attestation", params.path,
-                                  keep=lambda raw: raw.get("item") == item_id)
+            docs = load_documents(
+                request.store,
+                "attestation",
+                params.path,
+                keep=lambda raw: raw.get("item") == item_id,
+            )
         except (DocumentError, StoreUnavailable) as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         newest: dict[str, Document] = {}
@@ -64,30 +68,49 @@ class AttestationCollector:
         used: list[Document] = []
         expiries: list[datetime] = []
         for role in roles:
-            doc = newest.get(_norm(role))
-            if doc is None:
-                rows.append({"role": role, "signer": None, "signed_at": None,
-                             "expires_on": None, "statement": None, "link": None})
+            signed = newest.get(_norm(role))
+            if signed is None:
+                rows.append(
+                    {
+                        "role": role,
+                        "signer": None,
+                        "signed_at": None,
+                        "expires_on": None,
+                        "statement": None,
+                        "link": None,
+                    }
+                )
                 continue
-            used.append(doc)
-            expires_on = attestation_expiry(doc.timestamp, valid_for)
+            used.append(signed)
+            expires_on = attestation_expiry(signed.timestamp, valid_for)
             expiries.append(datetime.combine(expires_on + timedelta(days=1), time(), UTC))
-            rows.append({"role": role, "signer": doc.record["signer"],
-                         "signed_at": doc.timestamp, "expires_on": expires_on.isoformat(),
-                         "statement": doc.record["statement"], "link": doc.record.get("link")})
+            rows.append(
+                {
+                    "role": role,
+                    "signer": signed.record["signer"],
+                    "signed_at": signed.timestamp,
+                    "expires_on": expires_on.isoformat(),
+                    "statement": signed.record["statement"],
+                    "link": signed.record.get("link"),
+                }
+            )
         if not used:
-            return Evidence.missing(where_uri, fetched_at,
-                                    f"no attestation for {item_id} by {', '.join(roles)}")
+            return Evidence.missing(
+                where_uri, fetched_at, f"no attestation for {item_id} by {', '.join(roles)}"
+            )
         uris = {d.uri for d in used}
         return Evidence(
-            rows=rows, columns=COLUMNS,
+            rows=rows,
+            columns=COLUMNS,
             uri=next(iter(uris)) if len(uris) == 1 else where_uri,
             sha256=combined_sha256((d.uri, d.sha256) for d in used),
             fetched_at=fetched_at,
             observed_at=min(d.timestamp for d in used),
             expires_at=min(expiries),
-            summary={"signed": sorted(r["role"] for r in rows if r["signer"]),
-                     "unsigned": sorted(r["role"] for r in rows if not r["signer"])},
+            summary={
+                "signed": sorted(r["role"] for r in rows if r["signer"]),
+                "unsigned": sorted(r["role"] for r in rows if not r["signer"]),
+            },
         )
 
 

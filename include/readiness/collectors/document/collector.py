@@ -36,8 +36,9 @@ class Params(BaseModel):
     @classmethod
     def _known(cls, value: str) -> str:
         if value not in document_kinds():
-            raise ValueError(f"unknown document kind {value!r}; expected one of "
-                             f"{', '.join(document_kinds())}")
+            raise ValueError(
+                f"unknown document kind {value!r}; expected one of {', '.join(document_kinds())}"
+            )
         return value
 
     @field_validator("within")
@@ -70,8 +71,9 @@ class DocumentCollector:
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{pattern}"
         try:
-            docs = load_documents(request.store, params.document, pattern,
-                                  keep=lambda raw: matches(raw, params.where))
+            docs = load_documents(
+                request.store, params.document, pattern, keep=lambda raw: matches(raw, params.where)
+            )
         except (DocumentError, StoreUnavailable) as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         since: datetime | None = None
@@ -108,12 +110,18 @@ class DocumentCollector:
             rows=rows,
             columns=tuple(columns),
             uri=next(iter(uris)) if single else where_uri,
-            sha256=(kept[0][0].sha256 if single
-                    else combined_sha256((d.uri, d.sha256) for d, _r in kept)),
+            sha256=(
+                kept[0][0].sha256
+                if single
+                else combined_sha256((d.uri, d.sha256) for d, _r in kept)
+            ),
             fetched_at=fetched_at,
             observed_at=max((d.timestamp for d, _r in kept), default=None),
-            summary={"document": params.document, "records": len(rows),
-                     "objects": sorted(uris)[:20]},
+            summary={
+                "document": params.document,
+                "records": len(rows),
+                "objects": sorted(uris)[:20],
+            },
         )
 
 

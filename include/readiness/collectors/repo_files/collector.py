@@ -46,23 +46,37 @@ class RepoFilesCollector:
                 lines = size = 0
                 for path in files:
                     data = path.read_bytes()
-                    digest.update(path.relative_to(root.resolve()).as_posix().encode()
-                                  if path.is_relative_to(root.resolve()) else b"")
+                    digest.update(
+                        path.relative_to(root.resolve()).as_posix().encode()
+                        if path.is_relative_to(root.resolve())
+                        else b""
+                    )
                     digest.update(hashlib.sha256(data).digest())
                     lines += data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
                     size += len(data)
                     mtime = path.stat().st_mtime
                     newest = mtime if newest is None else max(newest, mtime)
-                rows.append({"path": entry, "exists": bool(files), "files": len(files),
-                             "lines": lines, "bytes": size})
+                rows.append(
+                    {
+                        "path": entry,
+                        "exists": bool(files),
+                        "files": len(files),
+                        "lines": lines,
+                        "bytes": size,
+                    }
+                )
         except PathEscape as exc:
             return Evidence.failed(f"file://{root}", fetched_at, str(exc))
         except OSError as exc:
-            return Evidence.failed(f"file://{root}", fetched_at,
-                                   f"cannot read {exc.filename}: {exc.strerror}")
+            return Evidence.failed(
+                f"file://{root}", fetched_at, f"cannot read {exc.filename}: {exc.strerror}"
+            )
         return Evidence(
-            rows=rows, columns=COLUMNS, uri=f"file://{root.resolve()}",
-            sha256=digest.hexdigest(), fetched_at=fetched_at,
+            rows=rows,
+            columns=COLUMNS,
+            uri=f"file://{root.resolve()}",
+            sha256=digest.hexdigest(),
+            fetched_at=fetched_at,
             observed_at=datetime.fromtimestamp(newest, UTC) if newest else fetched_at,
             summary={"present": sum(1 for r in rows if r["exists"]), "paths": len(rows)},
         )

@@ -52,8 +52,7 @@ class RepoGrepCollector:
         except PathEscape as exc:
             return Evidence.failed(f"file://{root}", fetched_at, str(exc))
         if not files:
-            return Evidence.missing(f"file://{root}", fetched_at,
-                                    f"no file matched {params.paths}")
+            return Evidence.missing(f"file://{root}", fetched_at, f"no file matched {params.paths}")
         digest = hashlib.sha256()
         matches = files_matching = 0
         sample: list[str] = []
@@ -63,8 +62,9 @@ class RepoGrepCollector:
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                return Evidence.failed(f"file://{root}", fetched_at,
-                                       f"cannot read {path}: {exc.strerror}")
+                return Evidence.failed(
+                    f"file://{root}", fetched_at, f"cannot read {path}: {exc.strerror}"
+                )
             digest.update(hashlib.sha256(data).digest())
             newest = max(newest, path.stat().st_mtime)
             hit = False
@@ -76,12 +76,22 @@ class RepoGrepCollector:
                         rel = path.resolve().relative_to(resolved).as_posix()
                         sample.append(f"{rel}:{number}: {line.strip()[:120]}")
             files_matching += hit
-        row = {"pattern": params.pattern, "files_scanned": len(files), "matches": matches,
-               "files_matching": files_matching, "sample": "\n".join(sample)}
-        return Evidence(rows=[row], columns=COLUMNS, uri=f"file://{resolved}",
-                        sha256=digest.hexdigest(), fetched_at=fetched_at,
-                        observed_at=datetime.fromtimestamp(newest, UTC),
-                        summary={"matches": matches, "files_scanned": len(files)})
+        row = {
+            "pattern": params.pattern,
+            "files_scanned": len(files),
+            "matches": matches,
+            "files_matching": files_matching,
+            "sample": "\n".join(sample),
+        }
+        return Evidence(
+            rows=[row],
+            columns=COLUMNS,
+            uri=f"file://{resolved}",
+            sha256=digest.hexdigest(),
+            fetched_at=fetched_at,
+            observed_at=datetime.fromtimestamp(newest, UTC),
+            summary={"matches": matches, "files_scanned": len(files)},
+        )
 
 
 COLLECTOR = RepoGrepCollector()

@@ -20,11 +20,25 @@ ALERTS = {
     "slow_burn": (timedelta(hours=6), timedelta(minutes=30), 6.0),
     "ticket_burn": (timedelta(days=3), timedelta(hours=6), 1.0),
 }
-BURN_WINDOWS = {"burn_5m": timedelta(minutes=5), "burn_30m": timedelta(minutes=30),
-                "burn_1h": timedelta(hours=1), "burn_6h": timedelta(hours=6),
-                "burn_3d": timedelta(days=3)}
-COLUMNS = ("slo", "objective", "window_days", "coverage", "good", "total", "error_ratio",
-           "budget_remaining", *BURN_WINDOWS, *ALERTS)
+BURN_WINDOWS = {
+    "burn_5m": timedelta(minutes=5),
+    "burn_30m": timedelta(minutes=30),
+    "burn_1h": timedelta(hours=1),
+    "burn_6h": timedelta(hours=6),
+    "burn_3d": timedelta(days=3),
+}
+COLUMNS = (
+    "slo",
+    "objective",
+    "window_days",
+    "coverage",
+    "good",
+    "total",
+    "error_ratio",
+    "budget_remaining",
+    *BURN_WINDOWS,
+    *ALERTS,
+)
 
 
 class Params(BaseModel):
@@ -46,8 +60,9 @@ class Params(BaseModel):
 Bucket = tuple[datetime, timedelta, int, int]  # start, length, good, total
 
 
-def burn_rate(buckets: list[Bucket], since: datetime, until: datetime,
-              objective: float) -> float | None:
+def burn_rate(
+    buckets: list[Bucket], since: datetime, until: datetime, objective: float
+) -> float | None:
     """Error ratio over buckets starting in [since, until) divided by the error budget."""
     good = total = 0
     for start, _length, g, t in buckets:
@@ -59,8 +74,9 @@ def burn_rate(buckets: list[Bucket], since: datetime, until: datetime,
     return ((total - good) / total) / (1 - objective)
 
 
-def budget_figures(buckets: list[Bucket], objective: float, window: timedelta,
-                   as_of: datetime) -> dict[str, Any]:
+def budget_figures(
+    buckets: list[Bucket], objective: float, window: timedelta, as_of: datetime
+) -> dict[str, Any]:
     """Every figure of the row, from merged buckets (pure: tested with hand-made cases)."""
     since = as_of - window
     inside = [b for b in buckets if since <= b[0] and b[0] + b[1] <= as_of]
@@ -69,8 +85,11 @@ def budget_figures(buckets: list[Bucket], objective: float, window: timedelta,
     total = sum(b[3] for b in inside)
     error_ratio = (total - good) / total if total else None
     row: dict[str, Any] = {
-        "objective": objective, "window_days": window / timedelta(days=1),
-        "coverage": min(1.0, covered / window), "good": good, "total": total,
+        "objective": objective,
+        "window_days": window / timedelta(days=1),
+        "coverage": min(1.0, covered / window),
+        "good": good,
+        "total": total,
         "error_ratio": error_ratio,
         "budget_remaining": None if error_ratio is None else 1 - error_ratio / (1 - objective),
     }
@@ -79,8 +98,12 @@ def budget_figures(buckets: list[Bucket], objective: float, window: timedelta,
     for name, (long_w, short_w, threshold) in ALERTS.items():
         long_burn = burn_rate(inside, as_of - long_w, as_of, objective)
         short_burn = burn_rate(inside, as_of - short_w, as_of, objective)
-        row[name] = bool(long_burn is not None and short_burn is not None
-                         and long_burn > threshold and short_burn > threshold)
+        row[name] = bool(
+            long_burn is not None
+            and short_burn is not None
+            and long_burn > threshold
+            and short_burn > threshold
+        )
     return row
 
 
@@ -93,8 +116,11 @@ class SloBudgetCollector:
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{params.path}"
         try:
-            docs = [d for d in load_documents(request.store, "slo_events", params.path)
-                    if d.record["slo"] == params.slo and d.timestamp <= request.as_of]
+            docs = [
+                d
+                for d in load_documents(request.store, "slo_events", params.path)
+                if d.record["slo"] == params.slo and d.timestamp <= request.as_of
+            ]
         except (DocumentError, StoreUnavailable) as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         if not docs:
@@ -107,25 +133,41 @@ class SloBudgetCollector:
         for doc in docs:  # later exports win for the same bucket
             for b in doc.record["buckets"]:
                 start = parse_timestamp(b["start"])
-                merged[start] = (start, timedelta(minutes=b["minutes"]), int(b["good"]),
-                                 int(b["total"]))
+                merged[start] = (
+                    start,
+                    timedelta(minutes=b["minutes"]),
+                    int(b["good"]),
+                    int(b["total"]),
+                )
         buckets = sorted(merged.values())
         row = {"slo": params.slo, **budget_figures(buckets, objective, window, request.as_of)}
         used = {(d.uri, d.sha256) for d in docs}
-        observed = max((b[0] + b[1] for b in buckets if b[0] + b[1] <= request.as_of),
-                       default=None)
+        observed = max((b[0] + b[1] for b in buckets if b[0] + b[1] <= request.as_of), default=None)
         if row["total"] == 0 or row["coverage"] < params.min_coverage:
             return Evidence(
-                rows=[], columns=COLUMNS, uri=where_uri, sha256=combined_sha256(used),
-                fetched_at=fetched_at, observed_at=observed, found=False,
-                summary={"missing": f"only {row['coverage']:.0%} of the {window.days}-day "
-                                    f"window has event counts (need {params.min_coverage:.0%})",
-                         **{k: row[k] for k in ("coverage", "total")}})
+                rows=[],
+                columns=COLUMNS,
+                uri=where_uri,
+                sha256=combined_sha256(used),
+                fetched_at=fetched_at,
+                observed_at=observed,
+                found=False,
+                summary={
+                    "missing": f"only {row['coverage']:.0%} of the {window.days}-day "
+                    f"window has event counts (need {params.min_coverage:.0%})",
+                    **{k: row[k] for k in ("coverage", "total")},
+                },
+            )
         uri = docs[-1].uri if len({u for u, _ in used}) == 1 else where_uri
-        return Evidence(rows=[row], columns=COLUMNS, uri=uri, sha256=combined_sha256(used),
-                        fetched_at=fetched_at, observed_at=observed,
-                        summary={"budget_remaining": row["budget_remaining"],
-                                 "coverage": row["coverage"]})
+        return Evidence(
+            rows=[row],
+            columns=COLUMNS,
+            uri=uri,
+            sha256=combined_sha256(used),
+            fetched_at=fetched_at,
+            observed_at=observed,
+            summary={"budget_remaining": row["budget_remaining"], "coverage": row["coverage"]},
+        )
 
 
 COLLECTOR = SloBudgetCollector()

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from readiness.trackers import IssueDocument, IssueRef
 from readiness.timeutil import utcnow
+from readiness.trackers import IssueDocument, IssueRef
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS issues (
@@ -46,43 +46,66 @@ class OutboxTracker:
 
     def open(self, doc: IssueDocument) -> IssueRef:
         with self._connect() as con:
-            row = con.execute("SELECT * FROM issues WHERE episode_id = ?",
-                              (doc.episode_id,)).fetchone()
+            row = con.execute(
+                "SELECT * FROM issues WHERE episode_id = ?", (doc.episode_id,)
+            ).fetchone()
             if row is None:
                 cur = con.execute(
                     "INSERT INTO issues (episode_id, service, item_id, team_key, title, body, "
                     "labels, priority, due_date, state, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-                    (doc.episode_id, doc.service, doc.item_id, doc.team_key, doc.title, doc.body,
-                     ",".join(doc.labels), doc.priority,
-                     doc.due_date.isoformat() if doc.due_date else None, utcnow().isoformat()))
+                    (
+                        doc.episode_id,
+                        doc.service,
+                        doc.item_id,
+                        doc.team_key,
+                        doc.title,
+                        doc.body,
+                        ",".join(doc.labels),
+                        doc.priority,
+                        doc.due_date.isoformat() if doc.due_date else None,
+                        utcnow().isoformat(),
+                    ),
+                )
                 number = cur.lastrowid
                 key = f"OUT-{number}"
                 path = self.folder / doc.service / f"{key}-{doc.item_id}.md"
-                con.execute("UPDATE issues SET issue_key = ?, path = ? WHERE number = ?",
-                            (key, str(path), number))
+                con.execute(
+                    "UPDATE issues SET issue_key = ?, path = ? WHERE number = ?",
+                    (key, str(path), number),
+                )
                 row = con.execute("SELECT * FROM issues WHERE number = ?", (number,)).fetchone()
             self._render(con, row["issue_key"])
-            return IssueRef(issue_id=row["episode_id"], issue_key=row["issue_key"],
-                            url=Path(row["path"]).resolve().as_uri())
+            return IssueRef(
+                issue_id=row["episode_id"],
+                issue_key=row["issue_key"],
+                url=Path(row["path"]).resolve().as_uri(),
+            )
 
     def comment(self, ref: IssueRef, body: str) -> None:
         with self._connect() as con:
-            con.execute("INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
-                        (ref.issue_key, body, utcnow().isoformat()))
+            con.execute(
+                "INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
+                (ref.issue_key, body, utcnow().isoformat()),
+            )
             self._render(con, ref.issue_key)
 
     def close(self, ref: IssueRef, body: str, *, accepted_risk: bool = False) -> None:
         with self._connect() as con:
-            row = con.execute("SELECT state FROM issues WHERE issue_key = ?",
-                              (ref.issue_key,)).fetchone()
+            row = con.execute(
+                "SELECT state FROM issues WHERE issue_key = ?", (ref.issue_key,)
+            ).fetchone()
             if row is not None and row["state"] == "closed":
                 return  # already closed by an earlier attempt
-            con.execute("INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
-                        (ref.issue_key, body, utcnow().isoformat()))
-            con.execute("UPDATE issues SET state = 'closed', closed_at = ?, accepted_risk = ? "
-                        "WHERE issue_key = ?",
-                        (utcnow().isoformat(), int(accepted_risk), ref.issue_key))
+            con.execute(
+                "INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
+                (ref.issue_key, body, utcnow().isoformat()),
+            )
+            con.execute(
+                "UPDATE issues SET state = 'closed', closed_at = ?, accepted_risk = ? "
+                "WHERE issue_key = ?",
+                (utcnow().isoformat(), int(accepted_risk), ref.issue_key),
+            )
             self._render(con, ref.issue_key)
 
     def issues(self) -> list[dict[str, Any]]:
@@ -91,19 +114,32 @@ class OutboxTracker:
 
     def comments(self, issue_key: str) -> list[str]:
         with self._connect() as con:
-            return [r["body"] for r in con.execute(
-                "SELECT body FROM comments WHERE issue_key = ? ORDER BY id", (issue_key,))]
+            return [
+                r["body"]
+                for r in con.execute(
+                    "SELECT body FROM comments WHERE issue_key = ? ORDER BY id", (issue_key,)
+                )
+            ]
 
     def _render(self, con: sqlite3.Connection, key: str) -> None:
         row = con.execute("SELECT * FROM issues WHERE issue_key = ?", (key,)).fetchone()
-        comments = con.execute("SELECT * FROM comments WHERE issue_key = ? ORDER BY id",
-                               (key,)).fetchall()
+        comments = con.execute(
+            "SELECT * FROM comments WHERE issue_key = ? ORDER BY id", (key,)
+        ).fetchall()
         state = row["state"] + (" (accepted risk)" if row["accepted_risk"] else "")
-        text = [f"# {key}: {row['title']}", "",
-                f"- state: **{state}**", f"- team: {row['team_key']}",
-                f"- labels: {row['labels']}", f"- priority: {row['priority']}",
-                f"- due: {row['due_date'] or '-'}", f"- opened: {row['created_at']}",
-                f"- closed: {row['closed_at'] or '-'}", "", row["body"]]
+        text = [
+            f"# {key}: {row['title']}",
+            "",
+            f"- state: **{state}**",
+            f"- team: {row['team_key']}",
+            f"- labels: {row['labels']}",
+            f"- priority: {row['priority']}",
+            f"- due: {row['due_date'] or '-'}",
+            f"- opened: {row['created_at']}",
+            f"- closed: {row['closed_at'] or '-'}",
+            "",
+            row["body"],
+        ]
         for comment in comments:
             text += ["", "---", f"**Comment** ({comment['created_at']})", "", comment["body"]]
         path = Path(row["path"])

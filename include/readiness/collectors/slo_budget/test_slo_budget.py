@@ -1,0 +1,79 @@
+"""SLO math against hand-computed cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from readiness.collectors._testing import request
+from readiness.collectors.slo_budget.collector import COLLECTOR, budget_figures
+
+AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def hourly(days: int, bad: dict[int, int] | None = None, skip: range = range(0)):
+    bad = bad or {}
+    out = []
+    for h in range(days * 24):
+        if h in skip:
+            continue
+        out.append(
+            (AS_OF - timedelta(hours=days * 24 - h), timedelta(hours=1), 1000 - bad.get(h, 0), 1000)
+        )
+    return out
+
+
+def test_budget_remaining_by_hand() -> None:
+    # 30 days x 24 h x 1000 = 720,000 events; 360 bad -> error ratio 0.0005;
+    # objective 0.999 -> budget 0.001 -> 50 % of the budget spent
+    buckets = hourly(30, bad={5: 360})
+    row = budget_figures(buckets, 0.999, timedelta(days=30), AS_OF)
+    assert row["error_ratio"] == pytest.approx(0.0005)
+    assert row["budget_remaining"] == pytest.approx(0.5)
+    assert row["coverage"] == pytest.approx(1.0)
+
+
+def test_burn_rates_and_fast_burn_alert() -> None:
+    # the last hour: 20 % errors -> burn 200 over 1 h; 5 m window has no full bucket
+    buckets = hourly(30, bad={30 * 24 - 1: 200})
+    row = budget_figures(buckets, 0.999, timedelta(days=30), AS_OF)
+    assert row["burn_1h"] == pytest.approx(200.0)
+    assert row["burn_6h"] == pytest.approx(200 / 6 / 1000 / 0.001 * 1000 / 1000)
+    assert row["burn_5m"] is None and row["fast_burn"] is False
+
+
+def test_a_gap_lowers_coverage() -> None:
+    buckets = hourly(30, skip=range(0, 24 * 6))  # six days without data
+    row = budget_figures(buckets, 0.999, timedelta(days=30), AS_OF)
+    assert row["coverage"] == pytest.approx(0.8)
+
+
+def test_too_little_data_is_missing_never_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "slo_events").mkdir()
+    buckets = [
+        {
+            "start": (AS_OF - timedelta(hours=h + 1)).isoformat(),
+            "minutes": 60,
+            "good": 1000,
+            "total": 1000,
+        }
+        for h in range(24 * 10)
+    ]
+    (tmp_path / "slo_events" / "e.json").write_text(
+        json.dumps(
+            {
+                "slo": "availability",
+                "objective": 0.999,
+                "window": "30d",
+                "generated_at": AS_OF.isoformat(),
+                "buckets": buckets,
+            }
+        )
+    )
+    ev = COLLECTOR.collect(request({"slo": "availability"}, tmp_path))
+    assert not ev.found and "33%" in ev.summary["missing"]
+    ev = COLLECTOR.collect(request({"slo": "availability", "window": "7d"}, tmp_path))
+    assert ev.found and ev.rows[0]["budget_remaining"] == pytest.approx(1.0)

@@ -1,0 +1,133 @@
+"""The sample story end to end through the `readiness` command line, on embedded defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from readiness.cli import main
+from readiness.trackers.outbox.tracker import OutboxTracker
+
+T1, T2, T3 = "2026-11-20T06:00:00Z", "2026-11-27T06:00:00Z", "2026-11-28T06:00:00Z"
+
+
+def rows(tmp: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(tmp / "history.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def evaluate_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    capsys.readouterr()
+    assert main(["evaluate", "--json", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def by_service(doc: dict) -> dict:
+    return {s["service"]: s for s in doc["services"]}
+
+
+def test_story_levels_regression_issue_and_remediation(env_settings: Path, capsys) -> None:
+    tmp = env_settings
+    first = by_service(evaluate_json(capsys, "--as-of", T1, "--run-id", "r1"))
+    fss, mnt = first["file-storage-service"], first["maintenance-service"]
+    assert (fss["achieved_level"], fss["target_level"], fss["previous_level"]) == ("L2", "L3", None)
+    assert mnt["achieved_level"] == "L1"
+    statuses = {i["status"] for s in first.values() for i in s["items"]}
+    assert {"pass", "fail", "stale", "missing", "waived", "error", "not_applicable"} <= statuses
+    items = {i["item_id"]: i for i in fss["items"]}
+    assert items["S8"]["status"] == "waived" and items["SO7"]["status"] == "stale"
+    assert items["DE7"]["status"] == "fail" and items["S7"]["status"] == "missing"
+    syn2 = {i["item_id"]: i for i in mnt["items"]}["SYN2"]
+    assert syn2["status"] == "error" and "field 'finished_at'" in syn2["reason"]
+
+    second = by_service(evaluate_json(capsys, "--as-of", T2, "--run-id", "r2"))
+    fss2 = second["file-storage-service"]
+    assert (fss2["achieved_level"], fss2["previous_level"]) == ("L1", "L2")
+    regressed = [i for i in fss2["items"] if i["regressed"]]
+    assert [(i["item_id"], i["previous_status"], i["status"]) for i in regressed] == [
+        ("RP3", "pass", "stale")
+    ]
+    outbox = OutboxTracker(tmp / "outbox")
+    [issue] = outbox.issues()
+    assert issue["title"] == (
+        "[readiness] file-storage-service RP3: Backups verified: weekly restore drill into staging"
+    )
+    assert issue["labels"] == "service:file-storage-service,readiness"
+    assert "L2 → L1" in issue["body"] and issue["state"] == "open"
+    md = Path(issue["path"]).read_text()
+    assert "sha256" in md and "backup-restore-2026-11-16.json" in md
+
+    # retry of the same run: rows replaced, no second issue
+    before = rows(tmp, "select count(*) from readiness.item_results")[0][0]
+    evaluate_json(capsys, "--as-of", T2, "--run-id", "r2")
+    assert rows(tmp, "select count(*) from readiness.item_results")[0][0] == before
+    assert len(outbox.issues()) == 1
+
+    third = by_service(evaluate_json(capsys, "--as-of", T3, "--run-id", "r3"))
+    assert third["file-storage-service"]["achieved_level"] == "L2"
+    [issue] = outbox.issues()
+    assert issue["state"] == "closed"
+    assert "Remediated" in outbox.comments(issue["issue_key"])[-1]
+    links = rows(
+        tmp, "select item_id, state, opened_run_id, closed_reason from readiness.issue_links"
+    )
+    assert links == [("RP3", "closed", "file-storage-service@r2", "remediated")]
+    assert rows(tmp, "select count(*) from readiness.evaluations")[0][0] == 6
+
+    # views answer the compliance questions
+    changes = rows(
+        tmp,
+        "select service, from_level, to_level, direction from "
+        "readiness.level_changes where service = 'file-storage-service' "
+        "order by evaluated_at",
+    )
+    assert changes == [
+        ("file-storage-service", None, "L2", "initial"),
+        ("file-storage-service", "L2", "L1", "downgrade"),
+        ("file-storage-service", "L1", "L2", "upgrade"),
+    ]
+    below = rows(
+        tmp,
+        "select seconds_below_target from readiness.time_below_target "
+        "where service = 'maintenance-service'",
+    )
+    assert below == [(8 * 86400,)]
+    assert rows(tmp, "select count(*) from readiness.open_regressions")[0][0] == 0
+
+    assert main(["gate", "file-storage-service", "--level", "L2", "--as-of", T3]) == 0
+    assert main(["gate", "file-storage-service", "--level", "L3", "--as-of", T3]) == 1
+    assert main(["gate", "file-storage-service", "--level", "L2"]) == 2  # too old now
+    assert main(["gate", "nope", "--level", "L2"]) == 2
+    assert main(["status"]) == 0
+    capsys.readouterr()
+    assert main(["history", "file-storage-service", "--since", "2026-11-21", "--json"]) == 0
+    hist = json.loads(capsys.readouterr().out)
+    assert [(t["previous_level"], t["achieved_level"]) for t in hist["timeline"]] == [
+        ("L2", "L1"),
+        ("L1", "L2"),
+    ]
+    assert [(t["item_id"], t["status"]) for t in hist["transitions"]] == [
+        ("RP3", "stale"),
+        ("RP3", "pass"),
+    ]
+
+
+def test_dry_run_records_nothing(env_settings: Path, capsys) -> None:
+    doc = evaluate_json(capsys, "--as-of", T1, "--dry-run", "--service", "maintenance-service")
+    assert [s["service"] for s in doc["services"]] == ["maintenance-service"]
+    assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0
+    assert (
+        not (env_settings / "outbox").exists()
+        or OutboxTracker(env_settings / "outbox").issues() == []
+    )
+
+
+def test_unknown_service_is_reported_not_crashed(env_settings: Path, capsys) -> None:
+    assert main(["evaluate", "--service", "ghost", "--dry-run", "--json"]) == 1
+    assert "ghost" in capsys.readouterr().out
