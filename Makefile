@@ -52,6 +52,7 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000)
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
 	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock
+	$(BIN)/python scripts/pin_requirements.py
 
 clean:
 	rm -rf var $(VENV)
