@@ -364,7 +364,7 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
         "missing",
         "error",
     ):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("evaluated_at", "level"))
     for row in timeline:
         level = row["achieved_level"]
         if row["previous_level"] and row["previous_level"] != level:
