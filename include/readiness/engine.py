@@ -349,28 +349,29 @@ def evaluate(
         progress("validated", total, total)
 
     # 3. score, 4. record, 5. sync
-    for spec, checklist, items, evidence, waivers in plans:
-        run_id = run_id_for(spec.service, meta.run_key)
-        evaluation = score_service(
-            run_id=run_id,
-            spec=spec,
-            checklist=checklist,
-            as_of=as_of,
-            items=items,
-            evidence=evidence,
-            validated=validated,
-            key_prefix=f"{spec.service}\x1f",
-            waivers=waivers,
-            prior=history.prior_states(spec.service, as_of, run_id),
-            previous_level=history.previous_level(spec.service, as_of, run_id),
-            grace_runs=settings.error_grace_runs,
-        )
-        report.evaluations.append(evaluation)
-    if not dry_run:
-        history.write(report.evaluations, meta)
-        tracker = tracker or open_tracker(settings)
-        for evaluation in report.evaluations:
-            report.issues[evaluation.service] = sync_issues(
-                evaluation, history, tracker, evaluation.run_id
+    with history.session():
+        for spec, checklist, items, evidence, waivers in plans:
+            run_id = run_id_for(spec.service, meta.run_key)
+            evaluation = score_service(
+                run_id=run_id,
+                spec=spec,
+                checklist=checklist,
+                as_of=as_of,
+                items=items,
+                evidence=evidence,
+                validated=validated,
+                key_prefix=f"{spec.service}\x1f",
+                waivers=waivers,
+                prior=history.prior_states(spec.service, as_of, run_id),
+                previous_level=history.previous_level(spec.service, as_of, run_id),
+                grace_runs=settings.error_grace_runs,
             )
+            report.evaluations.append(evaluation)
+        if not dry_run:
+            history.write(report.evaluations, meta)
+            tracker = tracker or open_tracker(settings)
+            for evaluation in report.evaluations:
+                report.issues[evaluation.service] = sync_issues(
+                    evaluation, history, tracker, evaluation.run_id
+                )
     return report

@@ -174,6 +174,55 @@ def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _parsed(store: EvidenceStore, obj: StoredObject) -> tuple[str, list[Any], list[Any]]:
+    """(sha256, records, flattened records) of one object, parsed once per store."""
+    memo: dict[Any, Any] = store.memo
+    data, sha = store.read(obj)
+    key = ("parsed", obj.uri, sha)
+    if key not in memo:
+        try:
+            records = parse_records(obj, data)
+        except DocumentError as exc:
+            memo[key] = exc
+        else:
+            flat = [flatten(r) if isinstance(r, dict) else None for r in records]
+            memo[key] = (records, flat)
+    found = memo[key]
+    if isinstance(found, DocumentError):
+        raise found
+    return sha, found[0], found[1]
+
+
+def _document(
+    store: EvidenceStore,
+    kind: str,
+    obj: StoredObject,
+    sha: str,
+    position: int,
+    many: bool,
+    record: Any,
+) -> Document:
+    """One validated record, validated once per store (several items read the same one)."""
+    memo: dict[Any, Any] = store.memo
+    key = ("doc", kind, obj.uri, sha, position)
+    if key not in memo:
+        try:
+            valid = validate_record(kind, obj.uri, position if many else None, record)
+            memo[key] = Document(
+                kind=kind,
+                uri=obj.uri,
+                sha256=sha,
+                record=valid,
+                timestamp=parse_timestamp(valid[document_kind(kind).time_field]),
+            )
+        except DocumentError as exc:
+            memo[key] = exc
+    found = memo[key]
+    if isinstance(found, DocumentError):
+        raise found
+    return found
+
+
 def load_documents(
     store: EvidenceStore,
     kind: str,
@@ -182,24 +231,14 @@ def load_documents(
 ) -> list[Document]:
     """Every record of ``kind`` under ``pattern`` that ``keep`` selects, validated; raises
     DocumentError on the first bad one (the caller makes that item ``error``). Selecting
-    before validating means a broken record only affects the items that read it."""
-    spec = document_kind(kind)
+    before validating means a broken record only affects the items that read it. Parsing
+    and validation are memoised on the store, so a run reads each record once."""
     docs: list[Document] = []
     for obj in store.list(pattern):
-        data, sha = store.read(obj)
-        records = parse_records(obj, data)
+        sha, records, flat = _parsed(store, obj)
         many = len(records) > 1
         for position, record in enumerate(records):
-            if keep is not None and isinstance(record, dict) and not keep(flatten(record)):
+            if keep is not None and flat[position] is not None and not keep(flat[position]):
                 continue
-            record = validate_record(kind, obj.uri, position if many else None, record)
-            docs.append(
-                Document(
-                    kind=kind,
-                    uri=obj.uri,
-                    sha256=sha,
-                    record=record,
-                    timestamp=parse_timestamp(record[spec.time_field]),
-                )
-            )
+            docs.append(_document(store, kind, obj, sha, position, many, record))
     return docs

@@ -12,7 +12,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class StoreUnavailable(Exception):
 
 class EvidenceStore(Protocol):
     root: str
+    memo: dict[Any, Any]  # per-run cache of parsed/validated documents
 
     def list(self, pattern: str) -> list[StoredObject]: ...
 
@@ -54,6 +55,7 @@ class LocalStore:
         self.root = f"file://{self.path.resolve()}"
         self._listing: list[StoredObject] | None = None
         self._cache: dict[str, tuple[bytes, str]] = {}
+        self.memo: dict[Any, Any] = {}
 
     def _all(self) -> list[StoredObject]:
         if self._listing is None:

@@ -8,6 +8,7 @@ store exactly the same thing, and the views are written once (``views.sql``, Goo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -70,6 +71,10 @@ class HistoryStore(Protocol):
     backend: str
 
     def init(self) -> None: ...
+
+    def session(self) -> AbstractContextManager[None]:
+        """Scope within which the store may reuse one connection."""
+        ...
 
     def prior_states(
         self, service: str, as_of: datetime, exclude_run_id: str
