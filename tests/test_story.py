@@ -131,3 +131,12 @@ def test_dry_run_records_nothing(env_settings: Path, capsys) -> None:
 def test_unknown_service_is_reported_not_crashed(env_settings: Path, capsys) -> None:
     assert main(["evaluate", "--service", "ghost", "--dry-run", "--json"]) == 1
     assert "ghost" in capsys.readouterr().out
+
+
+def test_unavailable_backend_is_a_clear_error_and_records_nothing(
+    env_settings: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("READINESS_TRACKER", "linear")
+    assert main(["evaluate", "--as-of", T1, "--service", "maintenance-service"]) == 1
+    assert "tracker: 'linear' is not available" in capsys.readouterr().err.replace("\n", " ")
+    assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0

@@ -260,9 +260,16 @@ def score_service(
 
 def open_tracker(settings: Settings) -> IssueTracker:
     if settings.tracker == "linear":
-        from readiness.trackers.linear.tracker import LinearTracker
+        try:
+            from readiness.trackers.linear.tracker import (
+                LinearTracker,
+            )
+        except ModuleNotFoundError:
+            from readiness.errors import not_yet_available
 
-        return LinearTracker.from_environment(settings)
+            raise not_yet_available("tracker", "linear") from None
+        tracker: IssueTracker = LinearTracker.from_environment(settings)
+        return tracker
     from readiness.trackers.outbox.tracker import OutboxTracker
 
     return OutboxTracker(settings.path(settings.outbox))
@@ -348,7 +355,10 @@ def evaluate(
     if progress:
         progress("validated", total, total)
 
-    # 3. score, 4. record, 5. sync
+    # 3. score, 4. record, 5. sync (the tracker is opened first: a bad tracker setting must
+    # fail the run before anything is recorded)
+    if not dry_run:
+        tracker = tracker or open_tracker(settings)
     with history.session():
         for spec, checklist, items, evidence, waivers in plans:
             run_id = run_id_for(spec.service, meta.run_key)
@@ -369,7 +379,7 @@ def evaluate(
             report.evaluations.append(evaluation)
         if not dry_run:
             history.write(report.evaluations, meta)
-            tracker = tracker or open_tracker(settings)
+            assert tracker is not None
             for evaluation in report.evaluations:
                 report.issues[evaluation.service] = sync_issues(
                     evaluation, history, tracker, evaluation.run_id

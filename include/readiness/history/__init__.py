@@ -104,9 +104,16 @@ class HistoryStore(Protocol):
 def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
     """``duckdb:///path/history.duckdb`` (default) or ``bigquery://project/dataset``."""
     if url.startswith("bigquery://"):
-        from readiness.history.bigquery_store import BigQueryHistory
+        try:
+            from readiness.history.bigquery_store import (
+                BigQueryHistory,
+            )
+        except ModuleNotFoundError:
+            from readiness.errors import not_yet_available
 
-        return BigQueryHistory.from_url(url, **options)
+            raise not_yet_available("history", url) from None
+        store: HistoryStore = BigQueryHistory.from_url(url, **options)
+        return store
     from readiness.history.duckdb_store import DuckDBHistory
 
     return DuckDBHistory.from_url(url, project_root, **options)
