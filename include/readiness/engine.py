@@ -65,6 +65,11 @@ def run_id_for(service: str, run_key: str) -> str:
     return f"{service}@{run_key}"
 
 
+def task_key(service: str, item_id: str) -> str:
+    """The key of one item of one service in a validation batch."""
+    return f"{service}\x1f{item_id}"
+
+
 def default_run_key(as_of: datetime) -> str:
     return f"manual__{as_of.isoformat()}"
 
@@ -189,7 +194,6 @@ def score_service(
     items: Sequence[tuple[Item, str | None]],
     evidence: dict[str, Evidence],
     validated: dict[str, TaskResult],
-    key_prefix: str,
     waivers: Sequence[Waiver],
     prior: dict[str, PriorItemState],
     previous_level: str | None,
@@ -205,7 +209,7 @@ def score_service(
     results: list[ItemResult] = []
     for item, not_applicable in items:
         ev = evidence.get(item.id)
-        task = validated.get(key_prefix + item.id)
+        task = validated.get(task_key(spec.service, item.id))
         outcomes = tuple(task.outcomes) if task else ()
         item_waiver = in_force.get(item.id)
         status, reason = resolve_status(
@@ -344,7 +348,7 @@ def evaluate(
     validator = validator or BatchValidator()
     tasks = [
         ValidationTask(
-            key=f"{spec.service}\x1f{item.id}", expectations=item.expectations, evidence=found
+            key=task_key(spec.service, item.id), expectations=item.expectations, evidence=found
         )
         for spec, _c, items, evidence, _w in plans
         for item, _na in items
@@ -370,7 +374,6 @@ def evaluate(
                 items=items,
                 evidence=evidence,
                 validated=validated,
-                key_prefix=f"{spec.service}\x1f",
                 waivers=waivers,
                 prior=history.prior_states(spec.service, as_of, run_id),
                 previous_level=history.previous_level(spec.service, as_of, run_id),

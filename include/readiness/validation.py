@@ -233,7 +233,12 @@ class BatchValidator:
         groups: dict[frozenset[str], list[str]] = defaultdict(list)
         singles: list[str] = []
         for sig, uses in members.items():
-            if SUPPORTED[specs[sig][0].type].batching == "single":
+            batching = SUPPORTED[specs[sig][0].type].batching
+            # an aggregate scoped by row_condition cannot be lowered to a per-item
+            # aggregate frame; GX evaluates it exactly, item by item
+            if batching == "single" or (
+                batching == "aggregate" and specs[sig][1].get("row_condition")
+            ):
                 singles.append(sig)
             else:
                 groups[frozenset(key for key, _ in uses)].append(sig)
@@ -306,6 +311,20 @@ class BatchValidator:
                     frame[column] = pd.to_datetime(frame[column], utc=True)
         return frame.reset_index(drop=True)
 
+    @staticmethod
+    def _group_columns(
+        keys: Sequence[str],
+        sigs: Sequence[str],
+        specs: dict[str, tuple[Expectation, dict[str, Any]]],
+        by_key: dict[str, ValidationTask],
+    ) -> list[str]:
+        """Evidence columns the expectations of a group read, including row_condition ones."""
+        available = {c for key in keys for c in by_key[key].evidence.columns}
+        return sorted(
+            {c for s in sigs for c in columns_of(specs[s][1])}
+            | {c for s in sigs for c in condition_columns(specs[s][1], available)}
+        )
+
     # -- row-level
 
     def _run_rows(
@@ -315,12 +334,7 @@ class BatchValidator:
         specs: dict[str, tuple[Expectation, dict[str, Any]]],
         by_key: dict[str, ValidationTask],
     ) -> dict[tuple[str, str], ExpectationOutcome]:
-        available = {c for key in keys for c in by_key[key].evidence.columns}
-        columns = sorted(
-            {c for s in sigs for c in columns_of(specs[s][1])}
-            | {c for s in sigs for c in condition_columns(specs[s][1], available)}
-        )
-        frame = self._frame(keys, columns, by_key)
+        frame = self._frame(keys, self._group_columns(keys, sigs, specs, by_key), by_key)
         gx_expectations = []
         for sig in sigs:
             name, kwargs = specs[sig][0].type, dict(specs[sig][1])
@@ -372,8 +386,7 @@ class BatchValidator:
     ) -> dict[tuple[str, str], ExpectationOutcome]:
         import pandas as pd
 
-        columns = sorted({c for s in sigs for c in columns_of(specs[s][1])})
-        frame = self._frame(keys, columns, by_key)
+        frame = self._frame(keys, self._group_columns(keys, sigs, specs, by_key), by_key)
         grouped = frame.groupby(KEY, sort=False)
         agg = pd.DataFrame({KEY: keys})
         gx_expectations = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from readiness.engine import score_service
+from readiness.engine import score_service, task_key
 from readiness.history import RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.issues import sync_issues
@@ -87,8 +87,7 @@ def run(
         as_of=as_of,
         items=[(ITEM, None)],
         evidence={"RP3": evidence},
-        validated={"k/RP3": TaskResult([outcome_])},
-        key_prefix="k/",
+        validated={task_key("svc", "RP3"): TaskResult([outcome_])},
         waivers=waivers,
         prior=history.prior_states("svc", as_of, run_id),
         previous_level=history.previous_level("svc", as_of, run_id),

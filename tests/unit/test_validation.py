@@ -134,3 +134,19 @@ def test_row_condition_applies_per_path() -> None:
     )
     result = VALIDATOR.validate([ValidationTask("a", exps, ev)], NOW)
     assert [o.success for o in result["a"].outcomes] == [True, False]
+
+
+def test_aggregate_with_row_condition_counts_only_matching_rows() -> None:
+    exp = Expectation(
+        "expect_table_row_count_to_be_between",
+        {"min_value": 2, "row_condition": 'path=="domain"', "condition_parser": "pandas"},
+    )
+    ev = Evidence(
+        rows=[{"path": "domain"}, {"path": "app"}, {"path": "app"}],
+        columns=("path",),
+        uri=None,
+        sha256=None,
+        fetched_at=NOW,
+    )
+    result = VALIDATOR.validate([ValidationTask("a", (exp,), ev)], NOW)
+    assert not result["a"].outcomes[0].success  # one domain row, though three rows in all
