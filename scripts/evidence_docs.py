@@ -37,14 +37,27 @@ def examples() -> dict[str, Any]:
 
 def main() -> None:
     samples = examples()
-    out = ["# Evidence documents", "", INTRO, "",
-           "This page is generated from the schemas (`scripts/evidence_docs.py`).", ""]
+    out = [
+        "# Evidence documents",
+        "",
+        INTRO,
+        "",
+        "This page is generated from the schemas (`scripts/evidence_docs.py`).",
+        "",
+    ]
     for name in document_kinds():
         kind = document_kind(name)
         schema = kind.schema
-        out += [f"## `{name}`", "", schema["description"], "",
-                f"Timestamp that dates the record: `{kind.time_field}`.", "",
-                "| field | type | required | meaning |", "| --- | --- | --- | --- |"]
+        out += [
+            f"## `{name}`",
+            "",
+            schema["description"],
+            "",
+            f"Timestamp that dates the record: `{kind.time_field}`.",
+            "",
+            "| field | type | required | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
         for field, spec in schema["properties"].items():
             kind_text = spec.get("type", "object")
             kind_text = "/".join(kind_text) if isinstance(kind_text, list) else kind_text

@@ -15,8 +15,10 @@ def main() -> None:
         match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
         if match:
             lock[match.group(1).lower()] = match.group(2)
-    out = ["# Pinned direct dependencies: what the Docker image installs (see Dockerfile).",
-           "# Full transitive pins: requirements.lock. Regenerate both with `make lock`."]
+    out = [
+        "# Pinned direct dependencies: what the Docker image installs (see Dockerfile).",
+        "# Full transitive pins: requirements.lock. Regenerate both with `make lock`.",
+    ]
     for line in (ROOT / "requirements.in").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name = re.split(r"[=<>\[ ]", line.strip())[0].lower()

@@ -157,6 +157,39 @@ def collect_item(
         )
 
 
+def collect_evidence(
+    settings: Settings,
+    spec: ServiceSpec,
+    items: Sequence[tuple[Item, str | None]],
+    store: EvidenceStore,
+    as_of: datetime,
+    workers: int = 1,
+) -> dict[str, Evidence]:
+    """Evidence for every applicable item of ``items`` (not-applicable ones are skipped)."""
+    to_collect = [item for item, na in items if na is None]
+    if workers > 1 and len(to_collect) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            collected = list(
+                pool.map(lambda it: collect_item(settings, spec, it, store, as_of), to_collect)
+            )
+    else:
+        collected = [collect_item(settings, spec, it, store, as_of) for it in to_collect]
+    return {item.id: ev for item, ev in zip(to_collect, collected, strict=True)}
+
+
+def validation_tasks(
+    service: str, items: Sequence[tuple[Item, str | None]], evidence: dict[str, Evidence]
+) -> list[ValidationTask]:
+    """What GX has to check: items whose evidence was found and read without error."""
+    return [
+        ValidationTask(
+            key=task_key(service, item.id), expectations=item.expectations, evidence=found
+        )
+        for item, _na in items
+        if (found := evidence.get(item.id)) is not None and found.found and not found.error
+    ]
+
+
 def waivers_for(
     spec: ServiceSpec, store: EvidenceStore, as_of: datetime
 ) -> tuple[list[Waiver], list[str]]:
@@ -262,7 +295,9 @@ def score_service(
 # --------------------------------------------------------------------------- whole run
 
 
-def open_tracker(settings: Settings) -> IssueTracker:
+def open_tracker(settings: Settings, api_key: str | None = None) -> IssueTracker:
+    """The configured tracker. ``api_key`` is given by the Airflow hook (connection
+    ``linear_default``); without it the tracker reads ``LINEAR_API_KEY``."""
     if settings.tracker == "linear":
         try:
             from readiness.trackers.linear.tracker import (
@@ -272,7 +307,7 @@ def open_tracker(settings: Settings) -> IssueTracker:
             from readiness.errors import not_yet_available
 
             raise not_yet_available("tracker", "linear") from None
-        tracker: IssueTracker = LinearTracker.from_environment(settings)
+        tracker: IssueTracker = LinearTracker.from_environment(settings, api_key=api_key)
         return tracker
     from readiness.trackers.outbox.tracker import OutboxTracker
 
@@ -323,20 +358,7 @@ def evaluate(
         checklist = catalog.checklist_for(spec)
         store = service_store(settings, spec)
         items = effective_items(checklist, spec)
-        evidence: dict[str, Evidence] = {}
-        to_collect = [item for item, na in items if na is None]
-        if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                collected = list(
-                    pool.map(
-                        lambda it, sp=spec, st=store: collect_item(settings, sp, it, st, as_of),
-                        to_collect,
-                    )
-                )
-        else:
-            collected = [collect_item(settings, spec, it, store, as_of) for it in to_collect]
-        for item, ev in zip(to_collect, collected, strict=True):
-            evidence[item.id] = ev
+        evidence = collect_evidence(settings, spec, items, store, as_of, workers)
         done += len(items)
         if progress:
             progress(f"collected {spec.service}", done, total)
@@ -347,12 +369,9 @@ def evaluate(
     # 2. validate everything in one batch
     validator = validator or BatchValidator()
     tasks = [
-        ValidationTask(
-            key=task_key(spec.service, item.id), expectations=item.expectations, evidence=found
-        )
+        task
         for spec, _c, items, evidence, _w in plans
-        for item, _na in items
-        if (found := evidence.get(item.id)) is not None and found.found and not found.error
+        for task in validation_tasks(spec.service, items, evidence)
     ]
     validated = validator.validate(tasks, as_of) if tasks else {}
     report.gx_calls = validator.calls

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from readiness.collectors import KINDS, get_collector
 from readiness.errors import ConfigError, Problem, join_path
@@ -124,6 +124,9 @@ class EvidenceLocationsDoc(_Strict):
     locations: dict[str, str] = {}
 
 
+SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
+
+
 class SpecDoc(_Strict):
     service: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
     description: str = ""
@@ -134,6 +137,20 @@ class SpecDoc(_Strict):
     schedule: str = "@daily"
     checklist: str
     evidence: EvidenceLocationsDoc = EvidenceLocationsDoc()
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron_or_preset(cls, value: str) -> str:
+        """Checked here so ``readiness check`` catches it, not the DAG processor."""
+        from croniter import croniter
+
+        if value in SCHEDULE_PRESETS or croniter.is_valid(value):
+            return value
+        raise ValueError(
+            f"expected a cron expression such as '0 5 * * *' or one of "
+            f"{', '.join(SCHEDULE_PRESETS)}"
+        )
+
     overrides: dict[str, OverrideDoc] = {}
     waivers: list[WaiverDoc] = []
 
@@ -215,6 +232,8 @@ def _structure_problems(source: _Source, exc: ValidationError) -> list[Problem]:
             message = "unknown field"
         elif err["type"] == "missing":
             message = "required field is missing"
+        elif err["type"] == "value_error":  # our own validators' words, without pydantic's
+            message = str(err["msg"]).removeprefix("Value error, ")
         problems.append(
             source.problem(
                 path,
@@ -704,3 +723,26 @@ def require(catalog: Catalog) -> Catalog:
     if catalog.problems:
         raise ConfigError(catalog.problems)
     return catalog
+
+
+_CACHED: dict[tuple[object, ...], Catalog] = {}
+
+
+def load_catalog_cached(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) -> Catalog:
+    """``load_catalog`` memoised on the files' names, sizes and modification times.
+
+    A process that builds several stages of one run (``dag.test()``, the quarterly task)
+    parses the YAML once; an edited file changes the key, so it is never stale."""
+    checklists, specs = list(checklist_paths), list(spec_paths)
+    key: list[object] = [tuple(map(str, checklists)), tuple(map(str, specs))]
+    for path in _yaml_files([*checklists, *specs]):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        key.append((str(path), stat.st_mtime_ns, stat.st_size))
+    frozen = tuple(key)
+    if frozen not in _CACHED:
+        _CACHED.clear()  # one configuration per process; keep memory flat
+        _CACHED[frozen] = load_catalog(checklists, specs)
+    return _CACHED[frozen]

@@ -201,6 +201,8 @@ class Evidence:
     found: bool = True
     error: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    #: The error came from an unreachable source (worth retrying), not from bad content.
+    transient: bool = False
 
     @classmethod
     def missing(cls, uri: str | None, fetched_at: datetime, why: str) -> Evidence:
@@ -215,8 +217,18 @@ class Evidence:
         )
 
     @classmethod
-    def failed(cls, uri: str | None, fetched_at: datetime, error: str) -> Evidence:
-        return cls(rows=[], columns=(), uri=uri, sha256=None, fetched_at=fetched_at, error=error)
+    def failed(
+        cls, uri: str | None, fetched_at: datetime, error: str, *, transient: bool = False
+    ) -> Evidence:
+        return cls(
+            rows=[],
+            columns=(),
+            uri=uri,
+            sha256=None,
+            fetched_at=fetched_at,
+            error=error,
+            transient=transient,
+        )
 
 
 @dataclass(frozen=True)

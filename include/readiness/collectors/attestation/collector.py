@@ -55,7 +55,9 @@ class AttestationCollector:
                 params.path,
                 keep=lambda raw: raw.get("item") == item_id,
             )
-        except (DocumentError, StoreUnavailable) as exc:
+        except StoreUnavailable as exc:
+            return Evidence.failed(where_uri, fetched_at, str(exc), transient=True)
+        except DocumentError as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         newest: dict[str, Document] = {}
         for doc in docs:

@@ -74,7 +74,9 @@ class DocumentCollector:
             docs = load_documents(
                 request.store, params.document, pattern, keep=lambda raw: matches(raw, params.where)
             )
-        except (DocumentError, StoreUnavailable) as exc:
+        except StoreUnavailable as exc:
+            return Evidence.failed(where_uri, fetched_at, str(exc), transient=True)
+        except DocumentError as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         since: datetime | None = None
         if params.within:

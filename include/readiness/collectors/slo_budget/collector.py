@@ -121,7 +121,9 @@ class SloBudgetCollector:
                 for d in load_documents(request.store, "slo_events", params.path)
                 if d.record["slo"] == params.slo and d.timestamp <= request.as_of
             ]
-        except (DocumentError, StoreUnavailable) as exc:
+        except StoreUnavailable as exc:
+            return Evidence.failed(where_uri, fetched_at, str(exc), transient=True)
+        except DocumentError as exc:
             return Evidence.failed(where_uri, fetched_at, str(exc))
         if not docs:
             return Evidence.missing(where_uri, fetched_at, f"no slo_events for {params.slo!r}")

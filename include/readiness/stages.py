@@ -1,0 +1,217 @@
+"""One service's evaluation split into stages that can run as separate processes:
+collect (per checklist section) → score → record → sync issues.
+
+``engine.evaluate`` runs all of them in one process; an orchestrator (the Airflow DAGs in
+``plugins/readiness_airflow``) runs each stage as a task and passes the JSON each returns to
+the next. Every stage is idempotent for a given run id: re-running ``record`` replaces the
+run's rows, re-running ``sync`` finds the issues already opened for the run's episodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from readiness.codec import (
+    evaluation_from_json,
+    evaluation_to_json,
+    evidence_from_json,
+    evidence_to_json,
+)
+from readiness.config import Settings
+from readiness.engine import (
+    collect_evidence,
+    effective_items,
+    open_tracker,
+    run_id_for,
+    score_service,
+    service_store,
+    validation_tasks,
+    waivers_for,
+)
+from readiness.errors import ConfigError, Problem
+from readiness.history import HistoryStore, RunMeta, open_history
+from readiness.issues import sync_issues
+from readiness.loader import Catalog, load_catalog_cached
+from readiness.model import Item, ServiceEvaluation
+from readiness.trackers import IssueTracker
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    """A checklist section as the orchestrator shows it (one collection task each)."""
+
+    id: str
+    title: str
+    items: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} {self.title}"
+
+
+def outcome(ev: ServiceEvaluation) -> dict[str, Any]:
+    """The few facts an SRE wants from a run without opening a log."""
+    return {
+        "service": ev.service,
+        "run_id": ev.run_id,
+        "achieved_level": ev.achieved_level,
+        "target_level": ev.target_level,
+        "previous_level": ev.previous_level,
+        "downgraded": ev.downgraded,
+        "regressions": [r.item.id for r in ev.regressions],
+        "counts": {k: v for k, v in ev.counts().items() if v},
+    }
+
+
+_ISSUE_ACTIONS = (
+    ("opened", "issues opened"),
+    ("commented", "issues commented"),
+    ("closed", "issues closed"),
+    ("failed", "issue sync deferred for"),
+)
+
+
+def headline(result: Mapping[str, Any], issues: Mapping[str, Any] | None = None) -> str:
+    """One line: ``file-storage-service: L1 (target L3, previous L2) DOWNGRADED;
+    regressions: RP3; issues opened OUT-1``."""
+    previous = result["previous_level"] or "none"
+    text = (
+        f"{result['service']}: {result['achieved_level']} "
+        f"(target {result['target_level']}, previous {previous})"
+    )
+    if result.get("downgraded"):
+        text += " DOWNGRADED"
+    regressions = result.get("regressions") or []
+    text += f"; regressions: {', '.join(regressions) if regressions else 'none'}"
+    for action, label in _ISSUE_ACTIONS:
+        keys = (issues or {}).get(action) or []
+        if keys:
+            text += f"; {label} {', '.join(keys)}"
+    return text
+
+
+class ServiceStages:
+    """The stages of one service's run. Cheap to build: it loads YAML, never GX."""
+
+    def __init__(self, settings: Settings, service: str, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog or load_catalog_cached(
+            settings.checklist_paths, settings.service_paths
+        )
+        if service not in self.catalog.specs:
+            problems = [p for ps in self.catalog.broken_specs.values() for p in ps]
+            related = [p for p in problems if service in str(p)] or [
+                Problem(
+                    "services/",
+                    "service",
+                    f"no valid spec defines service {service!r}; "
+                    f"defined: {', '.join(sorted(self.catalog.specs)) or 'none'}",
+                )
+            ]
+            raise ConfigError(related)
+        self.spec = self.catalog.specs[service]
+        self.checklist = self.catalog.checklist_for(self.spec)
+        self.items = effective_items(self.checklist, self.spec)
+
+    @property
+    def sections(self) -> list[SectionRef]:
+        return [SectionRef(s.id, s.title, len(s.items)) for s in self.checklist.sections]
+
+    def _history(self) -> HistoryStore:
+        return open_history(
+            self.settings.history, str(self.settings.project_root), dataset=self.settings.dataset
+        )
+
+    def _items_by_id(self) -> dict[str, Item]:
+        return {item.id: item for item, _na in self.items}
+
+    # ------------------------------------------------------------------ stages
+
+    def collect(self, section_id: str, as_of: datetime) -> dict[str, dict[str, Any]]:
+        """Evidence for one section's applicable items, by item id."""
+        wanted = [(item, na) for item, na in self.items if item.section == section_id]
+        if not wanted:
+            known = ", ".join(s.id for s in self.checklist.sections)
+            raise ConfigError(
+                [
+                    Problem(
+                        self.checklist.file,
+                        "sections",
+                        f"no section {section_id!r}; expected one of {known}",
+                    )
+                ]
+            )
+        store = service_store(self.settings, self.spec)
+        evidence = collect_evidence(
+            self.settings, self.spec, wanted, store, as_of, self.settings.collect_workers
+        )
+        return {item_id: evidence_to_json(ev) for item_id, ev in evidence.items()}
+
+    def score(
+        self,
+        collected: Iterable[Mapping[str, Mapping[str, Any]]],
+        as_of: datetime,
+        run_key: str,
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Validate and score the collected evidence against history; returns the
+        evaluation (JSON) and warnings. Writes nothing."""
+        from readiness.validation import BatchValidator  # GX: only when a run scores
+
+        evidence = {
+            item_id: evidence_from_json(data)
+            for section in collected
+            for item_id, data in section.items()
+        }
+        run_id = run_id_for(self.spec.service, run_key)
+        store = service_store(self.settings, self.spec)
+        waivers, warnings = waivers_for(self.spec, store, as_of)
+        tasks = validation_tasks(self.spec.service, self.items, evidence)
+        validated = BatchValidator().validate(tasks, as_of) if tasks else {}
+        history = self._history()
+        history.init()
+        with history.session():
+            evaluation = score_service(
+                run_id=run_id,
+                spec=self.spec,
+                checklist=self.checklist,
+                as_of=as_of,
+                items=self.items,
+                evidence=evidence,
+                validated=validated,
+                waivers=waivers,
+                prior=history.prior_states(self.spec.service, as_of, run_id),
+                previous_level=history.previous_level(self.spec.service, as_of, run_id),
+                grace_runs=self.settings.error_grace_runs,
+            )
+        history.close()
+        return evaluation_to_json(evaluation), warnings
+
+    def load(self, evaluation: Mapping[str, Any]) -> ServiceEvaluation:
+        return evaluation_from_json(evaluation, self.spec, self.checklist, self._items_by_id())
+
+    def record(self, evaluation: Mapping[str, Any], meta: RunMeta) -> dict[str, Any]:
+        """Write the run to history (replacing the run's own rows if it was recorded
+        before); returns the outcome."""
+        ev = self.load(evaluation)
+        history = self._history()
+        history.init()
+        with history.session():
+            history.write([ev], meta)
+        history.close()
+        return outcome(ev)
+
+    def sync(
+        self, evaluation: Mapping[str, Any], tracker: IssueTracker | None = None
+    ) -> dict[str, list[str]]:
+        """Bring the tracker in line with the recorded run; tracker faults are reported in
+        ``failed`` and retried by the next run."""
+        ev = self.load(evaluation)
+        tracker = tracker or open_tracker(self.settings)
+        history = self._history()
+        history.init()
+        with history.session():
+            report = sync_issues(ev, history, tracker, ev.run_id)
+        history.close()
+        return asdict(report)

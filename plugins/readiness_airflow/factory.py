@@ -1,0 +1,237 @@
+"""Builds the DAGs from the service specs: one evaluation DAG per service, one DAG per broken
+spec that fails with the spec's problems, and the quarterly revalidation DAG.
+
+Parse-time work is YAML and pydantic only (``readiness.loader``); Great Expectations,
+pandas and the Google clients are imported inside the tasks, when they run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import DAG, Asset, AssetAlias, get_current_context, task
+
+from readiness.checklist_doc import checklist_markdown
+from readiness.config import Settings, load_settings
+from readiness.errors import ConfigError, Problem
+from readiness.loader import Catalog, load_catalog
+from readiness.model import Checklist, ServiceSpec
+
+log = logging.getLogger(__name__)
+
+PREFIX = "readiness__"
+QUARTERLY_DAG_ID = f"{PREFIX}quarterly_revalidation"
+QUARTERLY_SCHEDULE = "0 6 1 1,4,7,10 *"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+HISTORY_ALIAS = "readiness_history"
+
+#: Collection talks to outside systems: retried with exponential backoff.
+COLLECT_RETRIES = dict(
+    retries=3,
+    retry_delay=timedelta(seconds=30),
+    retry_exponential_backoff=2.0,
+    max_retry_delay=timedelta(minutes=10),
+)
+#: Issue sync talks to the tracker; the next run re-sends anything left pending anyway.
+SYNC_RETRIES = dict(
+    retries=2,
+    retry_delay=timedelta(minutes=1),
+    retry_exponential_backoff=2.0,
+    max_retry_delay=timedelta(minutes=10),
+)
+
+
+def dag_id_for(service: str) -> str:
+    return f"{PREFIX}{service}"
+
+
+def history_asset(service: str) -> Asset:
+    """Updated each time a run of the service is recorded; the event's ``extra`` carries
+    the outcome (level achieved / target / previous, regressions)."""
+    return Asset(name=f"readiness_history.{service}", uri=f"readiness://history/{service}")
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+def _final_try() -> bool:
+    ti = get_current_context()["ti"]
+    return bool(ti.try_number > ti.max_tries)
+
+
+@task(  # type: ignore[call-overload]
+    map_index_template="{{ readiness_label }}", show_return_value_in_logs=False, **COLLECT_RETRIES
+)
+def collect(service: str, section: str) -> dict[str, dict[str, Any]]:
+    """Evidence for one checklist section (one mapped task per section)."""
+    from readiness_airflow import runtime
+
+    context = get_current_context()
+    context["readiness_label"] = section  # type: ignore[typeddict-unknown-key]
+    collected = runtime.collect_section(service, section, context, final_try=_final_try())
+    context["readiness_label"] = runtime.section_label(  # type: ignore[typeddict-unknown-key]
+        service, section, collected
+    )
+    return collected
+
+
+@task(show_return_value_in_logs=False)
+def score(service: str, collected: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """Great Expectations validation and the level rule; writes nothing."""
+    from readiness_airflow import runtime
+
+    # One slice is one request for every section's XCom (iterating asks item by item and
+    # logs a 404 for the one past the end).
+    return runtime.score(service, list(collected[:]), get_current_context())
+
+
+@task
+def record(service: str, evaluation: dict[str, Any]) -> dict[str, Any]:
+    """Appends the run to history (replacing this run's rows on a re-run) and emits the
+    history Asset event with the outcome."""
+    from readiness_airflow import runtime
+
+    context = get_current_context()
+    result = runtime.record(service, evaluation, context, None)
+    context["outlet_events"][history_asset(service)].extra = result
+    return result
+
+
+@task(**SYNC_RETRIES)  # type: ignore[call-overload]
+def sync_issues(service: str, evaluation: dict[str, Any]) -> dict[str, list[str]]:
+    """Opens, comments on and closes the service's issues (outbox or Linear)."""
+    from readiness_airflow import runtime
+
+    return runtime.sync(service, evaluation)
+
+
+@task(map_index_template="{{ readiness_label }}", **SYNC_RETRIES)  # type: ignore[call-overload]
+def revalidate(service: str) -> dict[str, Any]:
+    """One service's whole run with trigger ``quarterly``, in one task."""
+    from readiness.stages import ServiceStages, headline
+    from readiness_airflow import runtime
+
+    context = get_current_context()
+    context["readiness_label"] = service  # type: ignore[typeddict-unknown-key]
+    stages = ServiceStages(runtime.settings(), service)
+    collected = [
+        runtime.collect_section(service, s.id, context, final_try=True) for s in stages.sections
+    ]
+    evaluation = runtime.score(service, collected, context, trigger=runtime.QUARTERLY)
+    result = runtime.record(service, evaluation, context, runtime.QUARTERLY)
+    context["outlet_events"][AssetAlias(HISTORY_ALIAS)].add(history_asset(service), extra=result)
+    issues = runtime.sync(service, evaluation)
+    context["readiness_label"] = headline(result)  # type: ignore[typeddict-unknown-key]
+    return {**result, "issues": issues}
+
+
+@task(retries=0)
+def spec_problems(file: str, problems: list[str]) -> None:
+    """Stands in for a service whose spec does not load: fails with what is wrong."""
+    raise ConfigError([Problem(file, "", p) for p in problems])
+
+
+# --------------------------------------------------------------------------- DAGs
+
+
+def _owner_links(spec: ServiceSpec) -> dict[str, str]:
+    links = spec.owner_links
+    first = links.get("slack") or links.get("runbook") or next(iter(links.values()), None)
+    return {spec.owner_team: first} if first else {}
+
+
+def service_dag(spec: ServiceSpec, checklist: Checklist) -> DAG:
+    with DAG(
+        dag_id=dag_id_for(spec.service),
+        description=(
+            f"Readiness of {spec.service} against {checklist.id} (target {spec.target_level})"
+        ),
+        schedule=spec.schedule,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        dagrun_timeout=timedelta(hours=2),
+        tags=["readiness", f"service:{spec.service}", f"team:{spec.owner_team}"],
+        owner_links=_owner_links(spec),
+        doc_md=checklist_markdown(spec, checklist),
+        default_args={"owner": spec.owner_team},
+    ) as dag:
+        collected = collect.partial(service=spec.service).expand(
+            section=[s.id for s in checklist.sections]
+        )
+        evaluation: Any = score(spec.service, collected)  # an XComArg at parse time
+        recorded = record.override(outlets=[history_asset(spec.service)])(spec.service, evaluation)
+        synced = sync_issues(spec.service, evaluation)
+        recorded >> synced
+    return dag
+
+
+def broken_spec_dag(file: str, problems: list[Problem], dag_id: str) -> DAG:
+    """A spec that does not load still gets its DAG, whose only task fails with the
+    problems, so the SRE sees it where the service's runs would be."""
+    messages = [str(p) for p in problems]
+    doc = "# Broken service spec\n\n" + "\n".join(f"- `{m}`" for m in messages)
+    with DAG(
+        dag_id=dag_id,
+        description=f"{file} does not load: {messages[0] if messages else 'unknown problem'}",
+        schedule="@daily",
+        start_date=START,
+        catchup=False,
+        tags=["readiness", "broken-spec"],
+        doc_md=doc,
+    ) as dag:
+        spec_problems(file, messages)
+    return dag
+
+
+def quarterly_dag(services: list[str]) -> DAG:
+    with DAG(
+        dag_id=QUARTERLY_DAG_ID,
+        description="Quarterly revalidation of every service (trigger=quarterly)",
+        schedule=QUARTERLY_SCHEDULE,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        tags=["readiness", "quarterly"],
+        doc_md=(
+            "# Quarterly revalidation\n\nEvaluates every service on the first day of each "
+            "quarter with `trigger = quarterly`, so sign-offs that expire with the quarter "
+            "are re-checked and the run is marked in history.\n\n"
+            + "\n".join(f"- `{s}`" for s in services)
+        ),
+        default_args={"owner": "readiness"},
+    ) as dag:
+        revalidate.override(outlets=[AssetAlias(HISTORY_ALIAS)]).expand(service=services)
+    return dag
+
+
+def _broken_dag_id(file: str, taken: Mapping[str, object]) -> str:
+    stem = Path(file).stem
+    dag_id = dag_id_for(stem)
+    return dag_id if dag_id not in taken else dag_id_for(f"{stem}__broken_spec")
+
+
+def build_dags(settings: Settings | None = None, catalog: Catalog | None = None) -> dict[str, DAG]:
+    """Every readiness DAG by dag_id. Raises ``ConfigError`` only when nothing can be
+    built (no readable settings or checklists): that is the DAG file's import error."""
+    settings = settings or load_settings()
+    catalog = catalog or load_catalog(settings.checklist_paths, settings.service_paths)
+    dags: dict[str, DAG] = {}
+    broken = dict(catalog.broken_specs)
+    for name, spec in sorted(catalog.specs.items()):
+        try:
+            dags[dag_id_for(name)] = service_dag(spec, catalog.checklist_for(spec))
+        except Exception as exc:  # e.g. a schedule Airflow rejects: only this DAG breaks
+            broken[spec.file] = [
+                Problem(spec.file, "schedule", f"Airflow cannot build the DAG: {exc}")
+            ]
+    for file, problems in sorted(broken.items()):
+        log.warning("readiness: %s does not load: %s", file, "; ".join(map(str, problems)))
+        dag_id = _broken_dag_id(file, dags)
+        dags[dag_id] = broken_spec_dag(file, problems, dag_id)
+    healthy = sorted(name for name in catalog.specs if dag_id_for(name) in dags)
+    dags[QUARTERLY_DAG_ID] = quarterly_dag(healthy)
+    return dags

@@ -1,0 +1,163 @@
+"""What the tasks do when they run: thin wrappers that turn the Airflow context into the
+library's arguments (as-of time, run key, trigger) and call ``readiness.stages``.
+
+Nothing here touches the metadata DB: Airflow 3 tasks talk only to the Task Execution API,
+so everything a task needs comes from its context, its XCom inputs and the project files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from readiness.config import Settings, load_settings
+from readiness.history import RunMeta
+
+log = logging.getLogger(__name__)
+
+#: Airflow run types, as the ``trigger`` column of history names them.
+_TRIGGERS = {"scheduled": "scheduled", "backfill": "scheduled"}
+QUARTERLY = "quarterly"
+
+
+class TransientCollectionError(RuntimeError):
+    """A source could not be reached; the task fails so Airflow retries it with backoff."""
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def as_of(context: Mapping[str, Any]) -> datetime:
+    """The moment a run evaluates: its logical date (so a backfill or ``airflow dags test
+    <dag> <date>`` evaluates as of that date), else when it was triggered."""
+    dag_run = context["dag_run"]
+    moment = context.get("logical_date") or dag_run.run_after
+    return datetime.fromisoformat(moment.isoformat())  # plain datetime, not pendulum
+
+
+def run_meta(context: Mapping[str, Any], trigger: str | None = None) -> RunMeta:
+    """The Airflow run as history records it. The run key is the Airflow run id, so a
+    retried or cleared task of the same run replaces that run's rows and issues."""
+    dag_run = context["dag_run"]
+    run_type = str(getattr(dag_run.run_type, "value", dag_run.run_type))
+    chosen = trigger or _TRIGGERS.get(run_type, "manual")
+    key = dag_run.run_id if chosen != QUARTERLY else f"{QUARTERLY}:{dag_run.run_id}"
+    logical = context.get("logical_date")
+    return RunMeta(
+        run_key=key,
+        trigger=chosen,
+        logical_date=datetime.fromisoformat(logical.isoformat()) if logical else None,
+        dag_id=dag_run.dag_id,
+        dag_run_id=dag_run.run_id,
+    )
+
+
+def collect_section(
+    service: str, section: str, context: Mapping[str, Any], *, final_try: bool
+) -> dict[str, dict[str, Any]]:
+    """One section's evidence. Sources that could not be reached fail the task (Airflow
+    retries with backoff) until the last try, which records them as ``error`` items so the
+    run still scores; bad content is never retried, it is a finding."""
+    from readiness.stages import ServiceStages
+
+    stages = ServiceStages(settings(), service)
+    collected = stages.collect(section, as_of(context))
+    unreachable = {k: v["error"] for k, v in collected.items() if v.get("transient")}
+    errors = {k: v["error"] for k, v in collected.items() if v["error"]}
+    for item_id, error in sorted(errors.items()):
+        log.warning("%s %s %s: %s", service, section, item_id, error)
+    if unreachable and not final_try:
+        raise TransientCollectionError(
+            f"{service} section {section}: {len(unreachable)} source(s) unreachable "
+            f"({', '.join(sorted(unreachable))}); retrying"
+        )
+    log.info(
+        "%s section %s: %d item(s) collected, %d with errors",
+        service,
+        section,
+        len(collected),
+        len(errors),
+    )
+    return collected
+
+
+def section_label(service: str, section: str, collected: Mapping[str, Mapping[str, Any]]) -> str:
+    """What the grid shows for a section's collection task."""
+    errors = sum(1 for v in collected.values() if v["error"])
+    missing = sum(1 for v in collected.values() if not v["found"])
+    text = f"{section}: {len(collected)} collected"
+    if missing:
+        text += f", {missing} missing"
+    if errors:
+        text += f", {errors} error"
+    return text
+
+
+def score(
+    service: str,
+    collected: Iterable[Mapping[str, Mapping[str, Any]]],
+    context: Mapping[str, Any],
+    trigger: str | None = None,
+) -> dict[str, Any]:
+    """Validate with Great Expectations and score; logs the outcome first thing."""
+    from readiness.stages import ServiceStages, headline, outcome
+
+    stages = ServiceStages(settings(), service)
+    meta = run_meta(context, trigger)
+    evaluation, warnings = stages.score(list(collected), as_of(context), meta.run_key)
+    ev = stages.load(evaluation)
+    log.info("READINESS %s", headline(outcome(ev)))
+    for warning in warnings:
+        log.warning(warning)
+    for result in ev.items:
+        if not result.satisfied:
+            log.info(
+                "  %-6s %-8s %s: %s",
+                result.item.id,
+                result.effective_status.value,
+                result.required_from,
+                result.reason,
+            )
+    return evaluation
+
+
+def record(
+    service: str, evaluation: Mapping[str, Any], context: Mapping[str, Any], trigger: str | None
+) -> dict[str, Any]:
+    from readiness.stages import ServiceStages, headline
+
+    stages = ServiceStages(settings(), service)
+    result = stages.record(evaluation, run_meta(context, trigger))
+    log.info("READINESS recorded %s", headline(result))
+    return result
+
+
+def sync(service: str, evaluation: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Issue sync; anything the tracker did not take fails the task after logging, so it is
+    retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
+    from readiness.engine import open_tracker
+    from readiness.stages import ServiceStages
+
+    config = settings()
+    stages = ServiceStages(config, service)
+    api_key = None
+    if config.tracker == "linear":
+        from readiness_airflow.hooks import LinearHook
+
+        api_key = LinearHook().get_api_key()
+    report = stages.sync(evaluation, open_tracker(config, api_key=api_key))
+    log.info(
+        "issues for %s: opened %s, commented %s, closed %s",
+        service,
+        report["opened"] or "-",
+        report["commented"] or "-",
+        report["closed"] or "-",
+    )
+    if report["failed"]:
+        raise RuntimeError(
+            f"issue sync for {service}: tracker did not take {', '.join(report['failed'])}; "
+            "kept pending for the retry and the next run"
+        )
+    return report

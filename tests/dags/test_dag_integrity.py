@@ -1,0 +1,132 @@
+"""DAG integrity (Astronomer's template): every DAG file imports cleanly, one DAG per
+service spec with the tags, schedule and docs the specs say, and one broken spec breaks
+only its own DAG."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.config import Settings
+from readiness.errors import ConfigError
+from readiness.loader import load_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+# jsonschema is not here: Airflow itself imports it.
+HEAVY = ("great_expectations", "pandas", "numpy", "google", "duckdb", "sqlglot")
+
+
+def _dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def _settings(services: Path | None = None) -> Settings:
+    return Settings(project_root=ROOT, services=[str(services or ROOT / "services")])
+
+
+def test_every_dag_file_imports_without_errors() -> None:
+    bag = _dagbag()
+    assert bag.import_errors == {}
+    specs = load_catalog(_settings().checklist_paths, _settings().service_paths).specs
+    expected = {f"readiness__{name}" for name in specs} | {"readiness__quarterly_revalidation"}
+    assert set(bag.dag_ids) == expected
+
+
+def test_service_dags_follow_their_specs() -> None:
+    bag = _dagbag()
+    catalog = load_catalog(_settings().checklist_paths, _settings().service_paths)
+    for name, spec in catalog.specs.items():
+        dag = bag.dags.get(f"readiness__{name}")
+        assert dag is not None
+        assert set(dag.tags) == {"readiness", f"service:{name}", f"team:{spec.owner_team}"}
+        assert dag.timetable.expression == spec.schedule  # type: ignore[attr-defined]
+        assert dag.owner_links and spec.owner_team in dag.owner_links
+        assert not dag.catchup
+        # the checklist is in the DAG's docs: every item id of the service's checklist
+        checklist = catalog.checklist_for(spec)
+        assert dag.doc_md is not None
+        for item in checklist.items:
+            assert f"| {item.id} |" in dag.doc_md
+        # grid: one collection task mapped over the sections, then score, record, sync
+        assert {t.task_id for t in dag.tasks} == {"collect", "score", "record", "sync_issues"}
+        collect = dag.get_task("collect")
+        assert collect.partial_kwargs["retries"] >= 2
+        assert collect.partial_kwargs["retry_exponential_backoff"]
+        assert collect.op_kwargs_expand_input.value["section"] == [s.id for s in checklist.sections]  # type: ignore[attr-defined]
+        assert dag.get_task("sync_issues").upstream_task_ids == {"record", "score"}
+        outlets = dag.get_task("record").outlets
+        assert [a.uri for a in outlets] == [f"readiness://history/{name}"]
+
+
+def test_quarterly_dag_runs_every_service_on_the_first_of_each_quarter() -> None:
+    dag = _dagbag().dags.get("readiness__quarterly_revalidation")
+    assert dag is not None
+    assert dag.timetable.expression == "0 6 1 1,4,7,10 *"  # type: ignore[attr-defined]
+    revalidate = dag.get_task("revalidate")
+    specs = load_catalog(_settings().checklist_paths, _settings().service_paths).specs
+    assert revalidate.op_kwargs_expand_input.value["service"] == sorted(specs)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda text: text.replace("target_level: L3", "target_level: L9"), "target_level"),
+        (lambda text: text + "\n  - [unclosed\n", "malformed YAML"),
+        (lambda text: text.replace('schedule: "0 5 * * *"', 'schedule: "at five"'), "schedule"),
+    ],
+    ids=["unknown-level", "bad-yaml", "bad-schedule"],
+)
+def test_a_broken_spec_breaks_only_its_own_dag(tmp_path: Path, edit, expected: str) -> None:
+    from readiness_airflow.factory import build_dags
+
+    services = tmp_path / "services"
+    shutil.copytree(ROOT / "services", services)
+    spec = services / "file-storage-service.yaml"
+    spec.write_text(edit(spec.read_text()))
+
+    dags = build_dags(_settings(services))
+
+    assert "readiness__maintenance-service" in dags  # the healthy one still loads
+    broken = dags["readiness__file-storage-service"]
+    assert "broken-spec" in broken.tags
+    assert expected in (broken.doc_md or "")
+    (task,) = broken.tasks
+    assert task.task_id == "spec_problems"
+    # the task fails with the problems, naming the file and the field
+    with pytest.raises(ConfigError) as failed:
+        task.python_callable(*task.op_args, **task.op_kwargs)  # type: ignore[attr-defined]
+    assert str(spec) in str(failed.value) and expected in str(failed.value)
+    # the quarterly DAG revalidates only what can run
+    quarterly = dags["readiness__quarterly_revalidation"].get_task("revalidate")
+    assert quarterly.op_kwargs_expand_input.value["service"] == ["maintenance-service"]  # type: ignore[attr-defined]
+
+
+def test_parsing_the_dag_folder_imports_nothing_heavy() -> None:
+    """GX, pandas and the Google clients are imported by the tasks, never at parse time
+    (checked in a fresh interpreter so other tests' imports do not count)."""
+    code = (
+        "import sys, json\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(ROOT / 'dags')!r})\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & set(json.loads(sys.argv[1])))\n"
+        "print(json.dumps({'dags': len(bag.dags), 'errors': len(bag.import_errors), "
+        "'heavy': heavy}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(HEAVY)],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"dags": 3, "errors": 0, "heavy": []}
