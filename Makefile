@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo test lint typecheck unit check lock clean bench
+.PHONY: help bootstrap demo airflow-ui test lint typecheck unit check lock clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,8 +26,11 @@ $(STAMP): $(UV) requirements.lock pyproject.toml
 
 bootstrap: $(STAMP) ## create .venv with the pinned dependencies (uv, seconds)
 
-demo: $(STAMP) ## the main job: evaluate both sample services on embedded defaults
+demo: $(STAMP) ## the main job: both services' DAGs through Airflow on embedded defaults
 	$(BIN)/python scripts/demo.py
+
+airflow-ui: $(STAMP) ## the Airflow UI on http://localhost:8080 (airflow standalone), user admin
+	$(BIN)/python scripts/airflow_ui.py
 
 check: $(STAMP) ## validate the shipped checklists and service specs
 	$(BIN)/readiness check

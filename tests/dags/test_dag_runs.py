@@ -1,0 +1,113 @@
+"""Whole DAG runs with ``dag.test()`` on embedded defaults (SQLite metadata DB, DuckDB
+history, local outbox): what an SRE sees in the grid and what lands in history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readiness.config import load_settings
+from readiness.history import open_history
+from readiness.trackers.outbox.tracker import OutboxTracker
+
+TODAY = datetime(2026, 11, 20, 6, tzinfo=UTC)
+WEEK_LATER = datetime(2026, 11, 27, 6, tzinfo=UTC)
+FSS = "file-storage-service"
+
+
+def _dags() -> dict[str, Any]:
+    from readiness_airflow.factory import build_dags
+
+    return build_dags(load_settings())
+
+
+def _rows(sql: str, **params: Any) -> list[dict[str, Any]]:
+    settings = load_settings()
+    history = open_history(settings.history, str(settings.project_root))
+    return history.query(sql, params)
+
+
+@pytest.mark.slow
+def test_a_service_dag_records_history_and_files_one_issue_per_regression(
+    metadata_db: Path, readiness_env: Path
+) -> None:
+    from readiness_airflow.local import run_dag
+
+    dag = _dags()[f"readiness__{FSS}"]
+
+    first = run_dag(dag, TODAY)
+    assert first.succeeded, first.task_states
+    sections = [t for t in first.task_states if t.startswith("collect[")]
+    assert len(sections) == 15 and all(first.task_states[t] == "success" for t in sections)
+    assert first.note == f"{FSS}: L2 (target L3, previous none); regressions: none"
+
+    second = run_dag(dag, WEEK_LATER)
+    assert second.succeeded, second.task_states
+    assert second.note == (
+        f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3; issues opened OUT-1"
+    )
+
+    evaluations = _rows(
+        "SELECT run_id, trigger, dag_id, dag_run_id, achieved_level, items "
+        "FROM readiness.evaluations ORDER BY evaluated_at"
+    )
+    assert [(e["run_id"], e["achieved_level"]) for e in evaluations] == [
+        (f"{FSS}@manual__2026-11-20T06:00:00+00:00", "L2"),
+        (f"{FSS}@manual__2026-11-27T06:00:00+00:00", "L1"),
+    ]
+    assert {e["trigger"] for e in evaluations} == {"manual"}
+    assert {e["dag_id"] for e in evaluations} == {f"readiness__{FSS}"}
+    assert evaluations[1]["dag_run_id"] == "manual__2026-11-27T06:00:00+00:00"
+    item_rows = _rows("SELECT count(*) AS n FROM readiness.item_results")[0]["n"]
+    assert item_rows == sum(e["items"] for e in evaluations) == 2 * 99
+    regressed = _rows(
+        "SELECT item_id, status FROM readiness.item_results WHERE regressed ORDER BY item_id"
+    )
+    assert regressed == [{"item_id": "RP3", "status": "stale"}]
+
+    outbox = OutboxTracker(readiness_env / "outbox").issues()
+    assert [(i["issue_key"], i["item_id"], i["state"]) for i in outbox] == [
+        ("OUT-1", "RP3", "open")
+    ]
+    assert outbox[0]["labels"] == f"service:{FSS},readiness"
+    links = _rows("SELECT item_id, issue_key, state FROM readiness.issue_links")
+    assert links == [{"item_id": "RP3", "issue_key": "OUT-1", "state": "open"}]
+
+    # Re-running the same Airflow run (a clear, or a retry of every task) replaces its
+    # own rows and opens nothing new.
+    again = run_dag(dag, WEEK_LATER)
+    assert again.succeeded, again.task_states
+    assert again.run_id == second.run_id
+    assert _rows("SELECT count(*) AS n FROM readiness.evaluations")[0]["n"] == 2
+    assert _rows("SELECT count(*) AS n FROM readiness.item_results")[0]["n"] == item_rows
+    assert len(OutboxTracker(readiness_env / "outbox").issues()) == 1
+    assert again.note == f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3"
+
+
+@pytest.mark.slow
+def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
+    metadata_db: Path, readiness_env: Path
+) -> None:
+    from readiness_airflow.local import run_dag
+
+    dag = _dags()["readiness__quarterly_revalidation"]
+    run = run_dag(dag, datetime(2026, 10, 1, 6, tzinfo=UTC))
+    assert run.succeeded, run.task_states
+    assert set(run.task_states) == {"revalidate[0]", "revalidate[1]"}
+
+    rows = _rows(
+        "SELECT service, trigger, dag_id, run_key FROM readiness.evaluations ORDER BY service"
+    )
+    assert [(r["service"], r["trigger"], r["dag_id"]) for r in rows] == [
+        (FSS, "quarterly", "readiness__quarterly_revalidation"),
+        ("maintenance-service", "quarterly", "readiness__quarterly_revalidation"),
+    ]
+    assert all(r["run_key"].startswith("quarterly:") for r in rows)
+    assert run.note is not None
+    assert sorted(line.split(":")[0] for line in run.note.splitlines()) == [
+        FSS,
+        "maintenance-service",
+    ]
