@@ -133,10 +133,12 @@ def test_unknown_service_is_reported_not_crashed(env_settings: Path, capsys) -> 
     assert "ghost" in capsys.readouterr().out
 
 
-def test_unavailable_backend_is_a_clear_error_and_records_nothing(
+def test_linear_without_a_key_is_a_clear_error_and_records_nothing(
     env_settings: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     monkeypatch.setenv("READINESS_TRACKER", "linear")
+    monkeypatch.delenv("LINEAR_API_KEY", raising=False)
     assert main(["evaluate", "--as-of", T1, "--service", "maintenance-service"]) == 1
-    assert "tracker: 'linear' is not available" in capsys.readouterr().err.replace("\n", " ")
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert "no Linear API key" in err and "LINEAR_API_KEY" in err
     assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0

@@ -81,6 +81,8 @@ def render_evaluation(console: Console, ev: ServiceEvaluation, issues: Any = Non
             parts.append(f"closed {', '.join(issues.closed)}")
         if issues.failed:
             parts.append(f"[red]deferred {', '.join(issues.failed)}[/]")
+        if getattr(issues, "error", None):
+            parts.append(f"[red]stopped: {issues.error}[/]")
         console.print("  issues: " + "; ".join(parts))
     console.print()
 

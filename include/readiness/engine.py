@@ -295,19 +295,18 @@ def score_service(
 # --------------------------------------------------------------------------- whole run
 
 
-def open_tracker(settings: Settings, api_key: str | None = None) -> IssueTracker:
-    """The configured tracker. ``api_key`` is given by the Airflow hook (connection
-    ``linear_default``); without it the tracker reads ``LINEAR_API_KEY``."""
+def open_tracker(
+    settings: Settings, api_key: str | None = None, endpoint: str | None = None
+) -> IssueTracker:
+    """The configured tracker. ``api_key`` and ``endpoint`` come from the Airflow hook
+    (connection ``linear_default``); without them the tracker reads ``LINEAR_API_KEY`` and
+    ``LINEAR_ENDPOINT`` / the ``linear_endpoint`` setting."""
     if settings.tracker == "linear":
-        try:
-            from readiness.trackers.linear.tracker import (
-                LinearTracker,
-            )
-        except ModuleNotFoundError:
-            from readiness.errors import not_yet_available
+        from readiness.trackers.linear.tracker import LinearTracker
 
-            raise not_yet_available("tracker", "linear") from None
-        tracker: IssueTracker = LinearTracker.from_environment(settings, api_key=api_key)
+        tracker: IssueTracker = LinearTracker.from_environment(
+            settings, api_key=api_key, endpoint=endpoint
+        )
         return tracker
     from readiness.trackers.outbox.tracker import OutboxTracker
 

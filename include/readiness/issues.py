@@ -19,7 +19,14 @@ from readiness.markdown import code_block, escape, link
 from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status
 from readiness.scoring import describe_expectation
 from readiness.timeutil import utcnow
-from readiness.trackers import IssueDocument, IssueRef, IssueTracker, SyncReport, TrackerError
+from readiness.trackers import (
+    IssueDocument,
+    IssueRef,
+    IssueTracker,
+    SyncReport,
+    TrackerAuthError,
+    TrackerError,
+)
 
 log = logging.getLogger(__name__)
 READINESS_LABEL = "readiness"
@@ -179,6 +186,11 @@ def sync_issues(
                 )
                 history.save_link(link_)
                 report.opened.append(ref.issue_key)
+        except TrackerAuthError as exc:
+            log.error("issue sync for %s stopped: %s", ev.service, exc)
+            report.error = str(exc)
+            report.failed.append(item_id)
+            break
         except TrackerError as exc:
             log.warning(
                 "issue sync for %s %s deferred to the next run: %s", ev.service, item_id, exc

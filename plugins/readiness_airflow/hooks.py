@@ -12,8 +12,6 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
-DEFAULT_ENDPOINT = "https://api.linear.app/graphql"
-
 
 class LinearCredentialsMissing(RuntimeError):
     """Neither the connection nor the environment holds a Linear API key."""
@@ -54,7 +52,7 @@ class LinearHook(BaseHook):
                 f"{self.linear_conn_id!r} or the LINEAR_API_KEY environment variable"
             )
         self._key = key
-        self._endpoint = endpoint or os.environ.get("LINEAR_ENDPOINT") or DEFAULT_ENDPOINT
+        self._endpoint = endpoint
 
     def get_api_key(self) -> str:
         """The personal API key (sent as ``Authorization: <key>``, without Bearer)."""
@@ -63,7 +61,8 @@ class LinearHook(BaseHook):
         return self._key
 
     @property
-    def endpoint(self) -> str:
+    def endpoint(self) -> str | None:
+        """The connection's host, if it names one; otherwise the tracker's own default
+        (``LINEAR_ENDPOINT``, the ``linear_endpoint`` setting, Linear's public API)."""
         self._resolve()
-        assert self._endpoint is not None
         return self._endpoint

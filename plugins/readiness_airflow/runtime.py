@@ -142,12 +142,13 @@ def sync(service: str, evaluation: Mapping[str, Any]) -> dict[str, list[str]]:
 
     config = settings()
     stages = ServiceStages(config, service)
-    api_key = None
+    api_key = endpoint = None
     if config.tracker == "linear":
         from readiness_airflow.hooks import LinearHook
 
-        api_key = LinearHook().get_api_key()
-    report = stages.sync(evaluation, open_tracker(config, api_key=api_key))
+        hook = LinearHook()
+        api_key, endpoint = hook.get_api_key(), hook.endpoint
+    report = stages.sync(evaluation, open_tracker(config, api_key=api_key, endpoint=endpoint))
     log.info(
         "issues for %s: opened %s, commented %s, closed %s",
         service,
@@ -155,6 +156,8 @@ def sync(service: str, evaluation: Mapping[str, Any]) -> dict[str, list[str]]:
         report["commented"] or "-",
         report["closed"] or "-",
     )
+    if report["error"]:
+        raise RuntimeError(f"issue sync for {service} stopped: {report['error']}")
     if report["failed"]:
         raise RuntimeError(
             f"issue sync for {service}: tracker did not take {', '.join(report['failed'])}; "

@@ -3,6 +3,7 @@ history, local outbox): what an SRE sees in the grid and what lands in history."
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,3 +112,43 @@ def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
         FSS,
         "maintenance-service",
     ]
+
+
+@pytest.mark.slow
+def test_a_service_dag_files_in_linear_with_the_key_from_the_linear_default_connection(
+    metadata_db: Path, readiness_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readiness.trackers.linear.fake_server import FakeLinear
+    from readiness_airflow.local import run_dag
+
+    key = "lin_api_from_the_connection"
+    schema = Path(__file__).resolve().parents[3] / "shared" / "linear" / "schema.graphql"
+    fake = FakeLinear(schema, api_key=key)
+    url = fake.start()
+    try:
+        monkeypatch.setenv("READINESS_TRACKER", "linear")
+        monkeypatch.delenv("LINEAR_API_KEY", raising=False)
+        monkeypatch.delenv("LINEAR_ENDPOINT", raising=False)
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_LINEAR_DEFAULT",
+            json.dumps({"conn_type": "linear", "password": key, "host": url}),
+        )
+        dag = _dags()[f"readiness__{FSS}"]
+        assert run_dag(dag, TODAY).succeeded
+        second = run_dag(dag, WEEK_LATER)
+        assert second.succeeded, second.task_states
+        assert second.note is not None and second.note.endswith("issues opened STO-1")
+    finally:
+        fake.stop()
+    assert fake.rejected == []
+    (issue,) = fake.issues.values()
+    assert {fake.labels[i]["name"] for i in issue["labelIds"]} == {
+        f"service:{FSS}",
+        "readiness",
+    }
+    links = _rows("SELECT tracker, item_id, issue_key, state FROM readiness.issue_links")
+    assert links == [{"tracker": "linear", "item_id": "RP3", "issue_key": "STO-1", "state": "open"}]
+    # the key is in no history table
+    for table in ("evaluations", "item_results", "issue_links"):
+        dumped = json.dumps(_rows(f"SELECT * FROM readiness.{table}"), default=str)
+        assert key not in dumped

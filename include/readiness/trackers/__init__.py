@@ -38,6 +38,11 @@ class TrackerError(Exception):
     retried by the next run."""
 
 
+class TrackerAuthError(TrackerError):
+    """The tracker refused the credentials: nothing else will work this run, so the sync
+    stops at the first one and says so once."""
+
+
 class IssueTracker(Protocol):
     name: str
 
@@ -56,3 +61,5 @@ class SyncReport:
     commented: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Why the sync stopped early (the tracker refused the credentials), if it did.
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""The Linear tracker (GraphQL API, personal API key)."""
