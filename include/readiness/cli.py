@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("service", nargs="?")
     status.add_argument("--json", action="store_true")
 
+    warehouse = sub.add_parser(
+        "init-warehouse",
+        help="create the history dataset, tables and views if missing (idempotent)",
+    )
+    warehouse.add_argument(
+        "--views", action="store_true", help="recreate the views even if their SQL is unchanged"
+    )
+
     history = sub.add_parser("history", help="level timeline and item transitions")
     history.add_argument("service")
     history.add_argument("--since", type=_timestamp)
@@ -118,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gate": cmd_gate,
             "status": cmd_status,
             "history": cmd_history,
+            "init-warehouse": cmd_init_warehouse,
         }[args.command]
         return handler(args, settings)
     except ConfigError as exc:
@@ -266,10 +275,26 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
 
 def _history(settings: object) -> HistoryStore:
     from readiness.config import Settings
-    from readiness.history import open_history
+    from readiness.history import history_for
 
     assert isinstance(settings, Settings)
-    return open_history(settings.history, str(settings.project_root), dataset=settings.dataset)
+    return history_for(settings)
+
+
+def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
+    """Schema management on its own (it also happens on a store's first write)."""
+    history = _history(settings)
+    if args.views and history.backend == "bigquery":
+        changes = history.init(force_views=True)  # type: ignore[call-arg]
+    else:
+        changes = history.init()
+    out = Console(highlight=False)
+    where = getattr(settings, "history", "")
+    if not changes:
+        out.print(f"history at {where} is up to date")
+    for change in changes:
+        out.print(f"{change}")
+    return EXIT_OK
 
 
 def cmd_gate(args: argparse.Namespace, settings: object) -> int:

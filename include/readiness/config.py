@@ -44,6 +44,8 @@ class Settings:
     error_grace_runs: int = 2
     collect_workers: int = 4
     bigquery_location: str = "EU"
+    #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.
+    bigquery_endpoint: str = ""
 
     def path(self, value: str) -> Path:
         path = Path(value)

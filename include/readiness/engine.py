@@ -18,7 +18,7 @@ from readiness.config import Settings
 from readiness.errors import Problem
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.store import EvidenceStore, StoreUnavailable, open_store
-from readiness.history import HistoryStore, RunMeta, open_history
+from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.issues import sync_issues
 from readiness.loader import Catalog, load_catalog, substitute
 from readiness.model import (
@@ -343,9 +343,7 @@ def evaluate(
             hint = f" (its spec has problems: {broken[0]})" if broken else ""
             report.warnings.append(f"service {name!r} is not defined{hint}")
         chosen = [catalog.specs[s] for s in services if s in catalog.specs]
-    history = history or open_history(
-        settings.history, str(settings.project_root), dataset=settings.dataset
-    )
+    history = history or history_for(settings)
     history.init()
 
     # 1. collect

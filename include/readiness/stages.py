@@ -31,7 +31,7 @@ from readiness.engine import (
     waivers_for,
 )
 from readiness.errors import ConfigError, Problem
-from readiness.history import HistoryStore, RunMeta, open_history
+from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.issues import sync_issues
 from readiness.loader import Catalog, load_catalog_cached
 from readiness.model import Item, ServiceEvaluation
@@ -120,9 +120,7 @@ class ServiceStages:
         return [SectionRef(s.id, s.title, len(s.items)) for s in self.checklist.sections]
 
     def _history(self) -> HistoryStore:
-        return open_history(
-            self.settings.history, str(self.settings.project_root), dataset=self.settings.dataset
-        )
+        return history_for(self.settings)
 
     def _items_by_id(self) -> dict[str, Item]:
         return {item.id: item for item, _na in self.items}

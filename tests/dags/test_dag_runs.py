@@ -152,3 +152,33 @@ def test_a_service_dag_files_in_linear_with_the_key_from_the_linear_default_conn
     for table in ("evaluations", "item_results", "issue_links"):
         dumped = json.dumps(_rows(f"SELECT * FROM readiness.{table}"), default=str)
         assert key not in dumped
+
+
+@pytest.mark.slow
+def test_a_service_dag_writes_history_to_bigquery_when_configured(
+    metadata_db: Path, readiness_env: Path, bigquery_emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readiness.history.bigquery_store import BigQueryHistory
+    from readiness.testing.emulators import PROJECT
+    from readiness_airflow.local import run_dag
+
+    monkeypatch.setenv("READINESS_HISTORY", f"bigquery://{PROJECT}/readiness_airflow")
+    monkeypatch.setenv("READINESS_BIGQUERY_ENDPOINT", bigquery_emulator)
+    dag = _dags()[f"readiness__{FSS}"]
+    first = run_dag(dag, TODAY)
+    assert first.succeeded, first.task_states
+    again = run_dag(dag, TODAY)  # the same Airflow run again
+    assert again.succeeded, again.task_states
+    store = BigQueryHistory(PROJECT, "readiness_airflow", endpoint=bigquery_emulator, timeout_s=30)
+    rows = store.query(
+        f"SELECT run_id, dag_id, items FROM {store.ref}.evaluations ORDER BY run_id", {}
+    )
+    assert rows == [
+        {
+            "run_id": f"{FSS}@manual__2026-11-20T06:00:00+00:00",
+            "dag_id": f"readiness__{FSS}",
+            "items": 99,
+        }
+    ]
+    count = store.query(f"SELECT COUNT(*) AS n FROM {store.ref}.item_results", {})
+    assert count == [{"n": 99}]

@@ -70,7 +70,9 @@ class HistoryStore(Protocol):
 
     backend: str
 
-    def init(self) -> None: ...
+    def init(self) -> list[str]:
+        """Create what is missing (idempotent); returns what it changed."""
+        ...
 
     def session(self) -> AbstractContextManager[None]:
         """Scope within which the store may reuse one connection."""
@@ -104,16 +106,22 @@ class HistoryStore(Protocol):
 def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
     """``duckdb:///path/history.duckdb`` (default) or ``bigquery://project/dataset``."""
     if url.startswith("bigquery://"):
-        try:
-            from readiness.history.bigquery_store import (
-                BigQueryHistory,
-            )
-        except ModuleNotFoundError:
-            from readiness.errors import not_yet_available
+        from readiness.history.bigquery_store import BigQueryHistory
 
-            raise not_yet_available("history", url) from None
         store: HistoryStore = BigQueryHistory.from_url(url, **options)
         return store
     from readiness.history.duckdb_store import DuckDBHistory
 
     return DuckDBHistory.from_url(url, project_root, **options)
+
+
+def history_for(settings: Any) -> HistoryStore:
+    """The configured history store (``history``, ``dataset``, ``bigquery_location``,
+    ``bigquery_endpoint``)."""
+    return open_history(
+        settings.history,
+        str(settings.project_root),
+        dataset=settings.dataset,
+        location=settings.bigquery_location,
+        endpoint=settings.bigquery_endpoint or None,
+    )

@@ -15,11 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from readiness.history import IssueLink, RunMeta, ServiceSnapshot
+from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import TABLES
-from readiness.history.sql import view_statements
-from readiness.model import PriorItemState, ServiceEvaluation, Status
+from readiness.history.sql import translate, view_statements
+from readiness.history.sqlstore import SqlHistory
+from readiness.model import ServiceEvaluation
 from readiness.timeutil import utcnow
 
 _TYPES = {
@@ -45,7 +46,7 @@ def _aware(value: Any) -> Any:
     return value
 
 
-class DuckDBHistory:
+class DuckDBHistory(SqlHistory):
     backend = "duckdb"
 
     def __init__(self, path: Path, dataset: str = "readiness") -> None:
@@ -105,9 +106,11 @@ class DuckDBHistory:
             finally:
                 self._held = None
 
-    def init(self) -> None:
+    def init(self) -> list[str]:
+        """Schema, additive columns and views are (re)created on every connect."""
         with self._connect():
             pass
+        return []
 
     def _init(self, con: Any) -> None:
         ds = self.dataset
@@ -181,115 +184,19 @@ class DuckDBHistory:
 
     # -- reads
 
+    def native(self, googlesql: str) -> str:
+        return translate(googlesql, self.dataset, "duckdb")
+
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run a parameterised query (``$name`` placeholders); rows as dicts."""
+        """Run a parameterised DuckDB query (``$name`` placeholders); rows as dicts, with
+        timestamps UTC-aware (they are stored as naive UTC)."""
+        bound = {k: _naive(v) for k, v in (params or {}).items()}
         with self._connect() as con:
-            cursor = con.execute(sql, params or {})
+            cursor = con.execute(sql, bound)
             names = [d[0] for d in cursor.description]
             return [
                 {n: _aware(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
             ]
-
-    def prior_states(
-        self, service: str, as_of: datetime, exclude_run_id: str
-    ) -> dict[str, PriorItemState]:
-        rows = self.query(
-            f"SELECT item_id, status, effective_status, error_streak, reason, episode_id "
-            f"FROM {self.dataset}.item_results "
-            f"WHERE service = $service AND evaluated_at <= $as_of AND run_id <> $run_id "
-            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id "
-            f"ORDER BY evaluated_at DESC, run_id DESC) = 1",
-            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id},
-        )
-        return {
-            r["item_id"]: PriorItemState(
-                status=Status(r["status"]),
-                effective_status=Status(r["effective_status"]),
-                error_streak=int(r["error_streak"] or 0),
-                reason=r["reason"] or "",
-                episode_id=r["episode_id"],
-            )
-            for r in rows
-        }
-
-    def previous_level(self, service: str, as_of: datetime, exclude_run_id: str) -> str | None:
-        rows = self.query(
-            f"SELECT achieved_level FROM {self.dataset}.evaluations "
-            f"WHERE service = $service AND evaluated_at <= $as_of AND run_id <> $run_id "
-            f"ORDER BY evaluated_at DESC, run_id DESC LIMIT 1",
-            {"service": service, "as_of": _naive(as_of), "run_id": exclude_run_id},
-        )
-        return rows[0]["achieved_level"] if rows else None
-
-    def links(self, service: str) -> list[IssueLink]:
-        rows = self.query(
-            f"SELECT * FROM {self.dataset}.issue_links WHERE service = $service "
-            f"ORDER BY opened_at, episode_id",
-            {"service": service},
-        )
-        names = {name for name, _ in TABLES["issue_links"]}
-        return [IssueLink(**{k: v for k, v in r.items() if k in names}) for r in rows]
-
-    def services(self) -> list[str]:
-        rows = self.query(
-            f"SELECT DISTINCT service FROM {self.dataset}.evaluations ORDER BY service"
-        )
-        return [r["service"] for r in rows]
-
-    def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None:
-        params: dict[str, Any] = {"service": service}
-        when = ""
-        if as_of is not None:
-            when = "AND evaluated_at <= $as_of"
-            params["as_of"] = _naive(as_of)
-        rows = self.query(
-            f"SELECT * FROM {self.dataset}.evaluations WHERE service = $service {when} "
-            f"ORDER BY evaluated_at DESC, run_id DESC LIMIT 1",
-            params,
-        )
-        if not rows:
-            return None
-        ev = rows[0]
-        failing = self.query(
-            f"SELECT item_id, title, required_from, severity, status, effective_status, "
-            f"reason, evidence_uri FROM {self.dataset}.item_results WHERE run_id = $run_id "
-            f"AND effective_status NOT IN ('pass', 'waived', 'not_applicable') "
-            f"ORDER BY required_rank, item_id",
-            {"run_id": ev["run_id"]},
-        )
-        counts = {s.value: int(ev[f"count_{s.value}"] or 0) for s in Status}
-        return ServiceSnapshot(
-            service=service,
-            run_id=ev["run_id"],
-            evaluated_at=ev["evaluated_at"],
-            achieved_level=ev["achieved_level"],
-            previous_level=ev["previous_level"],
-            target_level=ev["target_level"],
-            achieved_rank=int(ev["achieved_rank"]),
-            target_rank=int(ev["target_rank"]),
-            counts=counts,
-            failing=failing,
-        )
-
-    def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
-        return self.query(
-            f"SELECT evaluated_at, run_id, trigger, achieved_level, previous_level, "
-            f"target_level, regressions, count_pass, count_fail, count_stale, count_missing, "
-            f"count_error, count_waived FROM {self.dataset}.evaluations "
-            f"WHERE service = $service AND evaluated_at >= $since "
-            f"ORDER BY evaluated_at, run_id",
-            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))},
-        )
-
-    def transitions(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
-        return self.query(
-            f"SELECT evaluated_at, item_id, title, previous_status, status, effective_status, "
-            f"regressed, reason FROM {self.dataset}.item_results "
-            f"WHERE service = $service AND evaluated_at >= $since "
-            f"AND previous_status IS NOT NULL AND previous_status <> status "
-            f"ORDER BY evaluated_at, item_id",
-            {"service": service, "since": _naive(since or datetime(1970, 1, 1, tzinfo=UTC))},
-        )
 
     def close(self) -> None:
         """Connections are per operation; nothing to release."""

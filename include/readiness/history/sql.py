@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 VIEWS_FILE = Path(__file__).with_name("views.sql")
@@ -19,6 +20,18 @@ def view_statements(dataset: str, dialect: str) -> list[tuple[str, str]]:
         name = statement.this.name if hasattr(statement.this, "name") else ""
         out.append((name, statement.sql(dialect=dialect, pretty=True)))
     return out
+
+
+@lru_cache(maxsize=256)
+def translate(googlesql: str, dataset: str, dialect: str) -> str:
+    """One query of ``queries.py`` (GoogleSQL, ``@name`` parameters) in ``dialect``, with
+    ``{dataset}`` filled in; ``@name`` becomes DuckDB's ``$name``."""
+    import sqlglot
+
+    text = googlesql.replace("{dataset}", dataset)
+    if dialect == "bigquery":
+        return text
+    return str(sqlglot.transpile(text, read="bigquery", write=dialect)[0])
 
 
 def view_names() -> list[str]:

@@ -1,0 +1,324 @@
+"""History in BigQuery: what production uses, selected by ``history:
+bigquery://<project>/<dataset>`` alone (location from ``bigquery_location``).
+
+Writes are load jobs, never streaming inserts: load jobs are free and atomic, while
+streaming is billed per row and its de-duplication is best effort. One run's rows are
+loaded into a staging table of their own, then one ``MERGE`` per table replaces exactly
+that run's rows (``ON FALSE``: delete what the run wrote before, insert what it writes now,
+in one atomic statement), then the staging table is dropped; it also expires after an hour,
+so a crash leaves nothing behind. ``item_results`` is merged before ``evaluations``, so a
+reader never sees a run without its items, and a retry after a crash between the two
+converges on the same rows.
+
+Tables are partitioned by evaluation day and clustered by what analysts filter on, with no
+partition expiration (compliance keeps years). Credentials are Application Default
+Credentials (Workload Identity); ``bigquery_endpoint`` is for emulators only."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from readiness.history import IssueLink, RunMeta
+from readiness.history.rows import evaluation_row, item_rows
+from readiness.history.schema import PARTITIONING, TABLES
+from readiness.history.sql import VIEWS_FILE, view_statements
+from readiness.history.sqlstore import SqlHistory
+from readiness.model import ServiceEvaluation
+from readiness.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+VIEWS_LABEL = "readiness_views"
+STAGING_TTL = timedelta(hours=1)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class BigQueryHistory(SqlHistory):
+    backend = "bigquery"
+
+    def __init__(
+        self,
+        project: str,
+        dataset: str = "readiness",
+        location: str = "EU",
+        endpoint: str | None = None,
+        timeout_s: float = 300.0,
+        client: Any = None,
+    ) -> None:
+        self.project = project
+        self.dataset = dataset
+        self.location = location
+        self.endpoint = endpoint or None
+        self.timeout_s = timeout_s
+        self._client = client
+        self._ready = False
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        dataset: str = "readiness",
+        location: str = "EU",
+        endpoint: str | None = None,
+        **_: Any,
+    ) -> BigQueryHistory:
+        """``bigquery://<project>`` or ``bigquery://<project>/<dataset>``."""
+        rest = url[len("bigquery://") :].strip("/")
+        project, _slash, named = rest.partition("/")
+        if not project:
+            from readiness.errors import ConfigError, Problem
+
+            raise ConfigError(
+                [Problem("readiness.yaml", "history", "expected bigquery://<project>/<dataset>")]
+            )
+        return cls(project, named or dataset, location, endpoint)
+
+    @property
+    def client(self) -> Any:
+        """Built on first use: nothing is imported or authenticated until a run needs it."""
+        if self._client is None:
+            from google.cloud import bigquery
+
+            if self.endpoint:  # an emulator: no credentials to present
+                from google.api_core.client_options import ClientOptions
+                from google.auth.credentials import AnonymousCredentials
+
+                self._client = bigquery.Client(
+                    project=self.project,
+                    location=self.location,
+                    credentials=AnonymousCredentials(),
+                    client_options=ClientOptions(api_endpoint=self.endpoint),
+                )
+            else:
+                self._client = bigquery.Client(project=self.project, location=self.location)
+        return self._client
+
+    @property
+    def ref(self) -> str:
+        """The dataset as SQL names it (projects may contain dashes)."""
+        return f"`{self.project}`.{self.dataset}"
+
+    def _retry(self) -> Any:
+        from google.cloud.bigquery import DEFAULT_RETRY
+
+        return DEFAULT_RETRY.with_timeout(self.timeout_s)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield  # the client keeps its own connection pool
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # ------------------------------------------------------------------ schema
+
+    def init(self, force_views: bool = False) -> list[str]:
+        """Create the dataset, tables and views if missing; add new columns to existing
+        tables (never drop or retype one). Returns what it changed. Idempotent; a store
+        does it once."""
+        if self._ready and not force_views:
+            return []
+        from google.api_core.exceptions import NotFound
+        from google.cloud import bigquery
+
+        changes: list[str] = []
+        retry = self._retry()
+        try:
+            dataset = self.client.get_dataset(f"{self.project}.{self.dataset}", retry=retry)
+        except NotFound:
+            dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
+            dataset.location = self.location
+            dataset.description = "readiness: evaluations, item results and issue links"
+            dataset = self.client.create_dataset(dataset, exists_ok=True, retry=retry)
+            changes.append(f"created dataset {self.project}.{self.dataset} in {self.location}")
+        for table, columns in TABLES.items():
+            changes.extend(self._ensure_table(table, columns))
+        views_sha = hashlib.sha256(VIEWS_FILE.read_bytes()).hexdigest()[:16]
+        labels = dict(dataset.labels or {})
+        if force_views or changes or labels.get(VIEWS_LABEL) != views_sha:
+            for name, statement in view_statements(self.ref, "bigquery"):
+                self._run(statement)
+                changes.append(f"created or replaced view {self.dataset}.{name}")
+            dataset.labels = {**labels, VIEWS_LABEL: views_sha}
+            self.client.update_dataset(dataset, ["labels"], retry=retry)
+        self._ready = True
+        for change in changes:
+            log.info("bigquery history: %s", change)
+        return changes
+
+    def _schema(self, columns: Sequence[tuple[str, str]]) -> list[Any]:
+        from google.cloud import bigquery
+
+        return [bigquery.SchemaField(name, kind, mode="NULLABLE") for name, kind in columns]
+
+    def _ensure_table(self, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+        from google.api_core.exceptions import NotFound
+        from google.cloud import bigquery
+
+        table_id = f"{self.project}.{self.dataset}.{table}"
+        retry = self._retry()
+        try:
+            existing = self.client.get_table(table_id, retry=retry)
+        except NotFound:
+            spec = bigquery.Table(table_id, schema=self._schema(columns))
+            partition, clustering = PARTITIONING[table]
+            if partition:
+                # No expiration: compliance keeps history for years (seed 004 CO4: 7 y).
+                spec.time_partitioning = bigquery.TimePartitioning(
+                    type_=bigquery.TimePartitioningType.DAY, field=partition
+                )
+            spec.clustering_fields = clustering or None
+            self.client.create_table(spec, exists_ok=True, retry=retry)
+            return [f"created table {self.dataset}.{table}"]
+        have = {field.name for field in existing.schema}
+        missing = [(n, k) for n, k in columns if n not in have]
+        if not missing:
+            return []
+        # DDL, additive only: ADD COLUMN never rewrites or breaks existing rows. One
+        # statement per column (new columns are rare; the emulator takes one at a time).
+        for name, kind in missing:
+            self._run(f"ALTER TABLE {self.ref}.{table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+        return [f"added {', '.join(n for n, _ in missing)} to {self.dataset}.{table}"]
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
+        if not evaluations:
+            return
+        self.init()
+        recorded_at = utcnow()
+        run_ids = sorted({ev.run_id for ev in evaluations})
+        services = sorted({ev.service for ev in evaluations})
+        items = [row for ev in evaluations for row in item_rows(ev)]
+        runs = [evaluation_row(ev, meta, recorded_at) for ev in evaluations]
+        self._replace("item_results", items, run_ids, services)
+        self._replace("evaluations", runs, run_ids, services)
+
+    def _replace(
+        self, table: str, rows: list[dict[str, Any]], run_ids: list[str], services: list[str]
+    ) -> None:
+        """Load ``rows`` into a staging table, MERGE them over the runs' old rows, drop it."""
+        from google.cloud import bigquery
+
+        columns = TABLES[table]
+        names = [n for n, _ in columns]
+        json_columns = {n for n, k in columns if k == "JSON"}
+        staging = f"{self.project}.{self.dataset}._staging_{table}_{uuid.uuid4().hex[:12]}"
+        lines = []
+        for row in rows:
+            out = {n: _jsonable(row.get(n)) for n in names}
+            for n in json_columns:  # a JSON column is loaded as the value, not its text
+                if isinstance(out[n], str):
+                    out[n] = json.loads(out[n])
+            lines.append(json.dumps(out, separators=(",", ":")))
+        config = bigquery.LoadJobConfig(
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            schema=self._schema(columns),
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
+        )
+        try:
+            job = self.client.load_table_from_file(
+                io.BytesIO("\n".join(lines).encode()), staging, job_config=config
+            )
+            job.result(timeout=self.timeout_s)
+            self._expire(staging)
+            target = f"{self.ref}.{table}"
+            source = f"`{self.project}`.{self.dataset}.{staging.rsplit('.', 1)[1]}"
+            self._run(
+                f"MERGE {target} AS T USING {source} AS S ON FALSE "
+                f"WHEN NOT MATCHED BY SOURCE AND T.service IN UNNEST(@services) "
+                f"AND T.run_id IN UNNEST(@run_ids) THEN DELETE "
+                f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+                f"VALUES ({', '.join(f'S.{n}' for n in names)})",
+                {"services": services, "run_ids": run_ids},
+            )
+        finally:
+            self.client.delete_table(staging, not_found_ok=True, retry=self._retry())
+
+    def _expire(self, table_id: str) -> None:
+        """A staging table a crash left behind removes itself."""
+        try:
+            table = self.client.get_table(table_id, retry=self._retry())
+            table.expires = utcnow() + STAGING_TTL
+            self.client.update_table(table, ["expires"], retry=self._retry())
+        except Exception:  # best effort: the finally-drop is the main path
+            log.debug("could not set an expiry on %s", table_id, exc_info=True)
+
+    def save_link(self, link: IssueLink) -> None:
+        """Upsert one issue link by its episode (a small DML MERGE; issue_links is tiny)."""
+        self.init()
+        columns = TABLES["issue_links"]
+        names = [n for n, _ in columns]
+        select = ", ".join(f"@{n} AS {n}" for n in names)
+        self._run(
+            f"MERGE {self.ref}.issue_links AS T USING (SELECT {select}) AS S "
+            f"ON T.episode_id = S.episode_id "
+            f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{n} = S.{n}' for n in names)} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+            f"VALUES ({', '.join(f'S.{n}' for n in names)})",
+            {n: getattr(link, n) for n in names},
+            types=dict(columns),
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def native(self, googlesql: str) -> str:
+        return googlesql.replace("{dataset}", self.ref)
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A parameterised GoogleSQL query (``@name``); rows as dicts."""
+        rows = self._run(sql, params or {})
+        return [dict(row.items()) for row in rows]
+
+    def _run(
+        self, sql: str, params: dict[str, Any] | None = None, types: dict[str, str] | None = None
+    ) -> Any:
+        from google.cloud import bigquery
+
+        kinds = types or {}
+        config = bigquery.QueryJobConfig(
+            query_parameters=[_parameter(k, v, kinds.get(k)) for k, v in (params or {}).items()]
+        )
+        # .result() raises on a failed job (query_and_wait may not, on some emulators)
+        job = self.client.query(sql, job_config=config, retry=self._retry())
+        return job.result(timeout=self.timeout_s)
+
+
+def _parameter(name: str, value: Any, kind: str | None = None) -> Any:
+    from google.cloud import bigquery
+
+    if isinstance(value, (list, tuple)):
+        return bigquery.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
+    if kind is None:
+        if isinstance(value, bool):
+            kind = "BOOL"
+        elif isinstance(value, int):
+            kind = "INT64"
+        elif isinstance(value, float):
+            kind = "FLOAT64"
+        elif isinstance(value, datetime):
+            kind = "TIMESTAMP"
+        elif isinstance(value, date):
+            kind = "DATE"
+        else:
+            kind = "STRING"
+    if kind == "JSON":
+        kind = "STRING"
+    return bigquery.ScalarQueryParameter(name, kind, value)

@@ -1,0 +1,64 @@
+"""The reads every history backend makes, written once in GoogleSQL (``@name`` parameters,
+``{dataset}`` for the dataset) and translated by sqlglot for DuckDB, like the views. Only
+parameters carry user input (service names, run ids)."""
+
+from __future__ import annotations
+
+PRIOR_STATES = """
+SELECT item_id, status, effective_status, error_streak, reason, episode_id
+FROM {dataset}.item_results
+WHERE service = @service AND evaluated_at <= @as_of AND run_id <> @run_id
+QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY evaluated_at DESC, run_id DESC) = 1
+"""
+
+PREVIOUS_LEVEL = """
+SELECT achieved_level
+FROM {dataset}.evaluations
+WHERE service = @service AND evaluated_at <= @as_of AND run_id <> @run_id
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 1
+"""
+
+LINKS = """
+SELECT *
+FROM {dataset}.issue_links
+WHERE service = @service
+ORDER BY opened_at, episode_id
+"""
+
+SERVICES = """
+SELECT DISTINCT service FROM {dataset}.evaluations ORDER BY service
+"""
+
+LATEST_EVALUATION = """
+SELECT *
+FROM {dataset}.evaluations
+WHERE service = @service AND evaluated_at <= @as_of
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 1
+"""
+
+# evaluated_at is the partitioning column: naming it lets BigQuery read one partition.
+FAILING_ITEMS = """
+SELECT item_id, title, required_from, severity, status, effective_status, reason, evidence_uri
+FROM {dataset}.item_results
+WHERE run_id = @run_id AND evaluated_at = @evaluated_at
+  AND effective_status NOT IN ('pass', 'waived', 'not_applicable')
+ORDER BY required_rank, item_id
+"""
+
+TIMELINE = """
+SELECT evaluated_at, run_id, trigger, achieved_level, previous_level, target_level,
+       regressions, count_pass, count_fail, count_stale, count_missing, count_error, count_waived
+FROM {dataset}.evaluations
+WHERE service = @service AND evaluated_at >= @since
+ORDER BY evaluated_at, run_id
+"""
+
+TRANSITIONS = """
+SELECT evaluated_at, item_id, title, previous_status, status, effective_status, regressed, reason
+FROM {dataset}.item_results
+WHERE service = @service AND evaluated_at >= @since
+  AND previous_status IS NOT NULL AND previous_status <> status
+ORDER BY evaluated_at, item_id
+"""

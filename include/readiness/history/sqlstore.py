@@ -1,0 +1,90 @@
+"""What every SQL history backend shares: the reads (``queries.py``, GoogleSQL) turned into
+domain values. A backend supplies ``query`` (its own dialect), ``native`` (GoogleSQL to
+its dialect), writes and schema management."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from readiness.history import IssueLink, ServiceSnapshot
+from readiness.history import queries as q
+from readiness.history.schema import TABLES
+from readiness.model import PriorItemState, Status
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: BigQuery's largest TIMESTAMP: "no upper bound" for the as-of reads.
+END_OF_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+_LINK_FIELDS = {name for name, _ in TABLES["issue_links"]}
+
+
+class SqlHistory:
+    backend = "sql"
+    dataset = "readiness"
+
+    # -- supplied by the backend
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def native(self, googlesql: str) -> str:
+        """A query of ``queries.py`` in this backend's dialect, ``{dataset}`` filled in."""
+        raise NotImplementedError
+
+    def _select(self, googlesql: str, **params: Any) -> list[dict[str, Any]]:
+        return self.query(self.native(googlesql), params)
+
+    # -- the reads
+
+    def prior_states(
+        self, service: str, as_of: datetime, exclude_run_id: str
+    ) -> dict[str, PriorItemState]:
+        rows = self._select(q.PRIOR_STATES, service=service, as_of=as_of, run_id=exclude_run_id)
+        return {
+            r["item_id"]: PriorItemState(
+                status=Status(r["status"]),
+                effective_status=Status(r["effective_status"]),
+                error_streak=int(r["error_streak"] or 0),
+                reason=r["reason"] or "",
+                episode_id=r["episode_id"],
+            )
+            for r in rows
+        }
+
+    def previous_level(self, service: str, as_of: datetime, exclude_run_id: str) -> str | None:
+        rows = self._select(q.PREVIOUS_LEVEL, service=service, as_of=as_of, run_id=exclude_run_id)
+        return rows[0]["achieved_level"] if rows else None
+
+    def links(self, service: str) -> list[IssueLink]:
+        rows = self._select(q.LINKS, service=service)
+        return [IssueLink(**{k: v for k, v in r.items() if k in _LINK_FIELDS}) for r in rows]
+
+    def services(self) -> list[str]:
+        return [r["service"] for r in self._select(q.SERVICES)]
+
+    def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None:
+        rows = self._select(q.LATEST_EVALUATION, service=service, as_of=as_of or END_OF_TIME)
+        if not rows:
+            return None
+        ev = rows[0]
+        failing = self._select(
+            q.FAILING_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
+        )
+        return ServiceSnapshot(
+            service=service,
+            run_id=ev["run_id"],
+            evaluated_at=ev["evaluated_at"],
+            achieved_level=ev["achieved_level"],
+            previous_level=ev["previous_level"],
+            target_level=ev["target_level"],
+            achieved_rank=int(ev["achieved_rank"]),
+            target_rank=int(ev["target_rank"]),
+            counts={s.value: int(ev[f"count_{s.value}"] or 0) for s in Status},
+            failing=failing,
+        )
+
+    def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
+        return self._select(q.TIMELINE, service=service, since=since or EPOCH)
+
+    def transitions(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
+        return self._select(q.TRANSITIONS, service=service, since=since or EPOCH)

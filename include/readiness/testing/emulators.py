@@ -1,0 +1,90 @@
+"""Pytest plugin (``-p readiness.testing.emulators``): the BigQuery emulator, started once
+per test session on free loopback ports and stopped at the end.
+
+``bqemulator`` runs GoogleSQL on DuckDB and would download DuckDB extensions at run time,
+which cannot work here; they are installed from their PyPI packages first. If the emulator
+does not start, the tests that need it fail loudly; they never skip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+EXTENSIONS = ("icu", "spatial", "avro", "ducklake")
+PROJECT = "readiness-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def install_duckdb_extensions() -> None:
+    import duckdb_extensions
+
+    for name in EXTENSIONS:
+        duckdb_extensions.import_extension(name)
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator() -> Iterator[str]:
+    """The emulator's REST endpoint (``http://127.0.0.1:<port>``)."""
+    install_duckdb_extensions()
+    binary = Path(sys.executable).parent / "bqemulator"
+    rest, grpc = free_port(), free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="bqemulator-"))
+    log = workdir / "bqemulator.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [
+                str(binary),
+                "start",
+                "--rest-port",
+                str(rest),
+                "--grpc-port",
+                str(grpc),
+                "--project",
+                PROJECT,
+                "--log-level",
+                "warning",
+            ],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "HOME": os.environ.get("HOME", str(workdir))},
+        )
+    endpoint = f"http://127.0.0.1:{rest}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the BigQuery emulator exited:\n{log.read_text()[-3000:]}")
+            try:
+                url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the BigQuery emulator did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield endpoint
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(workdir, ignore_errors=True)
