@@ -46,6 +46,15 @@ class Settings:
     bigquery_location: str = "EU"
     #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.
     bigquery_endpoint: str = ""
+    #: auto: live cloud APIs and HTTP probes when evidence_root is gs:// (production), the
+    #: recorded settings documents in the evidence store otherwise. true / false force it.
+    live_sources: str = "auto"
+
+    @property
+    def live(self) -> bool:
+        if self.live_sources == "auto":
+            return self.evidence_root.startswith("gs://")
+        return self.live_sources.lower() in ("true", "1", "yes")
 
     def path(self, value: str) -> Path:
         path = Path(value)
@@ -102,6 +111,8 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
                 [Problem(str(path), name, f"expected a whole number, got {value!r}")]
             ) from exc
         setattr(settings, name, value)
+    if settings.live_sources.lower() not in ("auto", "true", "false", "1", "0", "yes", "no"):
+        raise ConfigError([Problem(str(path), "live_sources", "expected auto, true or false")])
     if settings.tracker not in ("outbox", "linear"):
         raise ConfigError(
             [

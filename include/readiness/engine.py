@@ -146,7 +146,12 @@ def collect_item(
         as_of=as_of,
         store=store,
         project_root=str(settings.project_root),
-        extras=extras or {},
+        extras={
+            "bigquery_endpoint": settings.bigquery_endpoint,
+            "bigquery_location": settings.bigquery_location,
+            **(extras or {}),
+        },
+        live=settings.live,
     )
     try:
         return get_collector(item.evidence.kind).collect(request)

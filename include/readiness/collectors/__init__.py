@@ -31,6 +31,11 @@ KINDS: dict[str, str] = {
     "repo_files": "readiness.collectors.repo_files.collector",
     "repo_grep": "readiness.collectors.repo_grep.collector",
     "slo_budget": "readiness.collectors.slo_budget.collector",
+    "bucket_settings": "readiness.collectors.bucket_settings.collector",
+    "bigquery_table": "readiness.collectors.bigquery_table.collector",
+    "bigquery_query": "readiness.collectors.bigquery_query.collector",
+    "coverage_report": "readiness.collectors.coverage_report.collector",
+    "http_probe": "readiness.collectors.http_probe.collector",
 }
 
 
@@ -45,6 +50,9 @@ class CollectRequest:
     store: EvidenceStore
     project_root: str
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Read live sources (cloud APIs, HTTP endpoints) rather than the recorded documents
+    #: of the same shape in the evidence store (``live_sources`` setting).
+    live: bool = False
 
 
 class Collector(Protocol):

@@ -93,12 +93,8 @@ class LocalStore:
 def open_store(uri: str, base: Path | None = None) -> EvidenceStore:
     """Open a store by URI; relative local paths resolve against ``base`` (the project)."""
     if uri.startswith("gs://"):
-        try:
-            from readiness.evidence.gcs import GcsStore
-        except ModuleNotFoundError:
-            from readiness.errors import not_yet_available
+        from readiness.evidence.gcs import GcsStore
 
-            raise not_yet_available("evidence_root", uri) from None
         store: EvidenceStore = GcsStore(uri)
         return store
     path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)

@@ -88,3 +88,26 @@ def bigquery_emulator() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[str]:
+    """``gcp-storage-emulator`` in this process, on a free loopback port; its URL."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_client(gcs_emulator: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    """The official storage client pointed at the emulator (``STORAGE_EMULATOR_HOST``)."""
+    from readiness.evidence.gcs import storage_client
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    return storage_client("readiness-test")
