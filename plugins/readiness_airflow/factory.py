@@ -88,7 +88,17 @@ def score(service: str, collected: list[dict[str, dict[str, Any]]]) -> dict[str,
     return runtime.score(service, list(collected[:]), get_current_context())
 
 
-@task
+#: History may be briefly unreachable (BigQuery); a write replaces the run's own rows, so
+#: retrying it is safe.
+RECORD_RETRIES = dict(
+    retries=3,
+    retry_delay=timedelta(seconds=30),
+    retry_exponential_backoff=2.0,
+    max_retry_delay=timedelta(minutes=10),
+)
+
+
+@task(**RECORD_RETRIES)  # type: ignore[call-overload]
 def record(service: str, evaluation: dict[str, Any]) -> dict[str, Any]:
     """Appends the run to history (replacing this run's rows on a re-run) and emits the
     history Asset event with the outcome."""

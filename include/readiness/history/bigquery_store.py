@@ -39,6 +39,24 @@ VIEWS_LABEL = "readiness_views"
 STAGING_TTL = timedelta(hours=1)
 
 
+def bigquery_client(project: str, location: str | None, endpoint: str | None = None) -> Any:
+    """The official client: Application Default Credentials, or anonymous against an
+    emulator's ``endpoint``."""
+    from google.cloud import bigquery
+
+    if endpoint:
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+
+        return bigquery.Client(
+            project=project,
+            location=location,
+            credentials=AnonymousCredentials(),
+            client_options=ClientOptions(api_endpoint=endpoint),
+        )
+    return bigquery.Client(project=project, location=location)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
@@ -91,20 +109,7 @@ class BigQueryHistory(SqlHistory):
     def client(self) -> Any:
         """Built on first use: nothing is imported or authenticated until a run needs it."""
         if self._client is None:
-            from google.cloud import bigquery
-
-            if self.endpoint:  # an emulator: no credentials to present
-                from google.api_core.client_options import ClientOptions
-                from google.auth.credentials import AnonymousCredentials
-
-                self._client = bigquery.Client(
-                    project=self.project,
-                    location=self.location,
-                    credentials=AnonymousCredentials(),
-                    client_options=ClientOptions(api_endpoint=self.endpoint),
-                )
-            else:
-                self._client = bigquery.Client(project=self.project, location=self.location)
+            self._client = bigquery_client(self.project, self.location, self.endpoint)
         return self._client
 
     @property
@@ -297,8 +302,11 @@ class BigQueryHistory(SqlHistory):
             query_parameters=[_parameter(k, v, kinds.get(k)) for k, v in (params or {}).items()]
         )
         # .result() raises on a failed job (query_and_wait may not, on some emulators)
-        job = self.client.query(sql, job_config=config, retry=self._retry())
-        return job.result(timeout=self.timeout_s)
+        # No job retry: its insert wrapper retries for ten minutes whatever deadline it is
+        # given. The API calls are retried within timeout_s; past that the Airflow task
+        # fails and is retried (a write replaces its own rows, so that is safe).
+        job = self.client.query(sql, job_config=config, retry=self._retry(), job_retry=None)
+        return job.result(timeout=self.timeout_s, job_retry=None)
 
 
 def _parameter(name: str, value: Any, kind: str | None = None) -> Any:

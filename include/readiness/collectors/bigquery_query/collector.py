@@ -1,0 +1,185 @@
+"""Rows returned by a parameterised BigQuery query: evidence that lives in a table (audit
+log export freshness, SLO event counts, cost per unit)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from readiness.collectors import CollectRequest
+from readiness.collectors._bigquery import budget, client_for, query_budget
+from readiness.evidence.documents import DocumentError, load_documents
+from readiness.evidence.provenance import sha256_text
+from readiness.evidence.store import StoreUnavailable
+from readiness.model import Evidence
+from readiness.timeutil import parse_timestamp, utcnow
+
+
+class QueryParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    sql: str
+    project: str | None = None
+    parameters: dict[str, str | int | float | bool] = {}
+    observed_column: str | None = None
+    allow_empty: bool = False
+    max_rows: int = 1000
+
+
+def _parameters(sql: str, values: dict[str, Any]) -> list[Any]:
+    """Query parameters for every ``@name`` the SQL uses (``@service`` comes free)."""
+    from google.cloud import bigquery
+
+    out = []
+    for name in sorted(set(re.findall(r"@(\w+)", sql))):
+        if name not in values:
+            raise KeyError(name)
+        value = values[name]
+        kind = (
+            "BOOL"
+            if isinstance(value, bool)
+            else "INT64"
+            if isinstance(value, int)
+            else "FLOAT64"
+            if isinstance(value, float)
+            else "STRING"
+        )
+        out.append(bigquery.ScalarQueryParameter(name, kind, value))
+    return out
+
+
+def _observed(rows: list[dict[str, Any]], column: str | None) -> datetime | None:
+    if not column:
+        return None
+    stamps = []
+    for row in rows:
+        value = row.get(column)
+        if isinstance(value, str):
+            try:
+                value = parse_timestamp(value)
+            except ValueError:
+                continue
+        if isinstance(value, datetime):
+            stamps.append(value)
+    return max(stamps, default=None)
+
+
+class BigQueryQueryCollector:
+    kind: ClassVar[str] = "bigquery_query"
+    Params: ClassVar[type[BaseModel]] = QueryParams
+
+    def collect(self, request: CollectRequest) -> Evidence:
+        params = QueryParams.model_validate(request.params)
+        if not request.live:
+            return self._recorded(params, request)
+        fetched_at = utcnow()
+        uri = f"bigquery://query/{params.name}"
+        values = {"service": request.service.service, **params.parameters}
+        try:
+            parameters = _parameters(params.sql, values)
+        except KeyError as exc:
+            return Evidence.failed(
+                uri, fetched_at, f"query {params.name}: no value for parameter @{exc.args[0]}"
+            )
+        from google.cloud import bigquery
+
+        try:
+            client = client_for(request, params.project or "")
+            job = client.query(
+                params.sql,
+                job_config=bigquery.QueryJobConfig(query_parameters=parameters),
+                **query_budget(request),
+            )
+            rows = [
+                dict(r.items())
+                for r in job.result(
+                    timeout=budget(request)["timeout"], max_results=params.max_rows, job_retry=None
+                )
+            ]
+        except Exception as exc:
+            return Evidence.failed(
+                uri,
+                fetched_at,
+                f"query {params.name} failed: {type(exc).__name__}: {exc}",
+                transient=not _is_bad_request(exc),
+            )
+        return self._evidence(
+            params,
+            rows,
+            uri,
+            sha256_text(params.sql + json.dumps(rows, sort_keys=True, default=str)),
+            fetched_at,
+            _observed(rows, params.observed_column) or fetched_at,
+            "live",
+        )
+
+    def _recorded(self, params: QueryParams, request: CollectRequest) -> Evidence:
+        fetched_at = utcnow()
+        where = f"{request.store.root}/query_result/**/*"
+        try:
+            docs = [
+                d
+                for d in load_documents(
+                    request.store,
+                    "query_result",
+                    "query_result/**/*",
+                    keep=lambda raw: raw.get("name") == params.name,
+                )
+                if d.timestamp <= request.as_of
+            ]
+        except StoreUnavailable as exc:
+            return Evidence.failed(where, fetched_at, str(exc), transient=True)
+        except DocumentError as exc:
+            return Evidence.failed(where, fetched_at, str(exc))
+        if not docs:
+            return Evidence.missing(where, fetched_at, f"no recorded query_result {params.name!r}")
+        newest = max(docs, key=lambda d: d.timestamp)
+        rows = [dict(r) for r in newest.record["rows"]]
+        return self._evidence(
+            params,
+            rows,
+            newest.uri,
+            newest.sha256,
+            fetched_at,
+            _observed(rows, params.observed_column) or newest.timestamp,
+            "recorded",
+        )
+
+    @staticmethod
+    def _evidence(
+        params: QueryParams,
+        rows: list[dict[str, Any]],
+        uri: str,
+        sha256: str,
+        fetched_at: datetime,
+        observed_at: datetime,
+        source: str,
+    ) -> Evidence:
+        if not rows and not params.allow_empty:
+            return Evidence.missing(uri, fetched_at, f"query {params.name} returned no rows")
+        columns: list[str] = []
+        for row in rows:
+            columns.extend(c for c in row if c not in columns)
+        return Evidence(
+            rows=rows,
+            columns=tuple(columns),
+            uri=uri,
+            sha256=sha256,
+            fetched_at=fetched_at,
+            observed_at=observed_at,
+            summary={"source": source, "query": params.name, "rows": len(rows)},
+        )
+
+
+def _is_bad_request(exc: Exception) -> bool:
+    """A query BigQuery rejects is the checklist's bug: retrying will not fix it."""
+    from google.api_core.exceptions import BadRequest
+
+    return isinstance(exc, BadRequest)
+
+
+COLLECTOR = BigQueryQueryCollector()
