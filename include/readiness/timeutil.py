@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse ``90d``, ``12h``, ``30m`` or ``2w``; raise ValueError with the accepted forms."""
+    """Parse ``90d``, ``12h``, ``30m``, ``2w`` or ``5s``; raise ValueError naming the forms."""
     match = _DURATION.match(str(text))
     if not match:
-        raise ValueError(f"expected a duration like 30m, 12h, 90d or 2w, got {text!r}")
+        raise ValueError(f"expected a duration like 30s, 30m, 12h, 90d or 2w, got {text!r}")
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 

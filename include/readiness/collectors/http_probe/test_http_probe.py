@@ -1,0 +1,113 @@
+"""http_probe against a real HTTP server on loopback, and the recorded probe results."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from readiness.collectors._testing import request
+from readiness.collectors.http_probe.collector import COLLECTOR, metric_names
+from readiness.testing.emulators import free_port
+
+DATA = Path(__file__).with_name("testdata")
+METRICS = """# HELP http_requests_total Requests served.
+# TYPE http_requests_total counter
+http_requests_total{route="/v1/files",code="200"} 1027
+# TYPE upload_duration_seconds histogram
+upload_duration_seconds_bucket{le="0.5"} 12
+upload_duration_seconds_sum 3.2
+upload_duration_seconds_count 14
+"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/slow":
+            time.sleep(2)
+        status, body = {
+            "/healthz": (200, "ok"),
+            "/readyz": (503, "warming up"),
+            "/metrics": (200, METRICS),
+            "/slow": (200, "late"),
+        }.get(self.path, (404, "no"))
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _live(params: dict) -> object:
+    return replace(request(params, DATA / "store"), live=True)
+
+
+def test_status_and_latency_of_each_endpoint(service: str) -> None:
+    ev = COLLECTOR.collect(_live({"urls": [f"{service}/healthz", f"{service}/readyz"]}))
+    assert ev.error is None
+    assert [(r["url"].rsplit("/", 1)[1], r["status_code"]) for r in ev.rows] == [
+        ("healthz", 200),
+        ("readyz", 503),
+    ]
+    assert all(0 <= r["latency_ms"] < 2000 for r in ev.rows)
+
+
+def test_prometheus_metrics_are_checked_by_name(service: str) -> None:
+    wanted = ["http_requests_total", "upload_duration_seconds", "queue_depth"]
+    ev = COLLECTOR.collect(_live({"urls": f"{service}/metrics", "metrics": wanted}))
+    (row,) = ev.rows
+    assert (row["metrics_missing"], row["missing_metrics"]) == (1, "queue_depth")
+
+
+def test_a_slow_endpoint_is_a_finding_not_an_outage(service: str) -> None:
+    ev = COLLECTOR.collect(_live({"urls": f"{service}/slow", "timeout": "1s"}))
+    assert ev.error is None and ev.rows[0]["status_code"] == 0
+
+
+def test_an_unreachable_endpoint_is_a_transient_error() -> None:
+    ev = COLLECTOR.collect(_live({"urls": f"http://127.0.0.1:{free_port()}/healthz"}))
+    assert ev.error is not None and ev.transient
+
+
+def test_metric_names_of_an_exposition() -> None:
+    names = metric_names(METRICS)
+    assert {
+        "http_requests_total",
+        "upload_duration_seconds",
+        "upload_duration_seconds_sum",
+    } <= names
+
+
+def test_recorded_probe_results_by_default() -> None:
+    base = "https://svc.example.com"
+    ev = COLLECTOR.collect(request({"urls": [f"{base}/healthz", f"{base}/readyz"]}, DATA / "store"))
+    assert sorted(r["status_code"] for r in ev.rows) == [200, 503]
+    metrics = COLLECTOR.collect(
+        request(
+            {"urls": f"{base}/metrics", "metrics": ["http_requests_total", "queue_depth"]},
+            DATA / "store",
+        )
+    )
+    assert metrics.rows[0]["missing_metrics"] == "queue_depth"
+    absent = COLLECTOR.collect(request({"urls": f"{base}/livez"}, DATA / "store"))
+    assert not absent.found
