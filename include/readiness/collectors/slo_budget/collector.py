@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.collectors import CollectRequest
 from readiness.evidence.documents import DocumentError, load_documents
-from readiness.evidence.provenance import combined_sha256
+from readiness.evidence.provenance import combined_sha256, sha256_text
 from readiness.evidence.store import StoreUnavailable
 from readiness.model import Evidence
 from readiness.timeutil import parse_duration, parse_timestamp, utcnow
@@ -41,13 +42,19 @@ COLUMNS = (
 )
 
 
-class Params(BaseModel):
+class SloParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slo: str
     window: str | None = None
     min_coverage: float = Field(default=0.9, ge=0, le=1)
     path: str = "slo_events/**/*"
+    #: Live source: a GoogleSQL query returning ``start`` (TIMESTAMP), ``minutes``, ``good``
+    #: and ``total`` per bucket; parameters ``@service``, ``@slo``, ``@since``, ``@until``.
+    sql: str | None = None
+    project: str | None = None
+    #: Required with ``sql`` (documents carry their own).
+    objective: float | None = Field(default=None, gt=0, lt=1)
 
     @field_validator("window")
     @classmethod
@@ -109,10 +116,12 @@ def budget_figures(
 
 class SloBudgetCollector:
     kind: ClassVar[str] = "slo_budget"
-    Params: ClassVar[type[BaseModel]] = Params
+    Params: ClassVar[type[BaseModel]] = SloParams
 
     def collect(self, request: CollectRequest) -> Evidence:
-        params = Params.model_validate(request.params)
+        params = SloParams.model_validate(request.params)
+        if request.live and params.sql:
+            return self._from_bigquery(params, request)
         fetched_at = utcnow()
         where_uri = f"{request.store.root}/{params.path}"
         try:
@@ -142,34 +151,122 @@ class SloBudgetCollector:
                     int(b["total"]),
                 )
         buckets = sorted(merged.values())
-        row = {"slo": params.slo, **budget_figures(buckets, objective, window, request.as_of)}
         used = {(d.uri, d.sha256) for d in docs}
-        observed = max((b[0] + b[1] for b in buckets if b[0] + b[1] <= request.as_of), default=None)
-        if row["total"] == 0 or row["coverage"] < params.min_coverage:
-            return Evidence(
-                rows=[],
-                columns=COLUMNS,
-                uri=where_uri,
-                sha256=combined_sha256(used),
-                fetched_at=fetched_at,
-                observed_at=observed,
-                found=False,
-                summary={
-                    "missing": f"only {row['coverage']:.0%} of the {window.days}-day "
-                    f"window has event counts (need {params.min_coverage:.0%})",
-                    **{k: row[k] for k in ("coverage", "total")},
-                },
-            )
         uri = docs[-1].uri if len({u for u, _ in used}) == 1 else where_uri
+        return _evidence(
+            params,
+            buckets,
+            objective,
+            window,
+            request.as_of,
+            uri,
+            combined_sha256(used),
+            fetched_at,
+        )
+
+    def _from_bigquery(self, params: SloParams, request: CollectRequest) -> Evidence:
+        """Buckets from a BigQuery query (live sources only)."""
+        from google.cloud import bigquery
+
+        from readiness.collectors._bigquery import budget, client_for, query_budget
+
+        fetched_at = utcnow()
+        uri = f"bigquery://query/slo/{params.slo}"
+        if params.objective is None:
+            return Evidence.failed(uri, fetched_at, "slo_budget with sql needs an objective")
+        window = parse_duration(params.window or "28d")
+        values: dict[str, Any] = {
+            "service": request.service.service,
+            "slo": params.slo,
+            "since": request.as_of - window,
+            "until": request.as_of,
+        }
+        names = sorted(set(re.findall(r"@(\w+)", params.sql or "")))
+        unknown = [n for n in names if n not in values]
+        if unknown:
+            return Evidence.failed(uri, fetched_at, f"no value for parameter @{unknown[0]}")
+        parameters = [
+            bigquery.ScalarQueryParameter(
+                n, "TIMESTAMP" if isinstance(values[n], datetime) else "STRING", values[n]
+            )
+            for n in names
+        ]
+        try:
+            client = client_for(request, params.project or "")
+            job = client.query(
+                params.sql,
+                job_config=bigquery.QueryJobConfig(query_parameters=parameters),
+                **query_budget(request),
+            )
+            rows = [
+                dict(r.items())
+                for r in job.result(timeout=budget(request)["timeout"], job_retry=None)
+            ]
+            buckets = sorted(
+                (
+                    parse_timestamp(r["start"]),
+                    timedelta(minutes=int(r["minutes"])),
+                    int(r["good"]),
+                    int(r["total"]),
+                )
+                for r in rows
+            )
+        except KeyError as exc:
+            return Evidence.failed(
+                uri, fetched_at, f"the SLO query returned no {exc.args[0]!r} column"
+            )
+        except Exception as exc:
+            from google.api_core.exceptions import BadRequest
+
+            return Evidence.failed(
+                uri,
+                fetched_at,
+                f"SLO query failed: {type(exc).__name__}: {exc}",
+                transient=not isinstance(exc, BadRequest),
+            )
+        digest = sha256_text((params.sql or "") + repr(buckets))
+        return _evidence(
+            params, buckets, params.objective, window, request.as_of, uri, digest, fetched_at
+        )
+
+
+def _evidence(
+    params: SloParams,
+    buckets: list[Bucket],
+    objective: float,
+    window: timedelta,
+    as_of: datetime,
+    uri: str,
+    sha256: str,
+    fetched_at: datetime,
+) -> Evidence:
+    """The row, or ``missing`` when the window has too little data to prove anything."""
+    row = {"slo": params.slo, **budget_figures(buckets, objective, window, as_of)}
+    observed = max((b[0] + b[1] for b in buckets if b[0] + b[1] <= as_of), default=None)
+    if row["total"] == 0 or row["coverage"] < params.min_coverage:
         return Evidence(
-            rows=[row],
+            rows=[],
             columns=COLUMNS,
             uri=uri,
-            sha256=combined_sha256(used),
+            sha256=sha256,
             fetched_at=fetched_at,
             observed_at=observed,
-            summary={"budget_remaining": row["budget_remaining"], "coverage": row["coverage"]},
+            found=False,
+            summary={
+                "missing": f"only {row['coverage']:.0%} of the {window.days}-day "
+                f"window has event counts (need {params.min_coverage:.0%})",
+                **{k: row[k] for k in ("coverage", "total")},
+            },
         )
+    return Evidence(
+        rows=[row],
+        columns=COLUMNS,
+        uri=uri,
+        sha256=sha256,
+        fetched_at=fetched_at,
+        observed_at=observed,
+        summary={"budget_remaining": row["budget_remaining"], "coverage": row["coverage"]},
+    )
 
 
 COLLECTOR = SloBudgetCollector()

@@ -77,3 +77,34 @@ def test_too_little_data_is_missing_never_a_pass(tmp_path: Path) -> None:
     assert not ev.found and "33%" in ev.summary["missing"]
     ev = COLLECTOR.collect(request({"slo": "availability", "window": "7d"}, tmp_path))
     assert ev.found and ev.rows[0]["budget_remaining"] == pytest.approx(1.0)
+
+
+def test_buckets_from_a_bigquery_query(bigquery_emulator: str) -> None:
+    """Live source: 28 daily buckets of 1,000,000 events, 300 bad each, objective 99.9 %:
+    error ratio 0.0003, budget remaining 1 - 0.0003 / 0.001 = 0.7."""
+    from dataclasses import replace
+
+    from readiness.collectors._testing import AS_OF, request
+    from readiness.testing.emulators import PROJECT
+
+    sql = (
+        "SELECT TIMESTAMP_SUB(@until, INTERVAL d DAY) AS start, 1440 AS minutes, "
+        "999700 AS good, 1000000 AS total, @slo AS slo, @service AS service "
+        "FROM UNNEST(GENERATE_ARRAY(1, 28)) AS d"
+    )
+    params = {"slo": "availability", "sql": sql, "objective": 0.999, "project": PROJECT}
+    req = replace(
+        request(params, Path("."), as_of=AS_OF),
+        live=True,
+        extras={"bigquery_endpoint": bigquery_emulator, "api_retry_s": 5.0},
+    )
+    ev = COLLECTOR.collect(req)
+    assert ev.error is None and ev.found, ev.error or ev.summary
+    (row,) = ev.rows
+    assert row["total"] == 28_000_000 and row["coverage"] == 1.0
+    assert abs(row["budget_remaining"] - 0.7) < 1e-9
+    assert ev.uri == "bigquery://query/slo/availability"
+    # a query covering half the window is missing, never a pass
+    half = sql.replace("GENERATE_ARRAY(1, 28)", "GENERATE_ARRAY(1, 14)")
+    ev = COLLECTOR.collect(replace(req, params={**params, "sql": half}))
+    assert not ev.found and "50%" in ev.summary["missing"]
