@@ -189,7 +189,14 @@ class _Source:
         raw = path.read_bytes()
         self.sha256 = hashlib.sha256(raw).hexdigest()
         self.text = raw.decode("utf-8")
-        self.lines = _line_index(self.text)
+        self._lines: dict[str, int] | None = None
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Built only when a problem needs a line number (a second, slower parse)."""
+        if self._lines is None:
+            self._lines = _line_index(self.text)
+        return self._lines
 
     def problem(self, path: str, message: str) -> Problem:
         line = self.lines.get(path)
@@ -203,6 +210,10 @@ class _Source:
         return Problem(self.name, path, message + suffix)
 
 
+#: libyaml's safe loader when PyYAML was built with it (it is in the wheels): ~10x faster.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> tuple[_Source | None, Any, list[Problem]]:
     try:
         source = _Source(path)
@@ -211,7 +222,7 @@ def _read(path: Path) -> tuple[_Source | None, Any, list[Problem]]:
     except UnicodeDecodeError:
         return None, None, [Problem(str(path), "", "expected UTF-8 text")]
     try:
-        data = yaml.safe_load(source.text)
+        data = yaml.load(source.text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -83,7 +83,11 @@ class GcsStore:
         }
 
     def list(self, pattern: str) -> list[StoredObject]:
-        return [obj for obj in self._all() if _match(obj.name, pattern)]
+        key = ("list", pattern)
+        if key not in self.memo:
+            self.memo[key] = [obj for obj in self._all() if _match(obj.name, pattern)]
+        listed: list[StoredObject] = self.memo[key]
+        return listed
 
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:

@@ -75,7 +75,11 @@ class LocalStore:
         return self._listing
 
     def list(self, pattern: str) -> list[StoredObject]:
-        return [obj for obj in self._all() if _match(obj.name, pattern)]
+        key = ("list", pattern)  # one run asks for the same globs item after item
+        if key not in self.memo:
+            self.memo[key] = [obj for obj in self._all() if _match(obj.name, pattern)]
+        listed: list[StoredObject] = self.memo[key]
+        return listed
 
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,10 @@ def install_duckdb_extensions() -> None:
         duckdb_extensions.import_extension(name)
 
 
-@pytest.fixture(scope="session")
-def bigquery_emulator() -> Iterator[str]:
-    """The emulator's REST endpoint (``http://127.0.0.1:<port>``)."""
+@contextmanager
+def running_bigquery_emulator() -> Iterator[str]:
+    """Start ``bqemulator`` on free loopback ports; yields its REST endpoint; stops it.
+    Raises RuntimeError (with the emulator's log) if it does not start."""
     install_duckdb_extensions()
     binary = Path(sys.executable).parent / "bqemulator"
     rest, grpc = free_port(), free_port()
@@ -63,21 +65,22 @@ def bigquery_emulator() -> Iterator[str]:
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, "HOME": os.environ.get("HOME", str(workdir))},
         )
     endpoint = f"http://127.0.0.1:{rest}"
     try:
         deadline = time.monotonic() + 90
         while True:
             if process.poll() is not None:
-                pytest.fail(f"the BigQuery emulator exited:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"the BigQuery emulator exited:\n{log.read_text()[-3000:]}")
             try:
                 url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
                 with urllib.request.urlopen(url, timeout=2):
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"the BigQuery emulator did not start:\n{log.read_text()[-3000:]}")
+                    raise RuntimeError(
+                        f"the BigQuery emulator did not start:\n{log.read_text()[-3000:]}"
+                    ) from None
                 time.sleep(0.3)
         yield endpoint
     finally:
@@ -88,6 +91,16 @@ def bigquery_emulator() -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bigquery_emulator() -> Iterator[str]:
+    """The emulator's REST endpoint (``http://127.0.0.1:<port>``); fails, never skips."""
+    try:
+        with running_bigquery_emulator() as endpoint:
+            yield endpoint
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -195,9 +195,12 @@ class CoverageReportCollector:
             reports: list[tuple[datetime, StoredObject, str, Report]] = []
             for obj in objects:
                 data, sha = request.store.read(obj)
+                memo_key = ("coverage_report", obj.uri, sha, params.format)
                 try:
-                    kind = params.format if params.format != "auto" else detect(obj.name, data)
-                    report = PARSERS[kind](data)
+                    if memo_key not in request.store.memo:  # several items read one report
+                        kind = params.format if params.format != "auto" else detect(obj.name, data)
+                        request.store.memo[memo_key] = PARSERS[kind](data)
+                    report = request.store.memo[memo_key]
                 except ReportError as exc:
                     return Evidence.failed(obj.uri, fetched_at, f"{obj.uri}: {exc}")
                 when = report.generated_at or _date_in_name(obj.name)

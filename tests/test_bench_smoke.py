@@ -1,0 +1,41 @@
+"""The benchmark runner runs (on five services) so it cannot rot; its figures are printed,
+not asserted, except that GX and the pandas floor agree on every status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_on_five_services(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--work",
+            str(tmp_path / "work"),
+            "--out",
+            str(out),
+            "--no-bigquery",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"BENCH_N": "5", "PATH": "/usr/bin:/bin", "READINESS_HOME": str(ROOT)},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(out.read_text())
+    row = results["5"]
+    assert row["services"] == 5 and row["items"] == 5 * 99
+    for key in ("items_per_s", "gx_vs_floor", "parse_vs_static", "peak_rss_mb"):
+        assert row[key] > 0, key
+    assert row["same_statuses"], row["statuses"]
+    assert "items/s" in run.stdout
