@@ -36,7 +36,41 @@ def budget(request: CollectRequest) -> dict[str, Any]:
     return {"retry": DEFAULT_RETRY.with_timeout(seconds), "timeout": min(seconds, 30.0)}
 
 
-def query_budget(request: CollectRequest) -> dict[str, Any]:
-    """``budget`` for ``client.query``: no job retry, whose insert wrapper retries for ten
-    minutes whatever deadline it is given; the bounded ``retry`` covers the API calls."""
-    return {**budget(request), "job_retry": None}
+class MissingParameter(KeyError):
+    """The SQL names a ``@parameter`` nobody gave a value for (the checklist's bug)."""
+
+
+def run_query(
+    request: CollectRequest,
+    project: str,
+    sql: str,
+    values: dict[str, Any],
+    max_rows: int | None = None,
+    client: Any = None,
+) -> list[dict[str, Any]]:
+    """Rows of ``sql``, every ``@name`` it uses bound from ``values`` as a typed parameter
+    (never pasted into the text), with the bounded retry. No job retry: its insert
+    wrapper retries for ten minutes whatever deadline it is given."""
+    from google.cloud import bigquery
+
+    from readiness.history.bigquery_store import query_parameter
+
+    names = sorted(set(re.findall(r"@(\w+)", sql)))
+    for name in names:
+        if name not in values:
+            raise MissingParameter(name)
+    config = bigquery.QueryJobConfig(
+        query_parameters=[query_parameter(n, values[n]) for n in names]
+    )
+    limits = budget(request)
+    client = client or client_for(request, project)
+    job = client.query(sql, job_config=config, job_retry=None, **limits)
+    rows = job.result(timeout=limits["timeout"], max_results=max_rows, job_retry=None)
+    return [dict(row.items()) for row in rows]
+
+
+def is_bad_request(exc: Exception) -> bool:
+    """A query BigQuery rejects is the checklist's bug: retrying will not fix it."""
+    from google.api_core.exceptions import BadRequest
+
+    return isinstance(exc, BadRequest)

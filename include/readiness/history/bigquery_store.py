@@ -299,7 +299,9 @@ class BigQueryHistory(SqlHistory):
 
         kinds = types or {}
         config = bigquery.QueryJobConfig(
-            query_parameters=[_parameter(k, v, kinds.get(k)) for k, v in (params or {}).items()]
+            query_parameters=[
+                query_parameter(k, v, kinds.get(k)) for k, v in (params or {}).items()
+            ]
         )
         # .result() raises on a failed job (query_and_wait may not, on some emulators)
         # No job retry: its insert wrapper retries for ten minutes whatever deadline it is
@@ -309,7 +311,8 @@ class BigQueryHistory(SqlHistory):
         return job.result(timeout=self.timeout_s, job_retry=None)
 
 
-def _parameter(name: str, value: Any, kind: str | None = None) -> Any:
+def query_parameter(name: str, value: Any, kind: str | None = None) -> Any:
+    """A typed query parameter: the type from ``kind`` (a schema type) or the value."""
     from google.cloud import bigquery
 
     if isinstance(value, (list, tuple)):

@@ -4,14 +4,13 @@ log export freshness, SLO event counts, cost per unit)."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from readiness.collectors import CollectRequest
-from readiness.collectors._bigquery import budget, client_for, query_budget
+from readiness.collectors._bigquery import MissingParameter, is_bad_request, run_query
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.provenance import sha256_text
 from readiness.evidence.store import StoreUnavailable
@@ -28,28 +27,6 @@ class QueryParams(BaseModel):
     observed_column: str | None = None
     allow_empty: bool = False
     max_rows: int = 1000
-
-
-def _parameters(sql: str, values: dict[str, Any]) -> list[Any]:
-    """Query parameters for every ``@name`` the SQL uses (``@service`` comes free)."""
-    from google.cloud import bigquery
-
-    out = []
-    for name in sorted(set(re.findall(r"@(\w+)", sql))):
-        if name not in values:
-            raise KeyError(name)
-        value = values[name]
-        kind = (
-            "BOOL"
-            if isinstance(value, bool)
-            else "INT64"
-            if isinstance(value, int)
-            else "FLOAT64"
-            if isinstance(value, float)
-            else "STRING"
-        )
-        out.append(bigquery.ScalarQueryParameter(name, kind, value))
-    return out
 
 
 def _observed(rows: list[dict[str, Any]], column: str | None) -> datetime | None:
@@ -80,32 +57,17 @@ class BigQueryQueryCollector:
         uri = f"bigquery://query/{params.name}"
         values = {"service": request.service.service, **params.parameters}
         try:
-            parameters = _parameters(params.sql, values)
-        except KeyError as exc:
+            rows = run_query(request, params.project or "", params.sql, values, params.max_rows)
+        except MissingParameter as exc:
             return Evidence.failed(
                 uri, fetched_at, f"query {params.name}: no value for parameter @{exc.args[0]}"
             )
-        from google.cloud import bigquery
-
-        try:
-            client = client_for(request, params.project or "")
-            job = client.query(
-                params.sql,
-                job_config=bigquery.QueryJobConfig(query_parameters=parameters),
-                **query_budget(request),
-            )
-            rows = [
-                dict(r.items())
-                for r in job.result(
-                    timeout=budget(request)["timeout"], max_results=params.max_rows, job_retry=None
-                )
-            ]
         except Exception as exc:
             return Evidence.failed(
                 uri,
                 fetched_at,
                 f"query {params.name} failed: {type(exc).__name__}: {exc}",
-                transient=not _is_bad_request(exc),
+                transient=not is_bad_request(exc),
             )
         return self._evidence(
             params,
@@ -173,13 +135,6 @@ class BigQueryQueryCollector:
             observed_at=observed_at,
             summary={"source": source, "query": params.name, "rows": len(rows)},
         )
-
-
-def _is_bad_request(exc: Exception) -> bool:
-    """A query BigQuery rejects is the checklist's bug: retrying will not fix it."""
-    from google.api_core.exceptions import BadRequest
-
-    return isinstance(exc, BadRequest)
 
 
 COLLECTOR = BigQueryQueryCollector()

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from readiness.collectors import CollectRequest
-from readiness.collectors._bigquery import COLUMN, TABLE_ID, budget, client_for, query_budget
+from readiness.collectors._bigquery import COLUMN, TABLE_ID, budget, client_for, run_query
 from readiness.collectors._recorded import recorded
 from readiness.evidence.provenance import sha256_text
 from readiness.model import Evidence
@@ -61,8 +61,7 @@ class BigQueryTableCollector:
             newest = None
             if params.freshness_column:
                 sql = f"SELECT MAX(`{params.freshness_column}`) AS newest FROM `{params.table}`"
-                job = client.query(sql, **query_budget(request))
-                (first,) = list(job.result(timeout=budget(request)["timeout"], job_retry=None))
+                (first,) = run_query(request, "", sql, {}, client=client)
                 newest = first["newest"]
         except NotFound:
             return Evidence.missing(uri, fetched_at, f"table {params.table} does not exist")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -166,9 +165,7 @@ class SloBudgetCollector:
 
     def _from_bigquery(self, params: SloParams, request: CollectRequest) -> Evidence:
         """Buckets from a BigQuery query (live sources only)."""
-        from google.cloud import bigquery
-
-        from readiness.collectors._bigquery import budget, client_for, query_budget
+        from readiness.collectors._bigquery import MissingParameter, is_bad_request, run_query
 
         fetched_at = utcnow()
         uri = f"bigquery://query/slo/{params.slo}"
@@ -181,27 +178,8 @@ class SloBudgetCollector:
             "since": request.as_of - window,
             "until": request.as_of,
         }
-        names = sorted(set(re.findall(r"@(\w+)", params.sql or "")))
-        unknown = [n for n in names if n not in values]
-        if unknown:
-            return Evidence.failed(uri, fetched_at, f"no value for parameter @{unknown[0]}")
-        parameters = [
-            bigquery.ScalarQueryParameter(
-                n, "TIMESTAMP" if isinstance(values[n], datetime) else "STRING", values[n]
-            )
-            for n in names
-        ]
         try:
-            client = client_for(request, params.project or "")
-            job = client.query(
-                params.sql,
-                job_config=bigquery.QueryJobConfig(query_parameters=parameters),
-                **query_budget(request),
-            )
-            rows = [
-                dict(r.items())
-                for r in job.result(timeout=budget(request)["timeout"], job_retry=None)
-            ]
+            rows = run_query(request, params.project or "", params.sql or "", values)
             buckets = sorted(
                 (
                     parse_timestamp(r["start"]),
@@ -211,18 +189,18 @@ class SloBudgetCollector:
                 )
                 for r in rows
             )
+        except MissingParameter as exc:
+            return Evidence.failed(uri, fetched_at, f"no value for parameter @{exc.args[0]}")
         except KeyError as exc:
             return Evidence.failed(
                 uri, fetched_at, f"the SLO query returned no {exc.args[0]!r} column"
             )
         except Exception as exc:
-            from google.api_core.exceptions import BadRequest
-
             return Evidence.failed(
                 uri,
                 fetched_at,
                 f"SLO query failed: {type(exc).__name__}: {exc}",
-                transient=not isinstance(exc, BadRequest),
+                transient=not is_bad_request(exc),
             )
         digest = sha256_text((params.sql or "") + repr(buckets))
         return _evidence(
