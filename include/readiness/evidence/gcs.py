@@ -7,11 +7,10 @@ prefix), one download per object per run; anything the API refuses or cannot ans
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
-from readiness.evidence.store import StoredObject, StoreUnavailable, _match
+from readiness.evidence.store import CachingStore, StoredObject, StoreUnavailable
 
 
 def parse_gs_uri(uri: str) -> tuple[str, str]:
@@ -38,41 +37,20 @@ def storage_client(project: str | None = None) -> Any:
     return storage.Client(project=project)
 
 
-class GcsStore:
+class GcsStore(CachingStore):
     def __init__(self, uri: str, client: Any = None, retry_s: float = 30.0) -> None:
+        super().__init__()
         self.bucket, self.prefix = parse_gs_uri(uri)
         #: Bounded here; past it the task fails and Airflow retries it with backoff.
         self.retry_s = retry_s
         self.root = f"gs://{self.bucket}/{self.prefix}".rstrip("/")
         self._client = client
-        self._listing: list[StoredObject] | None = None
-        self._cache: dict[str, tuple[bytes, str]] = {}
-        self.memo: dict[Any, Any] = {}
 
     @property
     def client(self) -> Any:
         if self._client is None:
             self._client = storage_client()
         return self._client
-
-    def _all(self) -> list[StoredObject]:
-        if self._listing is None:
-            base = f"{self.prefix}/" if self.prefix else ""
-            try:
-                blobs = list(self.client.list_blobs(self.bucket, prefix=base, **self._budget()))
-            except Exception as exc:  # NotFound bucket, Forbidden, 5xx, network
-                raise StoreUnavailable(
-                    f"cannot list {self.root}: {type(exc).__name__}: {_short(exc)}"
-                ) from exc
-            self._listing = sorted(
-                (
-                    StoredObject(uri=f"gs://{self.bucket}/{blob.name}", name=blob.name[len(base) :])
-                    for blob in blobs
-                    if not blob.name.endswith("/")
-                ),
-                key=lambda o: o.name,
-            )
-        return self._listing
 
     def _budget(self) -> dict[str, Any]:
         from google.cloud.storage.retry import DEFAULT_RETRY
@@ -82,25 +60,34 @@ class GcsStore:
             "retry": DEFAULT_RETRY.with_timeout(self.retry_s),
         }
 
-    def list(self, pattern: str) -> list[StoredObject]:
-        key = ("list", pattern)
-        if key not in self.memo:
-            self.memo[key] = [obj for obj in self._all() if _match(obj.name, pattern)]
-        listed: list[StoredObject] = self.memo[key]
-        return listed
+    def _list_all(self) -> list[StoredObject]:
+        base = f"{self.prefix}/" if self.prefix else ""
+        try:
+            blobs = list(self.client.list_blobs(self.bucket, prefix=base, **self._budget()))
+        except Exception as exc:  # NotFound bucket, Forbidden, 5xx, network
+            raise StoreUnavailable(
+                f"cannot list {self.root}: {type(exc).__name__}: {_short(exc)}"
+            ) from exc
+        return sorted(
+            (
+                StoredObject(uri=f"gs://{self.bucket}/{blob.name}", name=blob.name[len(base) :])
+                for blob in blobs
+                if not blob.name.endswith("/")
+            ),
+            key=lambda o: o.name,
+        )
 
-    def read(self, obj: StoredObject) -> tuple[bytes, str]:
-        if obj.uri not in self._cache:
-            name = obj.uri[len(f"gs://{self.bucket}/") :]
-            try:
-                blob = self.client.bucket(self.bucket).blob(name)
-                data = blob.download_as_bytes(**self._budget())
-            except Exception as exc:
-                raise StoreUnavailable(
-                    f"cannot read {obj.uri}: {type(exc).__name__}: {_short(exc)}"
-                ) from exc
-            self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
-        return self._cache[obj.uri]
+    def _fetch(self, obj: StoredObject) -> bytes:
+        name = obj.uri[len(f"gs://{self.bucket}/") :]
+        try:
+            data: bytes = (
+                self.client.bucket(self.bucket).blob(name).download_as_bytes(**self._budget())
+            )
+        except Exception as exc:
+            raise StoreUnavailable(
+                f"cannot read {obj.uri}: {type(exc).__name__}: {_short(exc)}"
+            ) from exc
+        return data
 
     def child(self, prefix: str) -> GcsStore:
         return GcsStore(f"{self.root}/{prefix.strip('/')}", self._client, self.retry_s)

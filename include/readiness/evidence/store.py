@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,49 +47,71 @@ def _match(name: str, pattern: str) -> bool:
     return "**/" in pattern and fnmatch.fnmatchcase(name, pattern.replace("**/", ""))
 
 
-class LocalStore:
-    """A folder of documents (``file:///abs/path`` or a plain path)."""
+class CachingStore(ABC):
+    """The per-run caches every store shares: one listing, one download per object, each
+    glob matched once, and ``memo`` for what collectors derive from documents. A store
+    supplies only how to list everything under its root and how to fetch one object."""
 
-    def __init__(self, root: str | Path) -> None:
-        text = str(root)
-        self.path = Path(text[len("file://") :] if text.startswith("file://") else text)
-        self.root = f"file://{self.path.resolve()}"
+    root: str
+
+    def __init__(self) -> None:
         self._listing: list[StoredObject] | None = None
         self._cache: dict[str, tuple[bytes, str]] = {}
         self.memo: dict[Any, Any] = {}
 
-    def _all(self) -> list[StoredObject]:
-        if self._listing is None:
-            if not self.path.exists():
-                self._listing = []
-            elif not self.path.is_dir():
-                raise StoreUnavailable(f"{self.root} is not a folder")
-            else:
-                objects = []
-                base = self.path.resolve()
-                for folder, _dirs, files in os.walk(base):
-                    for filename in files:
-                        full = Path(folder) / filename
-                        name = full.relative_to(base).as_posix()
-                        objects.append(StoredObject(uri=f"file://{full}", name=name))
-                self._listing = sorted(objects, key=lambda o: o.name)
-        return self._listing
+    @abstractmethod
+    def _list_all(self) -> list[StoredObject]:
+        """Every object under the root, sorted by name; StoreUnavailable if unreadable."""
+
+    @abstractmethod
+    def _fetch(self, obj: StoredObject) -> bytes:
+        """One object's content; StoreUnavailable if unreadable."""
 
     def list(self, pattern: str) -> list[StoredObject]:
+        if self._listing is None:
+            self._listing = self._list_all()
         key = ("list", pattern)  # one run asks for the same globs item after item
         if key not in self.memo:
-            self.memo[key] = [obj for obj in self._all() if _match(obj.name, pattern)]
+            self.memo[key] = [obj for obj in self._listing if _match(obj.name, pattern)]
         listed: list[StoredObject] = self.memo[key]
         return listed
 
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:
-            try:
-                data = Path(obj.uri[len("file://") :]).read_bytes()
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot read {obj.uri}: {exc.strerror or exc}") from exc
+            data = self._fetch(obj)
             self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
         return self._cache[obj.uri]
+
+
+class LocalStore(CachingStore):
+    """A folder of documents (``file:///abs/path`` or a plain path)."""
+
+    def __init__(self, root: str | Path) -> None:
+        super().__init__()
+        text = str(root)
+        self.path = Path(text[len("file://") :] if text.startswith("file://") else text)
+        self.root = f"file://{self.path.resolve()}"
+
+    def _list_all(self) -> list[StoredObject]:
+        if not self.path.exists():
+            return []
+        if not self.path.is_dir():
+            raise StoreUnavailable(f"{self.root} is not a folder")
+        objects = []
+        base = self.path.resolve()
+        for folder, _dirs, files in os.walk(base):
+            for filename in files:
+                full = Path(folder) / filename
+                objects.append(
+                    StoredObject(uri=f"file://{full}", name=full.relative_to(base).as_posix())
+                )
+        return sorted(objects, key=lambda o: o.name)
+
+    def _fetch(self, obj: StoredObject) -> bytes:
+        try:
+            return Path(obj.uri[len("file://") :]).read_bytes()
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot read {obj.uri}: {exc.strerror or exc}") from exc
 
     def child(self, prefix: str) -> LocalStore:
         return LocalStore(self.path / prefix)
