@@ -4,6 +4,7 @@ its dialect), writes and schema management."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,18 +19,19 @@ END_OF_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 _LINK_FIELDS = {name for name, _ in TABLES["issue_links"]}
 
 
-class SqlHistory:
+class SqlHistory(ABC):
     backend = "sql"
     dataset = "readiness"
 
     # -- supplied by the backend
 
+    @abstractmethod
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """A parameterised query in the backend's dialect; rows as dicts."""
 
+    @abstractmethod
     def native(self, googlesql: str) -> str:
         """A query of ``queries.py`` in this backend's dialect, ``{dataset}`` filled in."""
-        raise NotImplementedError
 
     def _select(self, googlesql: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(self.native(googlesql), params)
