@@ -7,13 +7,12 @@ var/airflow/passwords.json (SimpleAuthManager) and printed below once it exists.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,17 +21,10 @@ sys.path.insert(0, str(ROOT / "plugins"))
 from readiness_airflow.local import airflow_env, apply_env  # noqa: E402
 
 
-def _announce(passwords: Path, port: str) -> None:
-    for _ in range(300):
-        if passwords.exists() and passwords.read_text().strip():
-            password = json.loads(passwords.read_text()).get("admin", "?")
-            print(
-                f"\n  readiness: Airflow UI at http://localhost:{port}  user admin  "
-                f"password {password}  (kept in {passwords})\n",
-                flush=True,
-            )
-            return
-        time.sleep(1)
+def _password(passwords: Path) -> str | None:
+    if passwords.exists() and passwords.read_text().strip():
+        return str(json.loads(passwords.read_text()).get("admin", "?"))
+    return None
 
 
 def main() -> None:
@@ -42,7 +34,6 @@ def main() -> None:
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     port = os.environ.setdefault("AIRFLOW__API__PORT", "8080")
     passwords = Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    threading.Thread(target=_announce, args=(passwords, port), daemon=True).start()
     standalone = subprocess.Popen([str(bin_dir / "airflow"), "standalone"])
 
     def forward(signum: int, _frame: object) -> None:
@@ -51,6 +42,18 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    # wait on standalone; once it has written the password file, say where to sign in
+    while standalone.poll() is None:
+        password = _password(passwords)
+        if password is not None:
+            print(
+                f"\n  readiness: Airflow UI at http://localhost:{port}  user admin  "
+                f"password {password}  (kept in {passwords})\n",
+                flush=True,
+            )
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            standalone.wait(timeout=1)
     sys.exit(standalone.wait())
 
 

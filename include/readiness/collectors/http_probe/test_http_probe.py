@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,10 +26,13 @@ upload_duration_seconds_count 14
 """
 
 
+RELEASE = threading.Event()
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/slow":
-            time.sleep(2)
+            RELEASE.wait(2)  # longer than the probe's timeout; released at teardown
         status, body = {
             "/healthz": (200, "ok"),
             "/readyz": (503, "warming up"),
@@ -53,7 +55,9 @@ def service() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    RELEASE.clear()
     yield f"http://127.0.0.1:{server.server_address[1]}"
+    RELEASE.set()
     server.shutdown()
     server.server_close()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +54,8 @@ class FakeLinear:
         self.requests: list[dict[str, Any]] = []
         self.rejected: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
+        #: Hanging requests wait on this; stop() sets it so shutdown never waits them out.
+        self._released = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         for key in ("STO", "OPX", "T"):
             self.add_team(key)
@@ -214,7 +215,7 @@ class FakeLinear:
             self.requests.append(record)
         if fault is not None:
             if fault.hang_s:
-                time.sleep(fault.hang_s)
+                self._released.wait(fault.hang_s)
             else:
                 record["status"] = fault.status
                 errors = [{"message": "fault", "extensions": {"code": fault.code or "FAULT"}}]
@@ -269,6 +270,7 @@ class FakeLinear:
             def log_message(self, *_: Any) -> None:
                 pass
 
+        self._released.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -281,6 +283,7 @@ class FakeLinear:
         return f"http://{host!s}:{port}/graphql"
 
     def stop(self) -> None:
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
