@@ -114,18 +114,6 @@ def baseline(service: str, checklist_file: str, spec_file: str) -> Store:
                             "metrics": metrics,
                         },
                     )
-            elif doc == "coverage_summary":
-                for v in variants:
-                    store.add(
-                        f"coverage_summary/{ci_day.date()}.jsonl",
-                        {
-                            "path": v["path"],
-                            "generated_at": iso(ci_day),
-                            "lines_pct": 96.4,
-                            "branches_pct": 95.8,
-                            "commit": "4f2a9c1",
-                        },
-                    )
             elif doc == "config_snapshot":
                 rec = {
                     "system": where["system"],
