@@ -32,6 +32,7 @@ from readiness.model import (
     Status,
     Waiver,
 )
+from readiness.revalidation import open_revalidation_issue
 from readiness.scoring import (
     achieved_level,
     apply_grace,
@@ -404,8 +405,12 @@ def evaluate(
         if not dry_run:
             history.write(report.evaluations, meta)
             assert tracker is not None
+            waivers_by_service = {spec.service: waivers for spec, *_, waivers in plans}
             for evaluation in report.evaluations:
-                report.issues[evaluation.service] = sync_issues(
-                    evaluation, history, tracker, evaluation.run_id
-                )
+                synced = sync_issues(evaluation, history, tracker, evaluation.run_id)
+                if meta.trigger == "quarterly" and synced.error is None:
+                    open_revalidation_issue(
+                        evaluation, history, tracker, waivers_by_service[evaluation.service], synced
+                    )
+                report.issues[evaluation.service] = synced
     return report

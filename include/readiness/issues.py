@@ -196,6 +196,14 @@ def sync_issues(
                 "issue sync for %s %s deferred to the next run: %s", ev.service, item_id, exc
             )
             report.failed.append(item_id)
+    if report.error is None:
+        from readiness.revalidation import REVALIDATION_ITEM, close_renewed
+
+        try:
+            report.closed += close_renewed(ev, links, history, tracker)
+        except TrackerError as exc:
+            log.warning("closing the revalidation issue of %s deferred: %s", ev.service, exc)
+            report.failed.append(REVALIDATION_ITEM)
     return report
 
 

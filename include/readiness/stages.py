@@ -35,6 +35,7 @@ from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.issues import sync_issues
 from readiness.loader import Catalog, load_catalog_cached
 from readiness.model import Item, ServiceEvaluation
+from readiness.revalidation import open_revalidation_issue
 from readiness.trackers import IssueTracker
 
 
@@ -201,15 +202,24 @@ class ServiceStages:
         return outcome(ev)
 
     def sync(
-        self, evaluation: Mapping[str, Any], tracker: IssueTracker | None = None
+        self,
+        evaluation: Mapping[str, Any],
+        tracker: IssueTracker | None = None,
+        *,
+        quarterly: bool = False,
     ) -> dict[str, list[str]]:
         """Bring the tracker in line with the recorded run; tracker faults are reported in
-        ``failed`` and retried by the next run."""
+        ``failed`` and retried by the next run. A quarterly run also opens the service's
+        revalidation issue (once per quarter)."""
         ev = self.load(evaluation)
         tracker = tracker or open_tracker(self.settings)
         history = self._history()
         history.init()
         with history.session():
             report = sync_issues(ev, history, tracker, ev.run_id)
+            if quarterly and report.error is None:
+                store = service_store(self.settings, self.spec)
+                waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
+                open_revalidation_issue(ev, history, tracker, waivers, report)
         history.close()
         return asdict(report)

@@ -133,7 +133,7 @@ def revalidate(service: str) -> dict[str, Any]:
     evaluation = runtime.score(service, collected, context, trigger=runtime.QUARTERLY)
     result = runtime.record(service, evaluation, context, runtime.QUARTERLY)
     context["outlet_events"][AssetAlias(HISTORY_ALIAS)].add(history_asset(service), extra=result)
-    issues = runtime.sync(service, evaluation)
+    issues = runtime.sync(service, evaluation, quarterly=True)
     context["readiness_label"] = headline(result)  # type: ignore[typeddict-unknown-key]
     return {**result, "issues": issues}
 

@@ -134,7 +134,9 @@ def record(
     return result
 
 
-def sync(service: str, evaluation: Mapping[str, Any]) -> dict[str, list[str]]:
+def sync(
+    service: str, evaluation: Mapping[str, Any], *, quarterly: bool = False
+) -> dict[str, list[str]]:
     """Issue sync; anything the tracker did not take fails the task after logging, so it is
     retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
     from readiness.engine import open_tracker
@@ -148,7 +150,8 @@ def sync(service: str, evaluation: Mapping[str, Any]) -> dict[str, list[str]]:
 
         hook = LinearHook()
         api_key, endpoint = hook.get_api_key(), hook.endpoint
-    report = stages.sync(evaluation, open_tracker(config, api_key=api_key, endpoint=endpoint))
+    tracker = open_tracker(config, api_key=api_key, endpoint=endpoint)
+    report = stages.sync(evaluation, tracker, quarterly=quarterly)
     log.info(
         "issues for %s: opened %s, commented %s, closed %s",
         service,

@@ -29,7 +29,7 @@ from readiness.trackers.linear.client import (
 )
 
 log = logging.getLogger(__name__)
-LABEL_COLORS = {"readiness": "#5E6AD2"}
+LABEL_COLORS = {"readiness": "#5E6AD2", "quarterly-revalidation": "#F2C94C"}
 SERVICE_LABEL_COLOR = "#95A2B3"
 
 

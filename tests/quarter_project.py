@@ -1,0 +1,113 @@
+"""A small project for the quarterly tests: two services whose sign-offs were signed in
+different quarters, evidence in a temporary folder, history in DuckDB."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from readiness.config import Settings
+
+CHECKLIST = """
+checklist: mini
+title: mini checklist
+version: "1"
+levels:
+  - {id: L0, name: Dev}
+  - {id: L1, name: Staging}
+  - {id: L2, name: Pilot}
+sections:
+  - id: recovery
+    title: Recovery
+    required_from: L0
+    items:
+      - id: RP3
+        title: Restore drill
+        evidence: {kind: document, params: {document: drill_report, where: {kind: backup_restore}, latest: true}}
+        expectations:
+          - expect_column_values_to_be_in_set: {column: outcome, value_set: [passed]}
+        max_age: 30d
+  - id: signoffs
+    title: Sign-offs
+    required_from: L1
+    items:
+      - {id: SO1, title: "Sign-off: tech lead", evidence: {kind: attestation, params: {roles: [Tech lead]}},
+         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
+      - {id: SO2, title: "Sign-off: SRE and security", evidence: {kind: attestation, params: {roles: [SRE, Security]}},
+         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
+      - {id: SO3, title: "Sign-off: product", evidence: {kind: attestation, params: {roles: [Product]}},
+         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
+"""
+
+SPEC = """
+service: {name}
+owner_team: team-{name}
+linear_team: {team}
+target_level: L2
+schedule: "@daily"
+checklist: mini
+waivers:
+  - {{item: SO3, reason: "product role vacant", approver: cto@example.com, expires: 2027-02-15}}
+  - {{item: RP3, reason: "long-running", approver: cto@example.com, expires: 2027-06-01}}
+"""
+
+
+def write_json(path: Path, record: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+
+
+def sign(store: Path, item: str, role: str, when: str) -> None:
+    write_json(
+        store / "attestation" / f"{item}-{role}-{when[:10]}.json",
+        {
+            "item": item,
+            "role": role,
+            "signer": f"{role.lower().replace(' ', '.')}@example.com",
+            "signed_at": when,
+            "statement": f"{role} reviewed {item}",
+        },
+    )
+
+
+def drill(store: Path, day: str, outcome: str = "passed") -> None:
+    write_json(
+        store / "drill_report" / f"restore-{day}.json",
+        {
+            "kind": "backup_restore",
+            "environment": "staging",
+            "started_at": f"{day}T08:00:00Z",
+            "finished_at": f"{day}T09:00:00Z",
+            "outcome": outcome,
+            "rto_minutes": 20,
+            "rpo_minutes": 2,
+            "report_url": "https://drills.example.com/r",
+        },
+    )
+
+
+def make_project(root: Path, services: dict[str, str] | None = None) -> Settings:
+    """``services``: name → Linear team key. Every service starts with the same evidence:
+    SO1 signed in 2026Q3 (expires 2026-12-31), SO2 signed in 2026Q4 (counts until
+    2027-03-31), SO3 unsigned but waived until 2027-02-15, and monthly restore drills."""
+    services = services or {"alpha": "ALP", "beta": "BET"}
+    (root / "checklists").mkdir(parents=True, exist_ok=True)
+    (root / "checklists" / "mini.yaml").write_text(CHECKLIST)
+    (root / "services").mkdir(exist_ok=True)
+    for name, team in services.items():
+        (root / "services" / f"{name}.yaml").write_text(SPEC.format(name=name, team=team))
+        store = root / "evidence" / name
+        sign(store, "SO1", "Tech lead", "2026-09-10T10:00:00Z")
+        sign(store, "SO2", "SRE", "2026-10-20T10:00:00Z")
+        sign(store, "SO2", "Security", "2026-11-03T10:00:00Z")
+        for day in ("2026-09-25", "2026-10-25", "2026-11-25", "2026-12-20"):
+            drill(store, day)
+    return Settings(
+        project_root=root,
+        evidence_root=str(root / "evidence"),
+        history=f"duckdb://{root}/history.duckdb",
+        outbox=str(root / "outbox"),
+        reports=str(root / "reports"),
+        collect_workers=1,
+        live_sources="false",
+    )
