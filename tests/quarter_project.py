@@ -23,7 +23,9 @@ sections:
     items:
       - id: RP3
         title: Restore drill
-        evidence: {kind: document, params: {document: drill_report, where: {kind: backup_restore}, latest: true}}
+        evidence:
+          kind: document
+          params: {document: drill_report, where: {kind: backup_restore}, latest: true}
         expectations:
           - expect_column_values_to_be_in_set: {column: outcome, value_set: [passed]}
         max_age: 30d
@@ -31,12 +33,18 @@ sections:
     title: Sign-offs
     required_from: L1
     items:
-      - {id: SO1, title: "Sign-off: tech lead", evidence: {kind: attestation, params: {roles: [Tech lead]}},
-         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
-      - {id: SO2, title: "Sign-off: SRE and security", evidence: {kind: attestation, params: {roles: [SRE, Security]}},
-         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
-      - {id: SO3, title: "Sign-off: product", evidence: {kind: attestation, params: {roles: [Product]}},
-         expectations: [{expect_column_values_to_not_be_null: {column: signer}}]}
+      - id: SO1
+        title: "Sign-off: tech lead"
+        evidence: {kind: attestation, params: {roles: [Tech lead]}}
+        expectations: [{expect_column_values_to_not_be_null: {column: signer}}]
+      - id: SO2
+        title: "Sign-off: SRE and security"
+        evidence: {kind: attestation, params: {roles: [SRE, Security]}}
+        expectations: [{expect_column_values_to_not_be_null: {column: signer}}]
+      - id: SO3
+        title: "Sign-off: product"
+        evidence: {kind: attestation, params: {roles: [Product]}}
+        expectations: [{expect_column_values_to_not_be_null: {column: signer}}]
 """
 
 SPEC = """
@@ -48,7 +56,6 @@ schedule: "@daily"
 checklist: mini
 waivers:
   - {{item: SO3, reason: "product role vacant", approver: cto@example.com, expires: 2027-02-15}}
-  - {{item: RP3, reason: "long-running", approver: cto@example.com, expires: 2027-06-01}}
 """
 
 

@@ -101,6 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--views", action="store_true", help="recreate the views even if their SQL is unchanged"
     )
 
+    report = sub.add_parser(
+        "report", help="the quarterly report (Markdown and HTML) from the history tables"
+    )
+    report.add_argument("--quarter", help="e.g. 2026Q4 (default: the quarter that ended last)")
+    report.add_argument(
+        "--out", help="write here instead of the configured report store (folder or gs://)"
+    )
+    report.add_argument("--as-of", type=_timestamp, help="count up to this moment (default: now)")
+    report.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+
     history = sub.add_parser("history", help="level timeline and item transitions")
     history.add_argument("service")
     history.add_argument("--since", type=_timestamp)
@@ -127,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "status": cmd_status,
             "history": cmd_history,
             "init-warehouse": cmd_init_warehouse,
+            "report": cmd_report,
         }[args.command]
         return handler(args, settings)
     except ConfigError as exc:
@@ -294,6 +305,68 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
         out.print(f"history at {where} is up to date")
     for change in changes:
         out.print(f"{change}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, settings: object) -> int:
+    from readiness.config import Settings
+    from readiness.reports import write_quarter_report
+    from readiness.timeutil import parse_quarter, previous_quarter, quarter_of
+
+    assert isinstance(settings, Settings)
+    err = Console(stderr=True, highlight=False)
+    if args.quarter:
+        try:
+            year, quarter = parse_quarter(args.quarter)
+        except ValueError as exc:
+            err.print(f"[red]error:[/] --quarter: {exc}")
+            return EXIT_FAIL
+    else:
+        year, quarter = previous_quarter(*quarter_of(utcnow().date()))
+    label = f"{year}Q{quarter}"
+    history = _history(settings)
+    now = args.as_of or utcnow()
+    written = write_quarter_report(
+        history, label, args.out or settings.reports, settings.project_root, now=now
+    )
+    report = written.report
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "quarter": label,
+                    "files": written.files,
+                    "services": [
+                        {
+                            "service": s.service,
+                            "level_at_end": s.level_at_end,
+                            "target_level": s.target_level,
+                            "below_target_days": round(s.below_target_seconds / 86400, 3),
+                            "regressions_opened": s.opened,
+                            "regressions_closed": s.closed,
+                            "median_days_to_remediate": s.median_days_to_remediate,
+                            "signoffs_due": len(s.signoffs),
+                            "waivers_due": len(s.waivers),
+                        }
+                        for s in report.services
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    out = Console(highlight=False)
+    if not report.services:
+        out.print(f"no service was evaluated by the end of {label}; the report says so")
+    for s in report.services:
+        out.print(
+            f"{s.service}: {s.level_at_end} at the end of {label} (target {s.target_level}); "
+            f"{s.below_target_seconds / 86400:.1f} d below target; regressions "
+            f"{s.opened} opened / {s.closed} closed; {len(s.signoffs)} sign-off(s) and "
+            f"{len(s.waivers)} waiver(s) due"
+        )
+    for name, uri in written.files.items():
+        out.print(f"wrote {name}: {uri}")
     return EXIT_OK
 
 

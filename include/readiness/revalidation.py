@@ -117,7 +117,9 @@ def episode_for(service: str, quarter: str) -> str:
 
 
 def revalidation_title(service: str, quarter: str, due: Sequence[SignoffDue]) -> str:
-    return f"[readiness] {service} quarterly revalidation {quarter}: {len(due)} sign-off(s) to renew"
+    return (
+        f"[readiness] {service} quarterly revalidation {quarter}: {len(due)} sign-off(s) to renew"
+    )
 
 
 def revalidation_body(

@@ -70,6 +70,10 @@ def next_quarter(year: int, quarter: int) -> tuple[int, int]:
     return (year + 1, 1) if quarter == 4 else (year, quarter + 1)
 
 
+def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
+    return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+
+
 def attestation_expiry(signed_at: datetime, valid_for: timedelta | None = None) -> date:
     """Last day an attestation counts: the end of the quarter after the one it was signed in
     (DESIGN §2), unless the item gives its own validity."""

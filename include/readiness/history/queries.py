@@ -62,3 +62,7 @@ WHERE service = @service AND evaluated_at >= @since
   AND previous_status IS NOT NULL AND previous_status <> status
 ORDER BY evaluated_at, item_id
 """
+
+RECORD_REPORT = """
+UPDATE {dataset}.evaluations SET report_uri = @uri WHERE run_key = @run_key
+"""

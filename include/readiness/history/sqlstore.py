@@ -33,15 +33,20 @@ class SqlHistory(ABC):
     def native(self, googlesql: str) -> str:
         """A query of ``queries.py`` in this backend's dialect, ``{dataset}`` filled in."""
 
-    def _select(self, googlesql: str, **params: Any) -> list[dict[str, Any]]:
+    def select(self, googlesql: str, **params: Any) -> list[dict[str, Any]]:
+        """A GoogleSQL query (``queries.py`` style) run on this backend."""
         return self.query(self.native(googlesql), params)
+
+    def record_report(self, run_key: str, uri: str) -> None:
+        """Point the evaluations of run ``run_key`` at the report it produced."""
+        self.select(q.RECORD_REPORT, run_key=run_key, uri=uri)
 
     # -- the reads
 
     def prior_states(
         self, service: str, as_of: datetime, exclude_run_id: str
     ) -> dict[str, PriorItemState]:
-        rows = self._select(q.PRIOR_STATES, service=service, as_of=as_of, run_id=exclude_run_id)
+        rows = self.select(q.PRIOR_STATES, service=service, as_of=as_of, run_id=exclude_run_id)
         return {
             r["item_id"]: PriorItemState(
                 status=Status(r["status"]),
@@ -54,22 +59,22 @@ class SqlHistory(ABC):
         }
 
     def previous_level(self, service: str, as_of: datetime, exclude_run_id: str) -> str | None:
-        rows = self._select(q.PREVIOUS_LEVEL, service=service, as_of=as_of, run_id=exclude_run_id)
+        rows = self.select(q.PREVIOUS_LEVEL, service=service, as_of=as_of, run_id=exclude_run_id)
         return rows[0]["achieved_level"] if rows else None
 
     def links(self, service: str) -> list[IssueLink]:
-        rows = self._select(q.LINKS, service=service)
+        rows = self.select(q.LINKS, service=service)
         return [IssueLink(**{k: v for k, v in r.items() if k in _LINK_FIELDS}) for r in rows]
 
     def services(self) -> list[str]:
-        return [r["service"] for r in self._select(q.SERVICES)]
+        return [r["service"] for r in self.select(q.SERVICES)]
 
     def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None:
-        rows = self._select(q.LATEST_EVALUATION, service=service, as_of=as_of or END_OF_TIME)
+        rows = self.select(q.LATEST_EVALUATION, service=service, as_of=as_of or END_OF_TIME)
         if not rows:
             return None
         ev = rows[0]
-        failing = self._select(
+        failing = self.select(
             q.FAILING_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
         )
         return ServiceSnapshot(
@@ -86,7 +91,7 @@ class SqlHistory(ABC):
         )
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
-        return self._select(q.TIMELINE, service=service, since=since or EPOCH)
+        return self.select(q.TIMELINE, service=service, since=since or EPOCH)
 
     def transitions(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
-        return self._select(q.TRANSITIONS, service=service, since=since or EPOCH)
+        return self.select(q.TRANSITIONS, service=service, since=since or EPOCH)

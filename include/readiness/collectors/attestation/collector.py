@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 
@@ -97,8 +98,11 @@ class AttestationCollector:
                 }
             )
         if not used:
-            return Evidence.missing(
-                where_uri, fetched_at, f"no attestation for {item_id} by {', '.join(roles)}"
+            why = f"no attestation for {item_id} by {', '.join(roles)}"
+            # the roles go into history too: the quarterly report lists them as unsigned
+            return replace(
+                Evidence.missing(where_uri, fetched_at, why),
+                summary={"missing": why, "signed": [], "unsigned": sorted(roles)},
             )
         uris = {d.uri for d in used}
         return Evidence(

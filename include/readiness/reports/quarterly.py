@@ -1,0 +1,372 @@
+"""The quarterly report's figures, computed from the history tables only (no checklist, no
+evidence store), so the same report comes out of BigQuery and DuckDB.
+
+Time is counted the way the ``time_below_target`` view counts it: an evaluation holds from
+its moment until the next evaluation of the service, here clipped to the period. Before a
+service's first evaluation nothing is observed, so nothing counts."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from readiness.history import HistoryStore
+from readiness.reports import queries as q
+from readiness.timeutil import next_quarter, parse_quarter, quarter_end
+from readiness.timeutil import quarter_start as first_day
+
+SATISFIED = ("pass", "waived", "not_applicable")
+
+
+@dataclass(frozen=True)
+class LevelPoint:
+    """One evaluation on the level timeline."""
+
+    at: datetime
+    level: str
+    rank: int
+    target_level: str
+    target_rank: int
+    trigger: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One regression episode: the item regressed at ``opened_at`` and was satisfied again at
+    ``closed_at`` (None: still failing at the end of the period)."""
+
+    item_id: str
+    title: str
+    severity: str
+    required_from: str
+    opened_at: datetime
+    closed_at: datetime | None
+    issue_key: str | None
+
+    @property
+    def days_to_remediate(self) -> float | None:
+        if self.closed_at is None:
+            return None
+        return (self.closed_at - self.opened_at).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class FailingItem:
+    item_id: str
+    title: str
+    required_from: str
+    failing_seconds: float
+    status_at_end: str
+    failing_since: datetime | None  # start of the streak still running at the end
+
+
+@dataclass(frozen=True)
+class WaiverDue:
+    item_id: str
+    approver: str
+    expires: date
+    reason: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class SignoffDue:
+    item_id: str
+    title: str
+    role: str
+    signer: str | None
+    signed_at: str | None
+    expires_on: date | None
+    state: str  # expired | due | unsigned
+
+
+@dataclass
+class ServiceQuarter:
+    service: str
+    target_level: str
+    level_at_start: str | None
+    level_at_end: str | None
+    evaluated_at_end: datetime | None
+    timeline: list[LevelPoint]
+    levels: dict[int, str]
+    observed_seconds: float
+    below_target_seconds: float
+    episodes: list[Episode]
+    opened: int
+    closed: int
+    failing_longest: list[FailingItem]
+    waivers: list[WaiverDue] = field(default_factory=list)
+    signoffs: list[SignoffDue] = field(default_factory=list)
+
+    @property
+    def at_target(self) -> bool:
+        ranks = {v: k for k, v in self.levels.items()}
+        return self.level_at_end is not None and ranks.get(self.level_at_end, -1) >= ranks.get(
+            self.target_level, 0
+        )
+
+    @property
+    def below_target_share(self) -> float:
+        return self.below_target_seconds / self.observed_seconds if self.observed_seconds else 0.0
+
+    @property
+    def median_days_to_remediate(self) -> float | None:
+        days = [d for e in self.episodes if (d := e.days_to_remediate) is not None]
+        return statistics.median(days) if days else None
+
+
+@dataclass
+class QuarterReport:
+    quarter: str
+    start: datetime
+    end: datetime
+    #: Where counting stops: the end of the quarter, or "now" for the quarter in progress.
+    period_end: datetime
+    generated_at: datetime
+    backend: str
+    services: list[ServiceQuarter]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.period_end < self.end
+
+    @property
+    def next_quarter(self) -> str:
+        year, quarter = next_quarter(*parse_quarter(self.quarter))
+        return f"{year}Q{quarter}"
+
+
+def quarter_bounds(label: str) -> tuple[datetime, datetime]:
+    """[start, end) of a quarter such as ``2026Q4``, in UTC."""
+    year, quarter = parse_quarter(label)
+    start = datetime.combine(first_day(year, quarter), time(), UTC)
+    end = datetime.combine(quarter_end(year, quarter) + timedelta(days=1), time(), UTC)
+    return start, end
+
+
+def _held(
+    points: list[dict[str, Any]], start: datetime, stop: datetime
+) -> Iterable[tuple[dict[str, Any], float]]:
+    """Each evaluation with the seconds it holds inside [start, stop)."""
+    for pos, row in enumerate(points):
+        begin = max(row["evaluated_at"], start)
+        until = points[pos + 1]["evaluated_at"] if pos + 1 < len(points) else stop
+        seconds = (min(until, stop) - begin).total_seconds()
+        if seconds > 0:
+            yield row, seconds
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def build_quarter_report(
+    history: HistoryStore, quarter: str, now: datetime | None = None
+) -> QuarterReport:
+    """The figures of ``quarter`` (``2026Q4``) for every service evaluated by its end."""
+    start, end = quarter_bounds(quarter)
+    now = now or datetime.now(UTC)
+    stop = min(end, now)
+    in_period = history.select(q.EVALUATIONS, start=start, end=stop)
+    before = history.select(q.BEFORE_START, start=start)
+    evaluations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in sorted(before, key=lambda r: r["service"]) + in_period:
+        evaluations[row["service"]].append(row)
+    since = min((r["evaluated_at"] for r in before), default=start)
+    states: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in history.select(q.ITEM_STATES, since=since, end=stop):
+        states[row["service"]].append(row)
+    episodes: dict[str, list[Episode]] = defaultdict(list)
+    for row in history.select(q.EPISODES, start=start, end=stop):
+        episodes[row["service"]].append(
+            Episode(
+                item_id=row["item_id"],
+                title=row["title"] or "",
+                severity=row["severity"] or "medium",
+                required_from=row["required_from"] or "",
+                opened_at=row["opened_at"],
+                closed_at=row["closed_at"],
+                issue_key=row["issue_key"],
+            )
+        )
+    services = [
+        _service_quarter(
+            history, name, rows, states.get(name, []), episodes.get(name, []), start, stop
+        )
+        for name, rows in sorted(evaluations.items())
+    ]
+    return QuarterReport(
+        quarter=quarter,
+        start=start,
+        end=end,
+        period_end=stop,
+        generated_at=now,
+        backend=history.backend,
+        services=services,
+    )
+
+
+def _service_quarter(
+    history: HistoryStore,
+    service: str,
+    rows: list[dict[str, Any]],
+    item_states: list[dict[str, Any]],
+    episodes: list[Episode],
+    start: datetime,
+    stop: datetime,
+) -> ServiceQuarter:
+    levels = {-1: "none"}
+    for row in rows:
+        levels[int(row["achieved_rank"])] = row["achieved_level"]
+        levels[int(row["target_rank"])] = row["target_level"]
+    observed = below = 0.0
+    for row, seconds in _held(rows, start, stop):
+        observed += seconds
+        if int(row["achieved_rank"]) < int(row["target_rank"]):
+            below += seconds
+    first_in_period = next((r for r in rows if r["evaluated_at"] >= start), None)
+    last = rows[-1]
+    at_start = rows[0] if rows[0]["evaluated_at"] < start else None
+    service_q = ServiceQuarter(
+        service=service,
+        target_level=last["target_level"],
+        level_at_start=at_start["achieved_level"] if at_start else None,
+        level_at_end=last["achieved_level"],
+        evaluated_at_end=last["evaluated_at"],
+        timeline=[
+            LevelPoint(
+                at=r["evaluated_at"],
+                level=r["achieved_level"],
+                rank=int(r["achieved_rank"]),
+                target_level=r["target_level"],
+                target_rank=int(r["target_rank"]),
+                trigger=r["trigger"] or "manual",
+                run_id=r["run_id"],
+            )
+            for r in rows
+        ],
+        levels=dict(sorted(levels.items())),
+        observed_seconds=observed,
+        below_target_seconds=below,
+        episodes=episodes,
+        opened=sum(1 for e in episodes if e.opened_at >= start),
+        closed=sum(1 for e in episodes if e.closed_at is not None),
+        failing_longest=_failing_longest(rows, item_states, start, stop),
+    )
+    if first_in_period is not None or at_start is not None:
+        _due(history, service_q, last, stop)
+    return service_q
+
+
+def _failing_longest(
+    rows: list[dict[str, Any]],
+    item_states: list[dict[str, Any]],
+    start: datetime,
+    stop: datetime,
+    limit: int = 5,
+) -> list[FailingItem]:
+    by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for state in item_states:
+        by_run[state["run_id"]].append(state)
+    seconds: dict[str, float] = defaultdict(float)
+    since: dict[str, datetime | None] = {}
+    info: dict[str, dict[str, Any]] = {}
+    last_status: dict[str, str] = {}
+    for row, held in _held(rows, start, stop):
+        for state in by_run.get(row["run_id"], []):
+            item = state["item_id"]
+            info[item] = state
+            failing = state["effective_status"] not in SATISFIED
+            last_status[item] = state["effective_status"]
+            if failing:
+                seconds[item] += held
+                if since.get(item) is None:
+                    since[item] = row["evaluated_at"]
+            else:
+                since[item] = None
+    worst = sorted(
+        (i for i in seconds if seconds[i] > 0),
+        key=lambda i: (-seconds[i], int(info[i]["required_rank"] or 0), i),
+    )
+    return [
+        FailingItem(
+            item_id=i,
+            title=info[i]["title"] or "",
+            required_from=info[i]["required_from"] or "",
+            failing_seconds=seconds[i],
+            status_at_end=last_status[i],
+            failing_since=since.get(i),
+        )
+        for i in worst[:limit]
+    ]
+
+
+def _due(
+    history: HistoryStore, service_q: ServiceQuarter, last: dict[str, Any], stop: datetime
+) -> None:
+    """Waivers and sign-offs that stop counting before the end of the next quarter."""
+    horizon = quarter_end(*_next_of_period(stop))
+    today = (stop - timedelta(microseconds=1)).date()  # the period's last day
+    for row in history.select(
+        q.LAST_RUN_ITEMS, run_id=last["run_id"], evaluated_at=last["evaluated_at"]
+    ):
+        waiver = _json(row["waiver"])
+        if waiver:
+            expires = date.fromisoformat(waiver["expires"])
+            if expires <= horizon:
+                service_q.waivers.append(
+                    WaiverDue(
+                        item_id=row["item_id"],
+                        approver=waiver.get("approver", ""),
+                        expires=expires,
+                        reason=waiver.get("reason", ""),
+                        reference=waiver.get("reference", ""),
+                    )
+                )
+        if row["evidence_kind"] != "attestation" or row["effective_status"] == "not_applicable":
+            continue
+        observed = _json(row["observed"]) or {}
+        signoffs = observed.get("rows") or [
+            {"role": role} for role in (observed.get("summary") or {}).get("unsigned", [])
+        ]
+        for signoff in signoffs:
+            signer = signoff.get("signer")
+            expires_on = (
+                date.fromisoformat(str(signoff["expires_on"])[:10])
+                if signoff.get("expires_on")
+                else None
+            )
+            if signer and expires_on and expires_on > horizon:
+                continue
+            if not signer or expires_on is None:
+                state = "unsigned"
+            else:
+                state = "expired" if expires_on < today else "due"
+            service_q.signoffs.append(
+                SignoffDue(
+                    item_id=row["item_id"],
+                    title=row["title"] or "",
+                    role=str(signoff.get("role", "")),
+                    signer=signer,
+                    signed_at=str(signoff["signed_at"])[:10] if signoff.get("signed_at") else None,
+                    expires_on=expires_on,
+                    state=state,
+                )
+            )
+    order = {"expired": 0, "unsigned": 1, "due": 2}
+    service_q.signoffs.sort(key=lambda s: (order[s.state], s.expires_on or date.max, s.item_id))
+    service_q.waivers.sort(key=lambda w: w.expires)
+
+
+def _next_of_period(stop: datetime) -> tuple[int, int]:
+    """The quarter after the one the period ends in (``stop`` is exclusive)."""
+    last_moment = stop - timedelta(microseconds=1)
+    return next_quarter(last_moment.year, (last_moment.month - 1) // 3 + 1)

@@ -1,0 +1,459 @@
+"""The quarterly report as Markdown and as one self-contained HTML page (CSS and SVG charts
+inline: it opens from a bucket, an e-mail attachment or a laptop with no network).
+
+Every text that came from history (titles, reasons, approvers) is escaped: evidence and
+specs are written by many teams."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+
+from readiness.markdown import escape as md
+from readiness.reports.quarterly import QuarterReport, ServiceQuarter
+
+#: One colour per rank (none, L0 … L4 and beyond), from red to green.
+_LEVEL_COLOURS = ["#d64545", "#e8833a", "#e6b83c", "#9cc654", "#3fa66a", "#1f7a8c", "#335c99"]
+_INK, _MUTED, _GRID = "#1d2433", "#6b7385", "#e3e6ec"
+
+
+def level_colour(rank: int) -> str:
+    return _LEVEL_COLOURS[max(0, min(rank + 1, len(_LEVEL_COLOURS) - 1))]
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:.1f} d"
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.0f} %"
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "-"
+
+
+def _remediation(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} d"
+
+
+# --------------------------------------------------------------------------- SVG
+
+
+def timeline_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 760) -> str:
+    """A step chart of the achieved level across the quarter, the target as a dashed line and
+    the time below target shaded; quarterly runs are marked."""
+    ranks = sorted(sq.levels)
+    top, bottom, left, right = 18, 34, 64, 16
+    row_h = 30
+    height = top + bottom + row_h * (len(ranks) - 1)
+    span = (report.end - report.start).total_seconds()
+
+    def x(at: datetime) -> float:
+        clipped = min(max(at, report.start), report.end)
+        return left + (width - left - right) * (clipped - report.start).total_seconds() / span
+
+    def y(rank: int) -> float:
+        return top + row_h * (ranks[-1] - rank)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" '
+        f'aria-label="{html.escape(sq.service)} level timeline {report.quarter}" '
+        'font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="11">'
+    ]
+    for rank in ranks:
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(rank)}" y2="{y(rank)}" '
+            f'stroke="{_GRID}"/>'
+            f'<text x="{left - 8}" y="{y(rank) + 4}" text-anchor="end" fill="{_MUTED}">'
+            f"{html.escape(sq.levels[rank])}</text>"
+        )
+    month = report.start
+    while month < report.end:
+        parts.append(
+            f'<line x1="{x(month):.1f}" x2="{x(month):.1f}" y1="{top - 6}" '
+            f'y2="{height - bottom + 4}" stroke="{_GRID}"/>'
+            f'<text x="{x(month) + 4:.1f}" y="{height - bottom + 18}" fill="{_MUTED}">'
+            f"{month:%b %Y}</text>"
+        )
+        month = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+    if report.in_progress:
+        parts.append(
+            f'<rect x="{x(report.period_end):.1f}" y="{top - 6}" '
+            f'width="{x(report.end) - x(report.period_end):.1f}" '
+            f'height="{height - bottom - top + 10}" fill="#f4f5f8"/>'
+        )
+    points = sq.timeline
+    # time below target, shaded
+    for pos, point in enumerate(points):
+        until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
+        if point.rank < point.target_rank and until > report.start:
+            x0, x1 = x(point.at), x(min(until, report.period_end))
+            if x1 > x0:
+                parts.append(
+                    f'<rect x="{x0:.1f}" y="{y(point.target_rank):.1f}" width="{x1 - x0:.1f}" '
+                    f'height="{y(point.rank) - y(point.target_rank):.1f}" fill="#d64545" '
+                    'fill-opacity="0.10"/>'
+                )
+    if points:
+        target = points[-1].target_rank
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(target)}" y2="{y(target)}" '
+            f'stroke="{_INK}" stroke-dasharray="5 4" stroke-opacity="0.55"/>'
+            f'<text x="{width - right}" y="{y(target) - 5}" text-anchor="end" '
+            f'fill="{_MUTED}">target {html.escape(points[-1].target_level)}</text>'
+        )
+        path: list[str] = []
+        for pos, point in enumerate(points):
+            until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
+            x0, x1 = x(point.at), x(min(until, report.period_end))
+            path.append(f"{'M' if not path else 'L'}{x0:.1f},{y(point.rank):.1f}")
+            path.append(f"L{x1:.1f},{y(point.rank):.1f}")
+            if x1 > x0:
+                parts.append(
+                    f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y(point.rank)}" '
+                    f'y2="{y(point.rank)}" stroke="{level_colour(point.rank)}" '
+                    'stroke-width="6" stroke-opacity="0.35"/>'
+                )
+        parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{_INK}" stroke-width="2"/>')
+        for point in points:
+            if point.trigger == "quarterly" and report.start <= point.at <= report.end:
+                parts.append(
+                    f'<circle cx="{x(point.at):.1f}" cy="{y(point.rank)}" r="4.5" '
+                    f'fill="white" stroke="{_INK}" stroke-width="2">'
+                    f"<title>quarterly revalidation {_date(point.at)}</title></circle>"
+                )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def ribbon_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 220) -> str:
+    """The quarter as one bar coloured by level: the portfolio's at-a-glance timeline."""
+    height = 14
+    span = (report.end - report.start).total_seconds()
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" '
+        f'aria-label="{html.escape(sq.service)} levels across {report.quarter}">'
+        f'<rect width="{width}" height="{height}" rx="3" fill="#eef0f4"/>'
+    ]
+    points = sq.timeline
+    for pos, point in enumerate(points):
+        until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
+        begin, end = max(point.at, report.start), min(until, report.period_end)
+        if end <= begin:
+            continue
+        x0 = width * (begin - report.start).total_seconds() / span
+        x1 = width * (end - report.start).total_seconds() / span
+        parts.append(
+            f'<rect x="{x0:.1f}" width="{x1 - x0:.1f}" height="{height}" '
+            f'fill="{level_colour(point.rank)}"><title>{html.escape(point.level)} from '
+            f"{_date(begin)}</title></rect>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def svg_name(report: QuarterReport, sq: ServiceQuarter) -> str:
+    return f"readiness-{report.quarter}-{sq.service}.svg"
+
+
+def _period(report: QuarterReport) -> str:
+    last = report.end - timedelta(days=1)
+    text = f"{_date(report.start)} – {_date(last)}"
+    if report.in_progress:
+        text += f" (in progress: figures up to {report.period_end:%Y-%m-%d %H:%M} UTC)"
+    return text
+
+
+def render_markdown(report: QuarterReport) -> str:
+    lines = [
+        f"# Readiness quarterly report {report.quarter}",
+        "",
+        f"Period {_period(report)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
+        f"from the history tables ({report.backend}).",
+        "",
+        "## Portfolio",
+        "",
+    ]
+    if not report.services:
+        lines.append("No service was evaluated by the end of this quarter.")
+    else:
+        lines += [
+            "| service | level at end | target | time below target | regressions "
+            "opened / closed | median time to remediate | sign-offs due | waivers due |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for sq in report.services:
+            lines.append(
+                f"| [{md(sq.service)}](#{sq.service}) | {sq.level_at_end or '-'} | "
+                f"{sq.target_level} | {_days(sq.below_target_seconds)} "
+                f"({_pct(sq.below_target_share)}) | {sq.opened} / {sq.closed} | "
+                f"{_remediation(sq.median_days_to_remediate)} | {len(sq.signoffs)} | "
+                f"{len(sq.waivers)} |"
+            )
+    for sq in report.services:
+        lines += ["", f'<a id="{sq.service}"></a>', "", f"## {md(sq.service)}", ""]
+        lines += [
+            f"- Level at quarter end: **{sq.level_at_end or '-'}** (target {sq.target_level}; "
+            f"at the start: {sq.level_at_start or 'not evaluated yet'}).",
+            f"- Time below target: **{_days(sq.below_target_seconds)}** of "
+            f"{_days(sq.observed_seconds)} observed ({_pct(sq.below_target_share)}).",
+            f"- Regressions: {sq.opened} opened, {sq.closed} closed; median time to "
+            f"remediate {_remediation(sq.median_days_to_remediate)}.",
+            "",
+            f"![{md(sq.service)} level timeline]({svg_name(report, sq)})",
+            "",
+            "Level changes: "
+            + (
+                " → ".join(
+                    f"{p.level} ({_date(p.at)})"
+                    for pos, p in enumerate(sq.timeline)
+                    if pos == 0 or sq.timeline[pos - 1].level != p.level
+                )
+                or "-"
+            ),
+            "",
+            "### Regressions",
+            "",
+        ]
+        if sq.episodes:
+            lines += [
+                "| item | title | regressed | remediated | time to remediate | issue |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            for e in sq.episodes:
+                lines.append(
+                    f"| {md(e.item_id)} | {md(e.title)} | {_date(e.opened_at)} | "
+                    f"{_date(e.closed_at) if e.closed_at else 'still failing'} | "
+                    f"{_remediation(e.days_to_remediate)} | {md(e.issue_key or '-')} |"
+                )
+        else:
+            lines.append("None.")
+        lines += ["", "### Items failing longest", ""]
+        if sq.failing_longest:
+            lines += [
+                "| item | title | required from | failing | status at end | failing since |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            for f in sq.failing_longest:
+                lines.append(
+                    f"| {md(f.item_id)} | {md(f.title)} | {f.required_from} | "
+                    f"{_days(f.failing_seconds)} | {f.status_at_end} | "
+                    f"{_date(f.failing_since) if f.failing_since else 'passing at end'} |"
+                )
+        else:
+            lines.append("None.")
+        lines += ["", f"### Waivers and sign-offs due by the end of {report.next_quarter}", ""]
+        if sq.waivers:
+            for w in sq.waivers:
+                lines.append(
+                    f"- Waiver {md(w.item_id)} expires {w.expires.isoformat()} (approved by "
+                    f"{md(w.approver)}{', ' + md(w.reference) if w.reference else ''})"
+                )
+        if sq.signoffs:
+            lines += [
+                "",
+                "| item | role | signed by | signed | counts until | state |",
+                "| --- | --- | --- | --- | --- | --- |",
+            ]
+            for s in sq.signoffs:
+                lines.append(
+                    f"| {md(s.item_id)} | {md(s.role)} | {md(s.signer or '-')} | "
+                    f"{s.signed_at or '-'} | "
+                    f"{s.expires_on.isoformat() if s.expires_on else '-'} | {s.state} |"
+                )
+        if not sq.waivers and not sq.signoffs:
+            lines.append("Nothing due.")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+:root { --ink:#1d2433; --muted:#6b7385; --line:#e3e6ec; --bg:#f7f8fa; --card:#fff; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+  font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
+header { background:#1d2433; color:#fff; padding:28px 40px 24px; }
+header h1 { margin:0 0 4px; font-size:24px; font-weight:650; }
+header p { margin:0; color:#c4c9d4; }
+main { padding:24px 40px 48px; max-width:1180px; }
+h2 { font-size:18px; margin:32px 0 12px; }
+h3 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--muted);
+  margin:22px 0 8px; }
+.kpis { display:grid; grid-template-columns:repeat(4,1fr); gap:12px; margin:4px 0 8px; }
+.kpi { background:var(--card); border:1px solid var(--line); border-radius:10px;
+  padding:14px 16px; }
+.kpi b { display:block; font-size:24px; font-weight:650; }
+.kpi span { color:var(--muted); font-size:12px; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:12px;
+  padding:18px 22px; margin:16px 0; }
+table { border-collapse:collapse; width:100%; }
+th { text-align:left; font-size:12px; color:var(--muted); font-weight:600;
+  border-bottom:1px solid var(--line); padding:6px 8px; }
+td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
+tr:last-child td { border-bottom:0; }
+.level { display:inline-block; min-width:38px; text-align:center; border-radius:6px;
+  padding:1px 7px; color:#fff; font-weight:600; font-size:12px; }
+.muted { color:var(--muted); }
+.bad { color:#b42318; font-weight:600; } .ok { color:#1f7a4d; font-weight:600; }
+.state-expired { color:#b42318; font-weight:600; } .state-unsigned { color:#b54708; }
+a { color:#335c99; text-decoration:none; }
+.legend span { display:inline-block; margin-right:12px; font-size:12px; color:var(--muted); }
+.legend i { display:inline-block; width:10px; height:10px; border-radius:2px;
+  margin-right:4px; vertical-align:-1px; }
+"""
+
+
+def _h(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _level(sq: ServiceQuarter, level: str | None) -> str:
+    if level is None:
+        return '<span class="muted">-</span>'
+    rank = next((r for r, name in sq.levels.items() if name == level), -1)
+    return f'<span class="level" style="background:{level_colour(rank)}">{_h(level)}</span>'
+
+
+def render_html(report: QuarterReport) -> str:
+    services = report.services
+    at_target = sum(1 for s in services if s.at_target)
+    opened = sum(s.opened for s in services)
+    closed = sum(s.closed for s in services)
+    due = sum(len(s.signoffs) for s in services)
+    out = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Readiness {report.quarter}</title>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<header><h1>Readiness quarterly report {report.quarter}</h1>",
+        f"<p>{_h(_period(report))} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
+        f"from the history tables ({_h(report.backend)})</p></header><main>",
+        "<div class='kpis'>",
+        f"<div class='kpi'><b>{at_target} / {len(services)}</b><span>services at target at "
+        "quarter end</span></div>",
+        f"<div class='kpi'><b>{opened}</b><span>regressions opened</span></div>",
+        f"<div class='kpi'><b>{closed}</b><span>regressions remediated</span></div>",
+        f"<div class='kpi'><b>{due}</b><span>sign-offs to renew by the end of "
+        f"{report.next_quarter}</span></div>",
+        "</div>",
+        "<h2>Portfolio</h2><div class='card'><table><tr><th>service</th>"
+        f"<th>{report.quarter}</th><th>level at end</th><th>target</th>"
+        "<th>time below target</th><th>regressions opened / closed</th>"
+        "<th>median time to remediate</th><th>sign-offs due</th><th>waivers due</th></tr>",
+    ]
+    for sq in services:
+        share_class = "bad" if sq.below_target_share > 0.5 else ""
+        out.append(
+            f"<tr><td><a href='#{_h(sq.service)}'>{_h(sq.service)}</a></td>"
+            f"<td>{ribbon_svg(report, sq)}</td><td>{_level(sq, sq.level_at_end)}</td>"
+            f"<td>{_level(sq, sq.target_level)}</td>"
+            f"<td class='{share_class}'>{_days(sq.below_target_seconds)} "
+            f"({_pct(sq.below_target_share)})</td><td>{sq.opened} / {sq.closed}</td>"
+            f"<td>{_remediation(sq.median_days_to_remediate)}</td>"
+            f"<td>{len(sq.signoffs)}</td><td>{len(sq.waivers)}</td></tr>"
+        )
+    if not services:
+        out.append(
+            "<tr><td colspan='9' class='muted'>No service was evaluated by the end of "
+            "this quarter.</td></tr>"
+        )
+    out.append("</table>")
+    legend_levels: dict[int, str] = {}
+    for sq in services:
+        legend_levels.update(sq.levels)
+    out.append(
+        "<p class='legend'>"
+        + "".join(
+            f"<span><i style='background:{level_colour(r)}'></i>{_h(n)}</span>"
+            for r, n in sorted(legend_levels.items())
+        )
+        + "</p></div>"
+    )
+    for sq in services:
+        out.append(_service_html(report, sq))
+    out.append("</main></body></html>")
+    return "\n".join(out)
+
+
+def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
+    out = [
+        f"<h2 id='{_h(sq.service)}'>{_h(sq.service)}</h2><div class='card'>",
+        "<div class='kpis'>",
+        f"<div class='kpi'><b>{_level(sq, sq.level_at_end)}</b><span>level at quarter end "
+        f"(target {_h(sq.target_level)}; at the start "
+        f"{_h(sq.level_at_start or 'not evaluated')})</span></div>",
+        f"<div class='kpi'><b>{_days(sq.below_target_seconds)}</b><span>below target "
+        f"({_pct(sq.below_target_share)} of {_days(sq.observed_seconds)} observed)</span></div>",
+        f"<div class='kpi'><b>{sq.opened} / {sq.closed}</b><span>regressions opened / "
+        "remediated</span></div>",
+        f"<div class='kpi'><b>{_remediation(sq.median_days_to_remediate)}</b><span>median "
+        "time to remediate</span></div></div>",
+        timeline_svg(report, sq),
+        "<h3>Regressions</h3>",
+    ]
+    if sq.episodes:
+        out.append(
+            "<table><tr><th>item</th><th>title</th><th>regressed</th><th>remediated</th>"
+            "<th>time to remediate</th><th>issue</th></tr>"
+        )
+        for e in sq.episodes:
+            done = _date(e.closed_at) if e.closed_at else "<span class='bad'>still failing</span>"
+            out.append(
+                f"<tr><td>{_h(e.item_id)}</td><td>{_h(e.title)}</td><td>{_date(e.opened_at)}"
+                f"</td><td>{done}</td><td>{_remediation(e.days_to_remediate)}</td>"
+                f"<td>{_h(e.issue_key or '-')}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>None.</p>")
+    out.append("<h3>Items failing longest</h3>")
+    if sq.failing_longest:
+        out.append(
+            "<table><tr><th>item</th><th>title</th><th>required from</th><th>failing</th>"
+            "<th>status at end</th><th>failing since</th></tr>"
+        )
+        for f in sq.failing_longest:
+            since = _date(f.failing_since) if f.failing_since else "passing at end"
+            out.append(
+                f"<tr><td>{_h(f.item_id)}</td><td>{_h(f.title)}</td><td>{_h(f.required_from)}"
+                f"</td><td>{_days(f.failing_seconds)}</td><td>{_h(f.status_at_end)}</td>"
+                f"<td>{since}</td></tr>"
+            )
+        out.append("</table>")
+    else:
+        out.append("<p class='muted'>None.</p>")
+    out.append(f"<h3>Waivers and sign-offs due by the end of {report.next_quarter}</h3>")
+    if sq.waivers:
+        out.append(
+            "<table><tr><th>waiver</th><th>expires</th><th>approver</th><th>reason</th></tr>"
+        )
+        for w in sq.waivers:
+            out.append(
+                f"<tr><td>{_h(w.item_id)} {_h(w.reference)}</td><td>{w.expires.isoformat()}</td>"
+                f"<td>{_h(w.approver)}</td><td>{_h(w.reason)}</td></tr>"
+            )
+        out.append("</table>")
+    if sq.signoffs:
+        out.append(
+            "<table><tr><th>item</th><th>role</th><th>signed by</th><th>signed</th>"
+            "<th>counts until</th><th>state</th></tr>"
+        )
+        for s in sq.signoffs:
+            out.append(
+                f"<tr><td>{_h(s.item_id)}</td><td>{_h(s.role)}</td><td>{_h(s.signer or '-')}"
+                f"</td><td>{_h(s.signed_at or '-')}</td>"
+                f"<td>{s.expires_on.isoformat() if s.expires_on else '-'}</td>"
+                f"<td class='state-{_h(s.state)}'>{_h(s.state)}</td></tr>"
+            )
+        out.append("</table>")
+    if not sq.waivers and not sq.signoffs:
+        out.append("<p class='muted'>Nothing due.</p>")
+    out.append("</div>")
+    return "\n".join(out)

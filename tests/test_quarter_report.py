@@ -1,0 +1,216 @@
+"""The quarterly report over a simulated quarter (backfilled with ``--as-of`` runs): its
+figures match the history tables, recomputed here independently from the raw rows."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quarter_project import drill, make_project, sign
+from readiness.cli import main
+from readiness.config import Settings
+from readiness.engine import evaluate
+from readiness.history import RunMeta, history_for
+from readiness.reports import write_quarter_report
+from readiness.reports.quarterly import build_quarter_report, quarter_bounds
+from readiness.timeutil import parse_timestamp
+
+#: Weekly runs across 2026Q4; alpha's restore drill fails in November and is fixed a week
+#: later; beta's drill is not repeated in December, so it goes stale and stays failing.
+DATES = [
+    "2026-10-05",
+    "2026-10-19",
+    "2026-11-02",
+    "2026-11-09",
+    "2026-11-16",
+    "2026-11-30",
+    "2026-12-14",
+    "2026-12-28",
+]
+
+
+def simulate_quarter(root: Path) -> Settings:
+    settings = make_project(root)
+    alpha, beta = root / "evidence" / "alpha", root / "evidence" / "beta"
+    drill(alpha, "2026-11-06", outcome="failed")  # alpha fails from 11-09 until the 11-13 drill
+    drill(alpha, "2026-11-13")
+    for path in (beta / "drill_report").glob("restore-2026-1[12]-*.json"):
+        path.unlink()  # beta: no drill after October -> stale from late November
+    sign(beta, "SO1", "Tech lead", "2026-11-20T09:00:00Z")  # beta renews in Q4
+    for day in DATES:
+        evaluate(
+            settings,
+            as_of=parse_timestamp(f"{day}T06:00:00Z"),
+            meta=RunMeta(run_key=day, trigger="scheduled"),
+        )
+    evaluate(
+        settings,
+        as_of=parse_timestamp("2027-01-01T06:00:00Z"),
+        meta=RunMeta(run_key="quarterly:2027Q1", trigger="quarterly"),
+    )
+    return settings
+
+
+@pytest.fixture(scope="module")
+def quarter(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return simulate_quarter(tmp_path_factory.mktemp("quarter"))
+
+
+def _raw(settings: Settings, sql: str) -> list[dict[str, Any]]:
+    history = history_for(settings)
+    return history.query(sql.replace("{ds}", "readiness"))
+
+
+def test_figures_match_the_history_tables(quarter: Settings) -> None:
+    history = history_for(quarter)
+    report = build_quarter_report(history, "2026Q4", now=datetime(2027, 1, 2, tzinfo=UTC))
+    start, end = quarter_bounds("2026Q4")
+    evaluations = _raw(
+        quarter,
+        "SELECT service, evaluated_at, achieved_level, achieved_rank, target_rank "
+        "FROM {ds}.evaluations ORDER BY service, evaluated_at",
+    )
+    items = _raw(
+        quarter,
+        "SELECT service, item_id, evaluated_at, effective_status, regressed "
+        "FROM {ds}.item_results ORDER BY service, item_id, evaluated_at",
+    )
+    by_service: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in evaluations:
+        by_service[row["service"]].append(row)
+    assert [s.service for s in report.services] == ["alpha", "beta"]
+    for sq in report.services:
+        rows = [r for r in by_service[sq.service] if r["evaluated_at"] < end]
+        # level at quarter end: the last evaluation before the quarter ended
+        assert sq.level_at_end == rows[-1]["achieved_level"]
+        # time below target: each evaluation holds until the next, clipped to the quarter
+        below = 0.0
+        for pos, row in enumerate(rows):
+            until = rows[pos + 1]["evaluated_at"] if pos + 1 < len(rows) else end
+            if row["achieved_rank"] < row["target_rank"]:
+                below += (until - max(row["evaluated_at"], start)).total_seconds()
+        assert sq.below_target_seconds == pytest.approx(below)
+        # regressions opened in the quarter: item rows flagged regressed
+        regressed = [
+            r
+            for r in items
+            if r["service"] == sq.service and r["regressed"] and start <= r["evaluated_at"] < end
+        ]
+        assert sq.opened == len(regressed)
+        assert sorted(e.item_id for e in sq.episodes if e.opened_at >= start) == sorted(
+            r["item_id"] for r in regressed
+        )
+        # remediated: the first satisfied row after a regression, inside the quarter
+        closed = 0
+        for regression in regressed:
+            later = [
+                r
+                for r in items
+                if r["service"] == sq.service
+                and r["item_id"] == regression["item_id"]
+                and r["evaluated_at"] > regression["evaluated_at"]
+            ]
+            fixed = next((r for r in later if r["effective_status"] in ("pass", "waived")), None)
+            if fixed is not None and fixed["evaluated_at"] < end:
+                closed += 1
+                episode = next(e for e in sq.episodes if e.opened_at == regression["evaluated_at"])
+                assert episode.closed_at == fixed["evaluated_at"]
+        assert sq.closed == closed
+
+    alpha, beta = report.services
+    # the story the evidence tells
+    assert [(e.item_id, e.opened_at.date().isoformat()) for e in alpha.episodes] == [
+        ("RP3", "2026-11-09")
+    ]
+    assert alpha.episodes[0].closed_at == parse_timestamp("2026-11-16T06:00:00Z")
+    assert alpha.median_days_to_remediate == pytest.approx(7.0)
+    assert beta.episodes[0].item_id == "RP3" and beta.episodes[0].closed_at is None
+    # SO2 waited for its security sign-off until November; RP3 has been stale since 11-30
+    longest = {f.item_id: f for f in beta.failing_longest}
+    assert [f.item_id for f in beta.failing_longest][:2] == ["SO2", "RP3"]
+    assert longest["SO2"].status_at_end == "pass" and longest["SO2"].failing_since is None
+    assert longest["RP3"].status_at_end == "stale"
+    assert longest["RP3"].failing_since == parse_timestamp("2026-11-30T06:00:00Z")
+    assert longest["RP3"].failing_seconds == (end - longest["RP3"].failing_since).total_seconds()
+    # sign-offs due by the end of 2027Q1 (the Q3 signature counts until 2026-12-31, the
+    # last day of the period: due, not yet expired)
+    alpha_due = {(s.item_id, s.role): s.state for s in alpha.signoffs}
+    assert alpha_due == {
+        ("SO1", "Tech lead"): "due",
+        ("SO2", "SRE"): "due",
+        ("SO2", "Security"): "due",
+        ("SO3", "Product"): "unsigned",
+    }
+    assert [w.item_id for w in alpha.waivers] == ["SO3"]  # RP3's waiver outlives 2027Q1
+    # the report knows nothing of the next quarter's quarterly run
+    assert all(p.at < end for p in alpha.timeline)
+
+
+def test_report_is_written_as_markdown_and_self_contained_html(
+    quarter: Settings, tmp_path: Path
+) -> None:
+    history = history_for(quarter)
+    written = write_quarter_report(
+        history,
+        "2026Q4",
+        str(tmp_path / "reports"),
+        quarter.project_root,
+        now=datetime(2027, 1, 1, 7, tzinfo=UTC),
+        run_key="quarterly:2027Q1",
+    )
+    assert sorted(written.files) == [
+        "readiness-2026Q4-alpha.svg",
+        "readiness-2026Q4-beta.svg",
+        "readiness-2026Q4.html",
+        "readiness-2026Q4.md",
+    ]
+    page = Path(written.files["readiness-2026Q4.html"]).read_text()
+    assert page.count("<svg") == 4  # a ribbon per service in the portfolio, a chart each
+    assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing external
+    markdown = Path(written.files["readiness-2026Q4.md"]).read_text()
+    assert "| [alpha](#alpha) | L2 | L2 |" in markdown
+    assert "![alpha level timeline](readiness-2026Q4-alpha.svg)" in markdown
+    # the quarterly run's evaluations point at the report
+    uris = {
+        r["report_uri"]
+        for r in history.query(
+            "SELECT report_uri FROM readiness.evaluations WHERE run_key = 'quarterly:2027Q1'"
+        )
+    }
+    assert uris == {written.uri}
+
+
+def test_report_command(
+    quarter: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READINESS_HOME", str(quarter.project_root))
+    monkeypatch.setenv("READINESS_CHECKLISTS", str(quarter.project_root / "checklists"))
+    monkeypatch.setenv("READINESS_SERVICES", str(quarter.project_root / "services"))
+    monkeypatch.setenv("READINESS_HISTORY", quarter.history)
+    monkeypatch.setenv("READINESS_REPORTS", str(tmp_path / "out"))
+    assert main(["report", "--quarter", "2026Q4", "--as-of", "2027-01-02", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["quarter"] == "2026Q4"
+    assert {s["service"]: s["level_at_end"] for s in summary["services"]} == {
+        "alpha": "L2",
+        "beta": "none",
+    }
+    assert Path(summary["files"]["readiness-2026Q4.html"]).exists()
+    assert main(["report", "--quarter", "2026Q5"]) == 1
+    assert "expected a quarter like 2026Q4" in capsys.readouterr().err
+
+
+def test_a_quarter_with_no_history_still_gives_a_report(tmp_path: Path) -> None:
+    settings = make_project(tmp_path)
+    report = build_quarter_report(history_for(settings), "2026Q3")
+    assert report.services == []
+    assert not report.in_progress
+    assert timedelta(days=92) == report.end - report.start
