@@ -138,6 +138,15 @@ def revalidate(service: str) -> dict[str, Any]:
     return {**result, "issues": issues}
 
 
+@task(**RECORD_RETRIES)  # type: ignore[call-overload]
+def quarterly_report() -> dict[str, str]:
+    """The report of the quarter that just ended, written to the report store; this run's
+    evaluations record its URI. Runs once every service has been revalidated (or failed)."""
+    from readiness_airflow import runtime
+
+    return runtime.quarterly_report(get_current_context())
+
+
 @task(retries=0)
 def spec_problems(file: str, problems: list[str]) -> None:
     """Stands in for a service whose spec does not load: fails with what is wrong."""
@@ -209,12 +218,18 @@ def quarterly_dag(services: list[str]) -> DAG:
         doc_md=(
             "# Quarterly revalidation\n\nEvaluates every service on the first day of each "
             "quarter with `trigger = quarterly`, so sign-offs that expire with the quarter "
-            "are re-checked and the run is marked in history.\n\n"
+            "are re-checked and the run is marked in history. Each service gets one "
+            "`quarterly-revalidation` issue listing the sign-offs to renew; then "
+            "`quarterly_report` writes the report of the quarter that just ended (Markdown "
+            "and HTML) to the report store.\n\n"
             + "\n".join(f"- `{s}`" for s in services)
         ),
         default_args={"owner": "readiness"},
     ) as dag:
-        revalidate.override(outlets=[AssetAlias(HISTORY_ALIAS)]).expand(service=services)
+        revalidated = revalidate.override(outlets=[AssetAlias(HISTORY_ALIAS)]).expand(
+            service=services
+        )
+        revalidated >> quarterly_report.override(trigger_rule="all_done")()
     return dag
 
 

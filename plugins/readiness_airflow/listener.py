@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 _OURS = re.compile(r"^\S+: \S+ \(target \S+, previous \S+\)")
 #: Tasks whose return values make up the note: the outcome (``record``), the issue
 #: actions (``sync_issues``), or both at once (the quarterly ``revalidate``).
-NOTE_TASKS = ("record", "sync_issues", "revalidate")
+NOTE_TASKS = ("record", "sync_issues", "revalidate", "quarterly_report")
 
 
 def run_note(values: list[dict[str, Any]]) -> str | None:
@@ -37,7 +37,8 @@ def run_note(values: list[dict[str, Any]]) -> str | None:
         if issues is None and len(outcomes) == 1 and synced:
             issues = synced[0]
         lines.append(headline(outcome, issues))
-    return "\n".join(sorted(lines)) or None
+    reports = [f"quarterly report {v['quarter']}: {v['uri']}" for v in values if "quarter" in v]
+    return "\n".join(sorted(lines) + reports) or None
 
 
 def _write_note(dag_run: Any) -> None:

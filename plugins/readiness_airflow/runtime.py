@@ -167,3 +167,26 @@ def sync(
             "kept pending for the retry and the next run"
         )
     return report
+
+
+def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:
+    """The report of the quarter before the run's logical date, recorded on this run."""
+    from readiness.history import history_for
+    from readiness.reports import write_quarter_report
+    from readiness.timeutil import previous_quarter, quarter_of
+
+    config = settings()
+    moment = as_of(context)
+    year, quarter = previous_quarter(*quarter_of(moment.date()))
+    label = f"{year}Q{quarter}"
+    meta = run_meta(context, QUARTERLY)
+    written = write_quarter_report(
+        history_for(config),
+        label,
+        config.reports,
+        config.project_root,
+        now=moment,
+        run_key=meta.run_key,
+    )
+    log.info("READINESS quarterly report %s: %s", label, ", ".join(written.files.values()))
+    return {"quarter": label, "uri": written.uri}

@@ -38,4 +38,5 @@ def readiness_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("READINESS_HOME", str(ROOT))
     monkeypatch.setenv("READINESS_HISTORY", f"duckdb://{tmp_path}/history.duckdb")
     monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("READINESS_REPORTS", str(tmp_path / "reports"))
     return tmp_path

@@ -97,7 +97,7 @@ def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
     dag = _dags()["readiness__quarterly_revalidation"]
     run = run_dag(dag, datetime(2026, 10, 1, 6, tzinfo=UTC))
     assert run.succeeded, run.task_states
-    assert set(run.task_states) == {"revalidate[0]", "revalidate[1]"}
+    assert set(run.task_states) == {"revalidate[0]", "revalidate[1]", "quarterly_report"}
 
     rows = _rows(
         "SELECT service, trigger, dag_id, run_key FROM readiness.evaluations ORDER BY service"
@@ -108,10 +108,18 @@ def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
     ]
     assert all(r["run_key"].startswith("quarterly:") for r in rows)
     assert run.note is not None
-    assert sorted(line.split(":")[0] for line in run.note.splitlines()) == [
-        FSS,
-        "maintenance-service",
-    ]
+    *headlines, report_line = run.note.splitlines()
+    assert sorted(line.split(":")[0] for line in headlines) == [FSS, "maintenance-service"]
+    # one revalidation issue per service, and the report of the quarter that just ended
+    outbox = OutboxTracker(readiness_env / "outbox").issues()
+    revalidation = [i for i in outbox if i["item_id"] == "quarterly-revalidation"]
+    assert sorted(i["service"] for i in revalidation) == [FSS, "maintenance-service"]
+    assert all("quarterly-revalidation" in i["labels"].split(",") for i in revalidation)
+    html = readiness_env / "reports" / "2026Q3" / "readiness-2026Q3.html"
+    assert report_line == f"quarterly report 2026Q3: {html}"
+    assert html.exists()
+    recorded = _rows("SELECT DISTINCT report_uri FROM readiness.evaluations")
+    assert recorded == [{"report_uri": str(html)}]
 
 
 @pytest.mark.slow
