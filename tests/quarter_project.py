@@ -16,6 +16,8 @@ levels:
   - {id: L0, name: Dev}
   - {id: L1, name: Staging}
   - {id: L2, name: Pilot}
+promotion:
+  L2: {title: Pilot entry, from: L1, held_for: 28d, criteria: [SO1, SO2]}
 sections:
   - id: recovery
     title: Recovery

@@ -214,3 +214,31 @@ def test_a_quarter_with_no_history_still_gives_a_report(tmp_path: Path) -> None:
     assert report.services == []
     assert not report.in_progress
     assert timedelta(days=92) == report.end - report.start
+
+
+def test_gate_applies_the_promotion_rule_from_history(
+    quarter: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READINESS_HOME", str(quarter.project_root))
+    monkeypatch.setenv("READINESS_CHECKLISTS", str(quarter.project_root / "checklists"))
+    monkeypatch.setenv("READINESS_SERVICES", str(quarter.project_root / "services"))
+    monkeypatch.setenv("READINESS_HISTORY", quarter.history)
+    capsys.readouterr()
+    # alpha reached L2 on 11-16: two weeks later it is at L2 but has not held it 28 days
+    assert main(["gate", "alpha", "--level", "L2", "--as-of", "2026-11-30T07:00:00Z"]) == 1
+    out = capsys.readouterr().out
+    assert "no: alpha is at L2 (≥ L2)" in out
+    assert "promotion to L2 (Pilot entry): 2 of 3 criteria met" in out
+    assert "✗ held L1 or better for 28d: since 2026-11-16 (14 d)" in out
+    assert "✓ SO1 Sign-off: tech lead: satisfied" in out
+    # six weeks in, it has
+    assert main(["gate", "alpha", "--level", "L2", "--as-of", "2026-12-28T07:00:00Z"]) == 0
+    assert "✓ held L1 or better for 28d: since 2026-11-16 (42 d)" in capsys.readouterr().out
+    # beta dropped out of L1 on 11-30: the level and the rule both say no
+    assert main(["gate", "beta", "--level", "L2", "--as-of", "2026-12-28T07:00:00Z"]) == 1
+    out = capsys.readouterr().out
+    assert "no: beta is at none, below L2" in out
+    assert "✗ held L1 or better for 28d: not at L1 in the latest evaluation" in out
+    # a level without a rule is judged on the level alone
+    assert main(["gate", "alpha", "--level", "L1", "--as-of", "2026-12-28T07:00:00Z"]) == 0
+    assert "promotion" not in capsys.readouterr().out

@@ -101,7 +101,15 @@ def test_story_levels_regression_issue_and_remediation(env_settings: Path, capsy
     assert rows(tmp, "select count(*) from readiness.open_regressions")[0][0] == 0
 
     assert main(["gate", "file-storage-service", "--level", "L2", "--as-of", T3]) == 0
+    capsys.readouterr()
     assert main(["gate", "file-storage-service", "--level", "L3", "--as-of", T3]) == 1
+    gate = capsys.readouterr().out
+    # seed 004 §15: the GA exit criteria and every §14 sign-off, and four weeks at Pilot
+    assert "promotion to L3 (GA exit criteria (from Pilot)): 9 of 13 criteria met" in gate
+    assert "  GA4 [fail] expected number of records ≥ 2; observed 1" in gate
+    assert "✗ held L2 or better for 28d: since 2026-11-28 (0 d)" in gate
+    assert "✓ GA1 Pilot tenant live ≥ 4 weeks with no P1 incident" in gate
+    assert "✗ SO5 Sign-off: Product owner: missing: no attestation for SO5 by Product owner" in gate
     assert main(["gate", "file-storage-service", "--level", "L2"]) == 2  # too old now
     assert main(["gate", "nope", "--level", "L2"]) == 2
     assert main(["status"]) == 0

@@ -375,7 +375,8 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
     from readiness.loader import load_catalog
 
     assert isinstance(settings, Settings)
-    out = Console(highlight=False)
+    # deploy logs: one line per finding (no wrapping), evidence text never read as markup
+    out = Console(highlight=False, soft_wrap=True, markup=False)
     catalog = load_catalog(settings.checklist_paths, settings.service_paths)
     spec = catalog.specs.get(args.service)
     if spec is None:
@@ -403,20 +404,38 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
             f"{snap.evaluated_at.isoformat()}, older than {args.max_age}"
         )
         return EXIT_UNKNOWN
-    if snap.achieved_rank >= wanted:
+    verdict = None
+    rule = checklist.promotions.get(args.level)
+    if rule is not None:
+        from readiness.promotion import assess_promotion
+
+        timeline = [r for r in history.timeline(args.service, None) if r["evaluated_at"] <= now]
+        failing = {row["item_id"]: row for row in snap.failing}
+        verdict = assess_promotion(rule, checklist, failing, timeline, now)
+    level_ok = snap.achieved_rank >= wanted
+    if level_ok:
         out.print(
-            f"yes: {args.service} is at {snap.achieved_level} (≥ {args.level}) as of "
-            f"{snap.evaluated_at.isoformat()}"
+            f"{'yes' if verdict is None or verdict.met else 'no'}: {args.service} is at "
+            f"{snap.achieved_level} (≥ {args.level}) as of {snap.evaluated_at.isoformat()}"
         )
-        return EXIT_OK
-    blocking = [row for row in snap.failing if checklist.rank(row["required_from"]) <= wanted]
-    out.print(
-        f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
-        f"{len(blocking)} item(s) block it:"
-    )
-    for row in blocking:
-        out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
-    return EXIT_FAIL
+    else:
+        blocking = [row for row in snap.failing if checklist.rank(row["required_from"]) <= wanted]
+        out.print(
+            f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
+            f"{len(blocking)} item(s) block it:"
+        )
+        for row in blocking:
+            out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
+    if verdict is not None:
+        met = sum(c.met for c in verdict.criteria)
+        out.print(
+            f"promotion to {args.level} ({verdict.rule.title}): {met} of "
+            f"{len(verdict.criteria)} criteria met"
+        )
+        for criterion in verdict.criteria:
+            mark = "✓" if criterion.met else "✗"
+            out.print(f"  {mark} {criterion.name}: {criterion.detail}")
+    return EXIT_OK if level_ok and (verdict is None or verdict.met) else EXIT_FAIL
 
 
 def cmd_status(args: argparse.Namespace, settings: object) -> int:

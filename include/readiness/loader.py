@@ -25,6 +25,7 @@ from readiness.model import (
     Item,
     ItemOverride,
     Level,
+    PromotionRule,
     Section,
     ServiceSpec,
     Waiver,
@@ -75,6 +76,8 @@ class ItemDoc(_Strict):
     severity: Literal["low", "medium", "high", "critical"] | None = None
     notes: str = ""
     remediation_days: int | None = Field(default=None, ge=0)
+    #: Why a person should look at this item (set by ``import-checklist`` when it guessed).
+    review: str = ""
 
 
 class SectionDoc(_Strict):
@@ -91,6 +94,16 @@ class DefaultsDoc(_Strict):
     runbook: str | None = None
 
 
+class PromotionDoc(_Strict):
+    """A promotion rule: what entering a level takes beyond its items being satisfied."""
+
+    title: str
+    from_: str = Field(alias="from")
+    held_for: str | None = None
+    criteria: list[str] = []
+    source: str = ""
+
+
 class ChecklistDoc(_Strict):
     checklist: str = Field(pattern=_ID)
     title: str
@@ -101,6 +114,7 @@ class ChecklistDoc(_Strict):
     defaults: DefaultsDoc = DefaultsDoc()
     templates: dict[str, TemplateDoc] = {}
     sections: list[SectionDoc] = Field(min_length=1)
+    promotion: dict[str, PromotionDoc] = {}
 
 
 class OverrideDoc(_Strict):
@@ -425,9 +439,11 @@ def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
                 signoff_roles=tuple(sdoc.signoff_roles),
             )
         )
+    promotions = _promotions(source, doc, level_ids, set(seen_items), problems)
     if problems:
         return None, problems
     return Checklist(
+        promotions=promotions,
         id=doc.checklist,
         title=doc.title,
         version=doc.version,
@@ -438,6 +454,43 @@ def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
         source=doc.source,
         description=doc.description,
     ), []
+
+
+def _promotions(
+    source: _Source,
+    doc: ChecklistDoc,
+    level_ids: list[str],
+    item_ids: set[str],
+    problems: list[Problem],
+) -> dict[str, PromotionRule]:
+    rules: dict[str, PromotionRule] = {}
+    for level, pdoc in doc.promotion.items():
+        path = join_path("promotion", level)
+        for field_path, value in ((path, level), (join_path(path, "from"), pdoc.from_)):
+            if value not in level_ids:
+                problems.append(
+                    source.problem(
+                        field_path, f"level {value!r} does not exist; expected one of {level_ids}"
+                    )
+                )
+        for pos, item_id in enumerate(pdoc.criteria):
+            if item_id not in item_ids:
+                problems.append(
+                    source.problem(
+                        f"{join_path(path, 'criteria')}[{pos}]",
+                        f"no item {item_id!r} in this checklist",
+                    )
+                )
+        held = _duration(source, join_path(path, "held_for"), pdoc.held_for, problems)
+        rules[level] = PromotionRule(
+            level=level,
+            title=pdoc.title,
+            from_level=pdoc.from_,
+            held_for=held,
+            criteria=tuple(pdoc.criteria),
+            source=pdoc.source,
+        )
+    return rules
 
 
 def _duration(
@@ -552,6 +605,7 @@ def _item(
         runbook=idoc.runbook or doc.defaults.runbook,
         notes=idoc.notes,
         remediation_days=idoc.remediation_days,
+        review=idoc.review,
     )
 
 

@@ -84,6 +84,8 @@ class Item:
     runbook: str | None = None
     notes: str = ""
     remediation_days: int | None = None
+    #: Why a person should look at this item; ``import-checklist`` sets it where it guessed.
+    review: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,20 @@ class Section:
     title: str
     items: tuple[Item, ...]
     signoff_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    """What entering ``level`` takes beyond its items being satisfied (seed 004 §15: GA exit
+    criteria from Pilot): the named ``criteria`` items, and having held ``from_level`` or
+    better for ``held_for`` without a break."""
+
+    level: str
+    title: str
+    from_level: str
+    held_for: timedelta | None = None
+    criteria: tuple[str, ...] = ()
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,7 @@ class Checklist:
     sha256: str
     source: str = ""
     description: str = ""
+    promotions: dict[str, PromotionRule] = field(default_factory=dict)
 
     @property
     def items(self) -> tuple[Item, ...]:

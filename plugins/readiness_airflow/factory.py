@@ -221,8 +221,7 @@ def quarterly_dag(services: list[str]) -> DAG:
             "are re-checked and the run is marked in history. Each service gets one "
             "`quarterly-revalidation` issue listing the sign-offs to renew; then "
             "`quarterly_report` writes the report of the quarter that just ended (Markdown "
-            "and HTML) to the report store.\n\n"
-            + "\n".join(f"- `{s}`" for s in services)
+            "and HTML) to the report store.\n\n" + "\n".join(f"- `{s}`" for s in services)
         ),
         default_args={"owner": "readiness"},
     ) as dag:
