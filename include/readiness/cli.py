@@ -111,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", type=_timestamp, help="count up to this moment (default: now)")
     report.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
 
+    importer = sub.add_parser(
+        "import-checklist",
+        help="turn a readiness document (the seeds' style) into checklist YAML",
+    )
+    importer.add_argument("file", type=Path, help="the readiness document (Markdown or text)")
+    importer.add_argument("-o", "--output", type=Path, help="write the YAML here (default: stdout)")
+    importer.add_argument(
+        "--required-from",
+        help="level for items whose section names none (default: the level the document "
+        "targets, else the highest)",
+    )
+
     history = sub.add_parser("history", help="level timeline and item transitions")
     history.add_argument("service")
     history.add_argument("--since", type=_timestamp)
@@ -138,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "history": cmd_history,
             "init-warehouse": cmd_init_warehouse,
             "report": cmd_report,
+            "import-checklist": cmd_import_checklist,
         }[args.command]
         return handler(args, settings)
     except ConfigError as exc:
@@ -178,6 +191,13 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
             f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "
             f"levels {', '.join(lv.id for lv in checklist.levels)} ({checklist.file})"
         )
+        review = [item.id for item in checklist.items if item.review]
+        if review:
+            shown = ", ".join(review[:8]) + (", …" if len(review) > 8 else "")
+            out.print(
+                f"[yellow]note:[/] {len(review)} item(s) of {checklist.id} are marked "
+                f"`review:` (imported, collector not chosen yet): {shown}"
+            )
     for spec in catalog.specs.values():
         out.print(
             f"[green]ok[/] service {spec.service}: {spec.checklist}, target "
@@ -305,6 +325,46 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
         out.print(f"history at {where} is up to date")
     for change in changes:
         out.print(f"{change}")
+    return EXIT_OK
+
+
+def cmd_import_checklist(args: argparse.Namespace, settings: object) -> int:
+    """Import, then load the result with the same loader as ``check``: what is written is
+    a checklist ``readiness check`` accepts, or the command fails."""
+    import tempfile
+
+    from readiness.importer import import_file
+    from readiness.loader import parse_checklist
+
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    path: Path = args.file
+    try:
+        result = import_file(path, args.required_from)
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"error: {path}: cannot read: {exc}")
+        return EXIT_FAIL
+    for line, message in result.notes:
+        err.print(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+    if not result.items:
+        err.print(
+            f"error: {path}: no checklist items found (numbered sections with tables "
+            "of '# Item Status check Evidence' rows, or bullet lists)"
+        )
+        return EXIT_FAIL
+    text = result.yaml(path.name)
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "imported.yaml"
+        probe.write_text(text, encoding="utf-8")
+        _checklist, problems = parse_checklist(probe)
+    if problems:
+        for problem in problems:
+            err.print(f"error: imported checklist: {problem}")
+        return EXIT_FAIL
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {args.output}: {result.items} items, {result.review} marked for review")
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
