@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", type=_timestamp, help="count up to this moment (default: now)")
     report.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
 
+    oscal = sub.add_parser(
+        "oscal", help="a service's evaluation as an OSCAL 1.1 assessment-results document"
+    )
+    oscal.add_argument("service")
+    oscal.add_argument("--run-id", help="which evaluation (default: the latest)")
+    oscal.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
+
     importer = sub.add_parser(
         "import-checklist",
         help="turn a readiness document (the seeds' style) into checklist YAML",
@@ -151,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "init-warehouse": cmd_init_warehouse,
             "report": cmd_report,
             "import-checklist": cmd_import_checklist,
+            "oscal": cmd_oscal,
         }[args.command]
         return handler(args, settings)
     except ConfigError as exc:
@@ -325,6 +333,34 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
         out.print(f"history at {where} is up to date")
     for change in changes:
         out.print(f"{change}")
+    return EXIT_OK
+
+
+def cmd_oscal(args: argparse.Namespace, settings: object) -> int:
+    """Export, then validate: an invalid document is never written."""
+    from readiness.oscal import NotEvaluated, assessment_results, validate
+
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    try:
+        document = assessment_results(_history(settings), args.service, args.run_id)
+    except NotEvaluated as exc:
+        err.print(f"error: {exc}")
+        return EXIT_FAIL
+    problems = validate(document)
+    for problem in problems:
+        err.print(f"error: OSCAL assessment-results: {problem}")
+    if problems:
+        return EXIT_FAIL
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        result = document["assessment-results"]["results"][0]
+        err.print(
+            f"wrote {args.output}: {len(result.get('findings', []))} findings, "
+            f"{len(result.get('risks', []))} accepted risks (OSCAL {document['assessment-results']['metadata']['oscal-version']})"
+        )
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 
