@@ -338,7 +338,7 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
 
 def cmd_oscal(args: argparse.Namespace, settings: object) -> int:
     """Export, then validate: an invalid document is never written."""
-    from readiness.oscal import NotEvaluated, assessment_results, validate
+    from readiness.oscal import OSCAL_VERSION, NotEvaluated, assessment_results, validate
 
     err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     try:
@@ -357,7 +357,7 @@ def cmd_oscal(args: argparse.Namespace, settings: object) -> int:
         result = document["assessment-results"]["results"][0]
         err.print(
             f"wrote {args.output}: {len(result.get('findings', []))} findings, "
-            f"{len(result.get('risks', []))} accepted risks (OSCAL {document['assessment-results']['metadata']['oscal-version']})"
+            f"{len(result.get('risks', []))} accepted risks (OSCAL {OSCAL_VERSION})"
         )
     else:
         sys.stdout.write(text)

@@ -74,9 +74,7 @@ class SqlHistory(ABC):
         if not rows:
             return None
         ev = rows[0]
-        failing = self.select(
-            q.FAILING_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
-        )
+        failing = self.select(q.FAILING_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"])
         return ServiceSnapshot(
             service=service,
             run_id=ev["run_id"],

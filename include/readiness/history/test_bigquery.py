@@ -198,6 +198,33 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
     # and the fixture exercises every view
     assert all(_view(duck, name) for name in view_names())
 
+    # the quarterly report and the OSCAL export read the same figures from both backends
+    from dataclasses import asdict
+
+    from readiness.oscal import assessment_results, validate
+    from readiness.reports.quarterly import build_quarter_report
+
+    now = datetime(2027, 1, 2, tzinfo=UTC)
+    duck_report = asdict(build_quarter_report(duck, "2026Q4", now))
+    bq_report = asdict(build_quarter_report(bq, "2026Q4", now))
+    assert duck_report.pop("backend") == "duckdb" and bq_report.pop("backend") == "bigquery"
+    assert duck_report == bq_report
+    assert [s["service"] for s in bq_report["services"]] == [FSS, MNT]
+    assert any(s["episodes"] for s in bq_report["services"])
+    assert any(s["signoffs"] for s in bq_report["services"])
+    for service in (FSS, MNT):
+        duck_doc, bq_doc = assessment_results(duck, service), assessment_results(bq, service)
+        assert validate(bq_doc) == []
+        for doc in (duck_doc, bq_doc):  # each backend stamped its own write time
+            del doc["assessment-results"]["metadata"]["last-modified"]
+        assert duck_doc == bq_doc
+    # a quarterly run records its report's URI with a DML UPDATE
+    bq.record_report("r1", "gs://reports/2026Q4/readiness-2026Q4.html")
+    uris = bq.query(
+        f"SELECT DISTINCT report_uri FROM `{PROJECT}.{bq.dataset}.evaluations` WHERE run_key = 'r1'"
+    )
+    assert uris == [{"report_uri": "gs://reports/2026Q4/readiness-2026Q4.html"}]
+
 
 def test_the_command_line_reads_and_gates_from_bigquery(
     bigquery_emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
