@@ -242,3 +242,23 @@ def test_gate_applies_the_promotion_rule_from_history(
     # a level without a rule is judged on the level alone
     assert main(["gate", "alpha", "--level", "L1", "--as-of", "2026-12-28T07:00:00Z"]) == 0
     assert "promotion" not in capsys.readouterr().out
+
+
+def test_report_goes_to_a_gs_report_store(quarter: Settings, gcs_client: Any) -> None:
+    import uuid
+
+    bucket = f"readiness-reports-{uuid.uuid4().hex[:8]}"
+    gcs_client.create_bucket(bucket)
+    written = write_quarter_report(
+        history_for(quarter),
+        "2026Q4",
+        f"gs://{bucket}/reports",
+        quarter.project_root,
+        now=datetime(2027, 1, 1, 7, tzinfo=UTC),
+    )
+    assert written.uri == f"gs://{bucket}/reports/2026Q4/readiness-2026Q4.html"
+    blob = gcs_client.bucket(bucket).get_blob("reports/2026Q4/readiness-2026Q4.html")
+    assert blob.content_type.startswith("text/html")
+    assert blob.download_as_text().startswith("<!doctype html>")
+    names = sorted(b.name for b in gcs_client.list_blobs(bucket))
+    assert names == sorted(f"reports/2026Q4/{n}" for n in written.files)
