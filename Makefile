@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo airflow-ui test lint typecheck unit check lock clean bench
+.PHONY: help bootstrap demo quarter airflow-ui test lint typecheck unit check lock clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,9 @@ bootstrap: $(STAMP) ## create .venv with the pinned dependencies (uv, seconds)
 
 demo: $(STAMP) ## the main job: both services' DAGs through Airflow on embedded defaults
 	$(BIN)/python scripts/demo.py
+
+quarter: $(STAMP) ## a simulated 2026Q4 on the sample data: daily runs, the quarterly DAG, the report
+	$(BIN)/python samples/quarter.py
 
 airflow-ui: $(STAMP) ## the Airflow UI on http://localhost:8080 (airflow standalone), user admin
 	$(BIN)/python scripts/airflow_ui.py

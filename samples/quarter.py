@@ -237,6 +237,9 @@ def run() -> int:
     started = time.monotonic()
     prepare()
     sys.path.insert(0, str(ROOT / "plugins"))
+    from readiness.config import load_settings
+    from readiness.engine import evaluate
+    from readiness.history import RunMeta
     from readiness_airflow.local import (
         airflow_env,
         apply_env,
@@ -244,10 +247,6 @@ def run() -> int:
         migrate_metadata_db,
         run_dag,
     )
-
-    from readiness.config import load_settings
-    from readiness.engine import evaluate
-    from readiness.history import RunMeta
 
     settings = load_settings()
     day = ONBOARDED

@@ -53,12 +53,12 @@ def timeline_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 760) ->
         clipped = min(max(at, report.start), report.end)
         return left + (width - left - right) * (clipped - report.start).total_seconds() / span
 
-    def y(rank: int) -> float:
-        return top + row_h * (ranks[-1] - rank)
+    def y(rank: int) -> float:  # one row per level seen, "none" at the bottom
+        return top + row_h * (len(ranks) - 1 - ranks.index(rank))
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" '
+        f'width="{width}" height="{height}" style="width:100%;height:auto" role="img" '
         f'aria-label="{html.escape(sq.service)} level timeline {report.quarter}" '
         'font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="11">'
     ]
@@ -290,6 +290,8 @@ h3 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(-
 .kpi { background:var(--card); border:1px solid var(--line); border-radius:10px;
   padding:14px 16px; }
 .kpi b { display:block; font-size:24px; font-weight:650; }
+.kpi b .level { font-size:18px; padding:2px 10px; color:#fff; }
+details summary { cursor:pointer; color:var(--muted); margin:6px 0; }
 .kpi span { color:var(--muted); font-size:12px; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:12px;
   padding:18px 22px; margin:16px 0; }
@@ -441,6 +443,17 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
             )
         out.append("</table>")
     if sq.signoffs:
+        states = {
+            state: sum(1 for s in sq.signoffs if s.state == state)
+            for state in ("expired", "unsigned", "due")
+        }
+        summary = ", ".join(f"{n} {state}" for state, n in states.items() if n)
+        # a long list stays folded; what is expired or unsigned is always shown
+        folded = len(sq.signoffs) > 8 and not (states["expired"] or states["unsigned"])
+        out.append(
+            f"<details{'' if folded else ' open'}><summary>{len(sq.signoffs)} sign-off(s): "
+            f"{summary}</summary>"
+        )
         out.append(
             "<table><tr><th>item</th><th>role</th><th>signed by</th><th>signed</th>"
             "<th>counts until</th><th>state</th></tr>"
@@ -452,7 +465,7 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
                 f"<td>{s.expires_on.isoformat() if s.expires_on else '-'}</td>"
                 f"<td class='state-{_h(s.state)}'>{_h(s.state)}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</table></details>")
     if not sq.waivers and not sq.signoffs:
         out.append("<p class='muted'>Nothing due.</p>")
     out.append("</div>")
