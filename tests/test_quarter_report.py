@@ -138,12 +138,12 @@ def test_figures_match_the_history_tables(quarter: Settings) -> None:
     assert longest["RP3"].failing_since == parse_timestamp("2026-11-30T06:00:00Z")
     assert longest["RP3"].failing_seconds == (end - longest["RP3"].failing_since).total_seconds()
     # sign-offs due by the end of 2027Q1 (the Q3 signature counts until 2026-12-31, the
-    # last day of the period: due, not yet expired)
+    # last day of the period: to renew, not yet expired)
     alpha_due = {(s.item_id, s.role): s.state for s in alpha.signoffs}
     assert alpha_due == {
-        ("SO1", "Tech lead"): "due",
-        ("SO2", "SRE"): "due",
-        ("SO2", "Security"): "due",
+        ("SO1", "Tech lead"): "renew",
+        ("SO2", "SRE"): "renew",
+        ("SO2", "Security"): "renew",
         ("SO3", "Product"): "unsigned",
     }
     assert [w.item_id for w in alpha.waivers] == ["SO3"]  # RP3's waiver outlives 2027Q1

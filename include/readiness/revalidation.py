@@ -34,6 +34,10 @@ REVALIDATION_LABEL = "quarterly-revalidation"
 REVALIDATION_ITEM = "quarterly-revalidation"
 
 
+#: How lists of sign-offs are ordered: what already stopped counting first.
+SIGNOFF_ORDER = {"expired": 0, "unsigned": 1, "renew": 2}
+
+
 @dataclass(frozen=True)
 class SignoffDue:
     """One role's sign-off on one item that the new quarter has not renewed."""
@@ -102,8 +106,7 @@ def signoffs_due(ev: ServiceEvaluation, on: date | None = None) -> list[SignoffD
                     "expired" if expires_on < day else "renew",
                 )
             )
-    order = {"expired": 0, "unsigned": 1, "renew": 2}
-    return sorted(due, key=lambda d: (order[d.state], d.expires_on or date.max, d.item_id))
+    return sorted(due, key=lambda d: (SIGNOFF_ORDER[d.state], d.expires_on or date.max, d.item_id))
 
 
 def waivers_due(waivers: Sequence[Waiver], on: date) -> list[Waiver]:

@@ -17,7 +17,8 @@ from typing import Any
 
 from readiness.history import HistoryStore
 from readiness.reports import queries as q
-from readiness.timeutil import next_quarter, parse_quarter, quarter_end
+from readiness.revalidation import SIGNOFF_ORDER, SignoffDue
+from readiness.timeutil import next_quarter, parse_quarter, parse_timestamp, quarter_end
 from readiness.timeutil import quarter_start as first_day
 
 SATISFIED = ("pass", "waived", "not_applicable")
@@ -73,17 +74,6 @@ class WaiverDue:
     expires: date
     reason: str
     reference: str
-
-
-@dataclass(frozen=True)
-class SignoffDue:
-    item_id: str
-    title: str
-    role: str
-    signer: str | None
-    signed_at: str | None
-    expires_on: date | None
-    state: str  # expired | due | unsigned
 
 
 @dataclass
@@ -349,20 +339,22 @@ def _due(
             if not signer or expires_on is None:
                 state = "unsigned"
             else:
-                state = "expired" if expires_on < today else "due"
+                state = "expired" if expires_on < today else "renew"
+            signed_at = signoff.get("signed_at")
             service_q.signoffs.append(
                 SignoffDue(
                     item_id=row["item_id"],
                     title=row["title"] or "",
                     role=str(signoff.get("role", "")),
                     signer=signer,
-                    signed_at=str(signoff["signed_at"])[:10] if signoff.get("signed_at") else None,
+                    signed_at=parse_timestamp(signed_at) if signed_at else None,
                     expires_on=expires_on,
                     state=state,
                 )
             )
-    order = {"expired": 0, "unsigned": 1, "due": 2}
-    service_q.signoffs.sort(key=lambda s: (order[s.state], s.expires_on or date.max, s.item_id))
+    service_q.signoffs.sort(
+        key=lambda s: (SIGNOFF_ORDER[s.state], s.expires_on or date.max, s.item_id)
+    )
     service_q.waivers.sort(key=lambda w: w.expires)
 
 

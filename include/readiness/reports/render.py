@@ -7,6 +7,7 @@ specs are written by many teams."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from readiness.markdown import escape as md
@@ -264,7 +265,7 @@ def render_markdown(report: QuarterReport) -> str:
             for s in sq.signoffs:
                 lines.append(
                     f"| {md(s.item_id)} | {md(s.role)} | {md(s.signer or '-')} | "
-                    f"{s.signed_at or '-'} | "
+                    f"{_date(s.signed_at)} | "
                     f"{s.expires_on.isoformat() if s.expires_on else '-'} | {s.state} |"
                 )
         if not sq.waivers and not sq.signoffs:
@@ -384,6 +385,15 @@ def render_html(report: QuarterReport) -> str:
     return "\n".join(out)
 
 
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Cells are HTML already (escaped by the caller); no rows reads "None."."""
+    if not rows:
+        return "<p class='muted'>None.</p>"
+    head = "".join(f"<th>{_h(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
     out = [
         f"<h2 id='{_h(sq.service)}'>{_h(sq.service)}</h2><div class='card'>",
@@ -400,52 +410,59 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
         timeline_svg(report, sq),
         "<h3>Regressions</h3>",
     ]
-    if sq.episodes:
-        out.append(
-            "<table><tr><th>item</th><th>title</th><th>regressed</th><th>remediated</th>"
-            "<th>time to remediate</th><th>issue</th></tr>"
+    out.append(
+        _table(
+            ("item", "title", "regressed", "remediated", "time to remediate", "issue"),
+            [
+                (
+                    _h(e.item_id),
+                    _h(e.title),
+                    _date(e.opened_at),
+                    _date(e.closed_at) if e.closed_at else "<span class='bad'>still failing</span>",
+                    _remediation(e.days_to_remediate),
+                    _h(e.issue_key or "-"),
+                )
+                for e in sq.episodes
+            ],
         )
-        for e in sq.episodes:
-            done = _date(e.closed_at) if e.closed_at else "<span class='bad'>still failing</span>"
-            out.append(
-                f"<tr><td>{_h(e.item_id)}</td><td>{_h(e.title)}</td><td>{_date(e.opened_at)}"
-                f"</td><td>{done}</td><td>{_remediation(e.days_to_remediate)}</td>"
-                f"<td>{_h(e.issue_key or '-')}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p class='muted'>None.</p>")
+    )
     out.append("<h3>Items failing longest</h3>")
-    if sq.failing_longest:
-        out.append(
-            "<table><tr><th>item</th><th>title</th><th>required from</th><th>failing</th>"
-            "<th>status at end</th><th>failing since</th></tr>"
+    out.append(
+        _table(
+            ("item", "title", "required from", "failing", "status at end", "failing since"),
+            [
+                (
+                    _h(f.item_id),
+                    _h(f.title),
+                    _h(f.required_from),
+                    _days(f.failing_seconds),
+                    _h(f.status_at_end),
+                    _date(f.failing_since) if f.failing_since else "passing at end",
+                )
+                for f in sq.failing_longest
+            ],
         )
-        for f in sq.failing_longest:
-            since = _date(f.failing_since) if f.failing_since else "passing at end"
-            out.append(
-                f"<tr><td>{_h(f.item_id)}</td><td>{_h(f.title)}</td><td>{_h(f.required_from)}"
-                f"</td><td>{_days(f.failing_seconds)}</td><td>{_h(f.status_at_end)}</td>"
-                f"<td>{since}</td></tr>"
-            )
-        out.append("</table>")
-    else:
-        out.append("<p class='muted'>None.</p>")
+    )
     out.append(f"<h3>Waivers and sign-offs due by the end of {report.next_quarter}</h3>")
     if sq.waivers:
         out.append(
-            "<table><tr><th>waiver</th><th>expires</th><th>approver</th><th>reason</th></tr>"
-        )
-        for w in sq.waivers:
-            out.append(
-                f"<tr><td>{_h(w.item_id)} {_h(w.reference)}</td><td>{w.expires.isoformat()}</td>"
-                f"<td>{_h(w.approver)}</td><td>{_h(w.reason)}</td></tr>"
+            _table(
+                ("waiver", "expires", "approver", "reason"),
+                [
+                    (
+                        f"{_h(w.item_id)} {_h(w.reference)}",
+                        w.expires.isoformat(),
+                        _h(w.approver),
+                        _h(w.reason),
+                    )
+                    for w in sq.waivers
+                ],
             )
-        out.append("</table>")
+        )
     if sq.signoffs:
         states = {
             state: sum(1 for s in sq.signoffs if s.state == state)
-            for state in ("expired", "unsigned", "due")
+            for state in ("expired", "unsigned", "renew")
         }
         summary = ", ".join(f"{n} {state}" for state, n in states.items() if n)
         # a long list stays folded; what is expired or unsigned is always shown
@@ -454,18 +471,19 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
             f"<details{'' if folded else ' open'}><summary>{len(sq.signoffs)} sign-off(s): "
             f"{summary}</summary>"
         )
-        out.append(
-            "<table><tr><th>item</th><th>role</th><th>signed by</th><th>signed</th>"
-            "<th>counts until</th><th>state</th></tr>"
-        )
-        for s in sq.signoffs:
-            out.append(
-                f"<tr><td>{_h(s.item_id)}</td><td>{_h(s.role)}</td><td>{_h(s.signer or '-')}"
-                f"</td><td>{_h(s.signed_at or '-')}</td>"
-                f"<td>{s.expires_on.isoformat() if s.expires_on else '-'}</td>"
-                f"<td class='state-{_h(s.state)}'>{_h(s.state)}</td></tr>"
+        rows = [
+            (
+                _h(s.item_id),
+                _h(s.role),
+                _h(s.signer or "-"),
+                _date(s.signed_at),
+                s.expires_on.isoformat() if s.expires_on else "-",
+                f"<span class='state-{_h(s.state)}'>{_h(s.state)}</span>",
             )
-        out.append("</table></details>")
+            for s in sq.signoffs
+        ]
+        headers = ("item", "role", "signed by", "signed", "counts until", "state")
+        out.append(_table(headers, rows) + "</details>")
     if not sq.waivers and not sq.signoffs:
         out.append("<p class='muted'>Nothing due.</p>")
     out.append("</div>")
