@@ -7,11 +7,11 @@ specs are written by many teams."""
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 from readiness.markdown import escape as md
-from readiness.reports.quarterly import QuarterReport, ServiceQuarter
+from readiness.reports.quarterly import LevelPoint, QuarterReport, ServiceQuarter
 
 #: One colour per rank (none, L0 … L4 and beyond), from red to green.
 _LEVEL_COLOURS = ["#d64545", "#e8833a", "#e6b83c", "#9cc654", "#3fa66a", "#1f7a8c", "#335c99"]
@@ -39,6 +39,18 @@ def _remediation(value: float | None) -> str:
 
 
 # --------------------------------------------------------------------------- SVG
+
+
+def _segments(
+    report: QuarterReport, sq: ServiceQuarter
+) -> Iterator[tuple[LevelPoint, datetime, datetime]]:
+    """Each evaluation with the stretch of the period it holds (until the next one)."""
+    points = sq.timeline
+    for pos, point in enumerate(points):
+        until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
+        begin, end = max(point.at, report.start), min(until, report.period_end)
+        if end > begin:
+            yield point, begin, end
 
 
 def timeline_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 760) -> str:
@@ -86,17 +98,16 @@ def timeline_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 760) ->
             f'height="{height - bottom - top + 10}" fill="#f4f5f8"/>'
         )
     points = sq.timeline
+    segments = list(_segments(report, sq))
     # time below target, shaded
-    for pos, point in enumerate(points):
-        until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
-        if point.rank < point.target_rank and until > report.start:
-            x0, x1 = x(point.at), x(min(until, report.period_end))
-            if x1 > x0:
-                parts.append(
-                    f'<rect x="{x0:.1f}" y="{y(point.target_rank):.1f}" width="{x1 - x0:.1f}" '
-                    f'height="{y(point.rank) - y(point.target_rank):.1f}" fill="#d64545" '
-                    'fill-opacity="0.10"/>'
-                )
+    for point, begin, end in segments:
+        if point.rank < point.target_rank:
+            parts.append(
+                f'<rect x="{x(begin):.1f}" y="{y(point.target_rank):.1f}" '
+                f'width="{x(end) - x(begin):.1f}" '
+                f'height="{y(point.rank) - y(point.target_rank):.1f}" fill="#d64545" '
+                'fill-opacity="0.10"/>'
+            )
     if points:
         target = points[-1].target_rank
         parts.append(
@@ -106,17 +117,15 @@ def timeline_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 760) ->
             f'fill="{_MUTED}">target {html.escape(points[-1].target_level)}</text>'
         )
         path: list[str] = []
-        for pos, point in enumerate(points):
-            until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
-            x0, x1 = x(point.at), x(min(until, report.period_end))
+        for point, begin, end in segments:
+            x0, x1 = x(begin), x(end)
             path.append(f"{'M' if not path else 'L'}{x0:.1f},{y(point.rank):.1f}")
             path.append(f"L{x1:.1f},{y(point.rank):.1f}")
-            if x1 > x0:
-                parts.append(
-                    f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y(point.rank)}" '
-                    f'y2="{y(point.rank)}" stroke="{level_colour(point.rank)}" '
-                    'stroke-width="6" stroke-opacity="0.35"/>'
-                )
+            parts.append(
+                f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y(point.rank)}" '
+                f'y2="{y(point.rank)}" stroke="{level_colour(point.rank)}" '
+                'stroke-width="6" stroke-opacity="0.35"/>'
+            )
         parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{_INK}" stroke-width="2"/>')
         for point in points:
             if point.trigger == "quarterly" and report.start <= point.at <= report.end:
@@ -139,12 +148,13 @@ def ribbon_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 220) -> s
         f'aria-label="{html.escape(sq.service)} levels across {report.quarter}">'
         f'<rect width="{width}" height="{height}" rx="3" fill="#eef0f4"/>'
     ]
-    points = sq.timeline
-    for pos, point in enumerate(points):
-        until = points[pos + 1].at if pos + 1 < len(points) else report.period_end
-        begin, end = max(point.at, report.start), min(until, report.period_end)
-        if end <= begin:
-            continue
+    merged: list[tuple[LevelPoint, datetime, datetime]] = []
+    for point, begin, end in _segments(report, sq):  # one bar per stretch at one level
+        if merged and merged[-1][0].rank == point.rank and merged[-1][2] == begin:
+            merged[-1] = (merged[-1][0], merged[-1][1], end)
+        else:
+            merged.append((point, begin, end))
+    for point, begin, end in merged:
         x0 = width * (begin - report.start).total_seconds() / span
         x1 = width * (end - report.start).total_seconds() / span
         parts.append(
