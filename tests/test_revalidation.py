@@ -110,3 +110,39 @@ def test_waivers_due_are_those_in_force_that_expire_this_quarter() -> None:
         waiver("D", "2027-01-01"),
     ]
     assert [w.item for w in waivers_due(waivers, date(2027, 1, 1))] == ["D", "A"]
+
+
+def test_revalidation_issues_in_linear(tmp_path: Path) -> None:
+    from readiness.trackers.linear.client import LinearClient, RetryPolicy
+    from readiness.trackers.linear.fake_server import FakeLinear
+    from readiness.trackers.linear.tracker import LinearTracker
+
+    schema = Path(__file__).resolve().parents[2] / "shared" / "linear" / "schema.graphql"
+    fake = FakeLinear(schema, api_key="lin_api_k")
+    fake.add_team("ALP")
+    fake.start()
+    try:
+        settings = make_project(tmp_path, {"alpha": "ALP"})
+
+        def quarterly() -> None:
+            tracker = LinearTracker(
+                LinearClient("lin_api_k", fake.url, policy=RetryPolicy(attempts=2))
+            )
+            evaluate(
+                settings,
+                as_of=parse_timestamp("2027-01-01T06:00:00Z"),
+                meta=RunMeta(run_key="quarterly:2027Q1", trigger="quarterly"),
+                tracker=tracker,
+            )
+
+        quarterly()
+        [issue] = [i for i in fake.issues.values() if "revalidation" in i["title"]]
+        labels = {fake.labels[label]["name"] for label in issue["labelIds"]}
+        assert labels == {"service:alpha", "readiness", REVALIDATION_LABEL}
+        assert issue["dueDate"] == "2027-03-31"
+        assert f"| SO1 {escape('Sign-off: tech lead')} | Tech lead |" in issue["description"]
+        quarterly()  # a retried quarterly run opens nothing more
+        assert len([i for i in fake.issues.values() if "revalidation" in i["title"]]) == 1
+        assert fake.rejected == []
+    finally:
+        fake.stop()
