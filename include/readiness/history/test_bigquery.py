@@ -212,6 +212,7 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
     assert [s["service"] for s in bq_report["services"]] == [FSS, MNT]
     assert any(s["episodes"] for s in bq_report["services"])
     assert any(s["signoffs"] for s in bq_report["services"])
+    assert any(s["failing_longest"] for s in bq_report["services"])
     for service in (FSS, MNT):
         duck_doc, bq_doc = assessment_results(duck, service), assessment_results(bq, service)
         assert validate(bq_doc) == []

@@ -22,6 +22,8 @@ from readiness.timeutil import next_quarter, parse_quarter, parse_timestamp, qua
 from readiness.timeutil import quarter_start as first_day
 
 SATISFIED = ("pass", "waived", "not_applicable")
+#: How many items the report lists as failing longest, per service.
+FAILING_LONGEST = 5
 
 
 @dataclass(frozen=True)
@@ -171,9 +173,21 @@ def build_quarter_report(
     for row in sorted(before, key=lambda r: r["service"]) + in_period:
         evaluations[row["service"]].append(row)
     since = min((r["evaluated_at"] for r in before), default=start)
-    states: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in history.select(q.ITEM_STATES, since=since, end=stop):
-        states[row["service"]].append(row)
+    failing: dict[str, list[FailingItem]] = defaultdict(list)
+    for row in history.select(q.FAILING_TIME, since=since, start=start, end=stop):
+        if len(failing[row["service"]]) < FAILING_LONGEST:
+            failing[row["service"]].append(
+                FailingItem(
+                    item_id=row["item_id"],
+                    title=row["title"] or "",
+                    required_from=row["required_from"] or "",
+                    failing_seconds=int(row["failing_us"]) / 1e6,
+                    status_at_end=row["status_at_end"],
+                    failing_since=row["failing_since"]
+                    if row["status_at_end"] not in SATISFIED
+                    else None,
+                )
+            )
     episodes: dict[str, list[Episode]] = defaultdict(list)
     for row in history.select(q.EPISODES, start=start, end=stop):
         episodes[row["service"]].append(
@@ -189,7 +203,7 @@ def build_quarter_report(
         )
     services = [
         _service_quarter(
-            history, name, rows, states.get(name, []), episodes.get(name, []), start, stop
+            history, name, rows, failing.get(name, []), episodes.get(name, []), start, stop
         )
         for name, rows in sorted(evaluations.items())
     ]
@@ -208,7 +222,7 @@ def _service_quarter(
     history: HistoryStore,
     service: str,
     rows: list[dict[str, Any]],
-    item_states: list[dict[str, Any]],
+    failing_longest: list[FailingItem],
     episodes: list[Episode],
     start: datetime,
     stop: datetime,
@@ -249,54 +263,11 @@ def _service_quarter(
         episodes=episodes,
         opened=sum(1 for e in episodes if e.opened_at >= start),
         closed=sum(1 for e in episodes if e.closed_at is not None),
-        failing_longest=_failing_longest(rows, item_states, start, stop),
+        failing_longest=failing_longest,
     )
     if first_in_period is not None or at_start is not None:
         _due(history, service_q, last, stop)
     return service_q
-
-
-def _failing_longest(
-    rows: list[dict[str, Any]],
-    item_states: list[dict[str, Any]],
-    start: datetime,
-    stop: datetime,
-    limit: int = 5,
-) -> list[FailingItem]:
-    by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for state in item_states:
-        by_run[state["run_id"]].append(state)
-    seconds: dict[str, float] = defaultdict(float)
-    since: dict[str, datetime | None] = {}
-    info: dict[str, dict[str, Any]] = {}
-    last_status: dict[str, str] = {}
-    for row, held in _held(rows, start, stop):
-        for state in by_run.get(row["run_id"], []):
-            item = state["item_id"]
-            info[item] = state
-            failing = state["effective_status"] not in SATISFIED
-            last_status[item] = state["effective_status"]
-            if failing:
-                seconds[item] += held
-                if since.get(item) is None:
-                    since[item] = row["evaluated_at"]
-            else:
-                since[item] = None
-    worst = sorted(
-        (i for i in seconds if seconds[i] > 0),
-        key=lambda i: (-seconds[i], int(info[i]["required_rank"] or 0), i),
-    )
-    return [
-        FailingItem(
-            item_id=i,
-            title=info[i]["title"] or "",
-            required_from=info[i]["required_from"] or "",
-            failing_seconds=seconds[i],
-            status_at_end=last_status[i],
-            failing_since=since.get(i),
-        )
-        for i in worst[:limit]
-    ]
 
 
 def _due(

@@ -22,12 +22,45 @@ WHERE evaluated_at < @start
 QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
 """
 
-ITEM_STATES = """
-SELECT service, run_id, item_id, title, required_from, required_rank, effective_status,
-       evaluated_at
-FROM {dataset}.item_results
-WHERE evaluated_at >= @since AND evaluated_at < @end
-ORDER BY service, evaluated_at, run_id, item_id
+#: Per item, the time it spent failing within the period (each evaluation holds until the
+#: next one, clipped to [@start, @end)), its status in the period's last evaluation, and the
+#: start of a failing streak still running then. Aggregated in the warehouse: a portfolio's
+#: quarter is millions of item rows, the answer a few per service.
+FAILING_TIME = """
+WITH runs AS (
+  SELECT service, run_id, evaluated_at,
+         LEAD(evaluated_at) OVER (PARTITION BY service ORDER BY evaluated_at, run_id) AS next_at
+  FROM {dataset}.evaluations
+  WHERE evaluated_at >= @since AND evaluated_at < @end
+),
+states AS (
+  SELECT r.service, r.item_id, r.title, r.required_from, r.required_rank,
+         r.effective_status, r.evaluated_at,
+         r.effective_status NOT IN ('pass', 'waived', 'not_applicable') AS failing,
+         GREATEST(TIMESTAMP_DIFF(LEAST(COALESCE(h.next_at, @end), @end),
+                                 GREATEST(h.evaluated_at, @start), MICROSECOND), 0) AS held_us,
+         FIRST_VALUE(r.effective_status) OVER (
+           PARTITION BY r.service, r.item_id ORDER BY r.evaluated_at DESC, r.run_id DESC
+         ) AS status_at_end
+  FROM {dataset}.item_results AS r
+  JOIN runs AS h ON h.run_id = r.run_id AND h.service = r.service
+  WHERE r.evaluated_at >= @since AND r.evaluated_at < @end
+),
+marked AS (
+  SELECT *,
+         MAX(CASE WHEN NOT failing THEN evaluated_at END)
+           OVER (PARTITION BY service, item_id) AS last_satisfied_at
+  FROM states
+)
+SELECT service, item_id, ANY_VALUE(title) AS title, ANY_VALUE(required_from) AS required_from,
+       MIN(required_rank) AS required_rank, ANY_VALUE(status_at_end) AS status_at_end,
+       SUM(CASE WHEN failing THEN held_us ELSE 0 END) AS failing_us,
+       MIN(CASE WHEN failing AND (last_satisfied_at IS NULL OR evaluated_at > last_satisfied_at)
+                THEN evaluated_at END) AS failing_since
+FROM marked
+GROUP BY service, item_id
+HAVING SUM(CASE WHEN failing THEN held_us ELSE 0 END) > 0
+ORDER BY service, failing_us DESC, required_rank, item_id
 """
 
 #: Regression episodes that were open at some point of the period: when each regressed,
