@@ -53,8 +53,9 @@ test: $(STAMP) ## ruff + mypy + pytest
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## benchmarks: DAG-folder parse time, generated vs hand-written (1, 100, 1000 specs)
-	$(BIN)/python bench/parse_dags.py
+bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the quarterly report
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/report.py
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
 	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock

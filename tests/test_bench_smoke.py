@@ -39,3 +39,24 @@ def test_the_benchmark_runs_on_five_services(tmp_path: Path) -> None:
         assert row[key] > 0, key
     assert row["same_statuses"], row["statuses"]
     assert "items/s" in run.stdout
+
+
+def test_the_report_benchmark_runs_and_the_report_sees_every_service() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "report.py"),
+            "--services",
+            "3",
+            "--items",
+            "8",
+            "--days",
+            "14",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "3 services × 14 days × 8 items = 336 item rows" in run.stdout
+    assert "report / pulling the rows:" in run.stdout
