@@ -173,6 +173,11 @@ def svg_name(report: QuarterReport, sq: ServiceQuarter) -> str:
     return f"readiness-{report.quarter}-{sq.service}.svg"
 
 
+def _end_word(report: QuarterReport) -> str:
+    """What "the end" is: the quarter's end, or now for a quarter in progress."""
+    return "now" if report.in_progress else "at quarter end"
+
+
 def _period(report: QuarterReport) -> str:
     last = report.end - timedelta(days=1)
     text = f"{_date(report.start)} – {_date(last)}"
@@ -195,7 +200,7 @@ def render_markdown(report: QuarterReport) -> str:
         lines.append("No service was evaluated by the end of this quarter.")
     else:
         lines += [
-            "| service | level at end | target | time below target | regressions "
+            f"| service | level {_end_word(report)} | target | time below target | regressions "
             "opened / closed | median time to remediate | sign-offs due | waivers due |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
@@ -210,7 +215,7 @@ def render_markdown(report: QuarterReport) -> str:
     for sq in report.services:
         lines += ["", f'<a id="{sq.service}"></a>', "", f"## {md(sq.service)}", ""]
         lines += [
-            f"- Level at quarter end: **{sq.level_at_end or '-'}** (target {sq.target_level}; "
+            f"- Level {_end_word(report)}: **{sq.level_at_end or '-'}** (target {sq.target_level}; "
             f"at the start: {sq.level_at_start or 'not evaluated yet'}).",
             f"- Time below target: **{_days(sq.below_target_seconds)}** of "
             f"{_days(sq.observed_seconds)} observed ({_pct(sq.below_target_share)}).",
@@ -349,15 +354,15 @@ def render_html(report: QuarterReport) -> str:
         f"<p>{_h(_period(report))} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
         f"from the history tables ({_h(report.backend)})</p></header><main>",
         "<div class='kpis'>",
-        f"<div class='kpi'><b>{at_target} / {len(services)}</b><span>services at target at "
-        "quarter end</span></div>",
+        f"<div class='kpi'><b>{at_target} / {len(services)}</b><span>services at target "
+        f"{_end_word(report)}</span></div>",
         f"<div class='kpi'><b>{opened}</b><span>regressions opened</span></div>",
         f"<div class='kpi'><b>{closed}</b><span>regressions remediated</span></div>",
         f"<div class='kpi'><b>{due}</b><span>sign-offs to renew by the end of "
         f"{report.next_quarter}</span></div>",
         "</div>",
         "<h2>Portfolio</h2><div class='card'><table><tr><th>service</th>"
-        f"<th>{report.quarter}</th><th>level at end</th><th>target</th>"
+        f"<th>{report.quarter}</th><th>level {_end_word(report)}</th><th>target</th>"
         "<th>time below target</th><th>regressions opened / closed</th>"
         "<th>median time to remediate</th><th>sign-offs due</th><th>waivers due</th></tr>",
     ]
@@ -408,7 +413,7 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
     out = [
         f"<h2 id='{_h(sq.service)}'>{_h(sq.service)}</h2><div class='card'>",
         "<div class='kpis'>",
-        f"<div class='kpi'><b>{_level(sq, sq.level_at_end)}</b><span>level at quarter end "
+        f"<div class='kpi'><b>{_level(sq, sq.level_at_end)}</b><span>level {_end_word(report)} "
         f"(target {_h(sq.target_level)}; at the start "
         f"{_h(sq.level_at_start or 'not evaluated')})</span></div>",
         f"<div class='kpi'><b>{_days(sq.below_target_seconds)}</b><span>below target "
