@@ -32,7 +32,6 @@ from readiness.model import (
     Status,
     Waiver,
 )
-from readiness.revalidation import open_revalidation_issue
 from readiness.scoring import (
     achieved_level,
     apply_grace,
@@ -406,11 +405,13 @@ def evaluate(
             history.write(report.evaluations, meta)
             assert tracker is not None
             waivers_by_service = {spec.service: waivers for spec, *_, waivers in plans}
+            quarterly = meta.trigger == "quarterly"
             for evaluation in report.evaluations:
-                synced = sync_issues(evaluation, history, tracker, evaluation.run_id)
-                if meta.trigger == "quarterly" and synced.error is None:
-                    open_revalidation_issue(
-                        evaluation, history, tracker, waivers_by_service[evaluation.service], synced
-                    )
-                report.issues[evaluation.service] = synced
+                report.issues[evaluation.service] = sync_issues(
+                    evaluation,
+                    history,
+                    tracker,
+                    evaluation.run_id,
+                    quarterly_waivers=waivers_by_service[evaluation.service] if quarterly else None,
+                )
     return report

@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from readiness.history import HistoryStore, IssueLink
 from readiness.markdown import code_block, escape, link
-from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status
+from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
+from readiness.revalidation import REVALIDATION_ITEM, close_renewed, open_revalidation_issue
 from readiness.scoring import describe_expectation
 from readiness.timeutil import utcnow
 from readiness.trackers import (
@@ -124,10 +126,16 @@ def _should_open(ev: ServiceEvaluation, result: ItemResult) -> bool:
 
 
 def sync_issues(
-    ev: ServiceEvaluation, history: HistoryStore, tracker: IssueTracker, run_id: str
+    ev: ServiceEvaluation,
+    history: HistoryStore,
+    tracker: IssueTracker,
+    run_id: str,
+    *,
+    quarterly_waivers: Sequence[Waiver] | None = None,
 ) -> SyncReport:
     """Bring the tracker in line with one service's evaluation; never raises for tracker
-    faults (they are reported and retried next run)."""
+    faults (they are reported and retried next run). ``quarterly_waivers`` (the service's
+    waivers) marks a quarterly run, which also opens the revalidation issue."""
     report = SyncReport()
     links = history.links(ev.service)
     by_episode = {lk.episode_id: lk for lk in links}
@@ -149,7 +157,7 @@ def sync_issues(
                 current = None
             if current is not None:
                 if result.reason != current.last_reason:
-                    tracker.comment(_ref(current), _reason_comment(ev, result))
+                    tracker.comment(IssueRef.of(current), _reason_comment(ev, result))
                     history.save_link(replace(current, last_reason=result.reason, updated_at=now))
                     report.commented.append(current.issue_key)
                 continue
@@ -197,13 +205,13 @@ def sync_issues(
             )
             report.failed.append(item_id)
     if report.error is None:
-        from readiness.revalidation import REVALIDATION_ITEM, close_renewed
-
         try:
             report.closed += close_renewed(ev, links, history, tracker)
         except TrackerError as exc:
             log.warning("closing the revalidation issue of %s deferred: %s", ev.service, exc)
             report.failed.append(REVALIDATION_ITEM)
+    if quarterly_waivers is not None and report.error is None:
+        open_revalidation_issue(ev, history, tracker, quarterly_waivers, report)
     return report
 
 
@@ -211,10 +219,6 @@ def _due(evaluated_at: datetime, result: ItemResult) -> date | None:
     if result.item.remediation_days is None:
         return None
     return (evaluated_at + timedelta(days=result.item.remediation_days)).date()
-
-
-def _ref(lk: IssueLink) -> IssueRef:
-    return IssueRef(issue_id=lk.issue_id, issue_key=lk.issue_key, url=lk.url)
 
 
 def _reason_comment(ev: ServiceEvaluation, result: ItemResult) -> str:
@@ -254,7 +258,7 @@ def _close(
     else:
         body = "This regression episode ended; a new episode is tracked in a new issue."
         why = "superseded"
-    tracker.close(_ref(current), body, accepted_risk=accepted)
+    tracker.close(IssueRef.of(current), body, accepted_risk=accepted)
     history.save_link(
         replace(current, state="closed", closed_at=now, closed_reason=why, updated_at=now)
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from readiness.history import HistoryStore, IssueLink
@@ -176,10 +176,6 @@ def revalidation_body(
     return "\n".join(lines)
 
 
-def _ref(lk: IssueLink) -> IssueRef:
-    return IssueRef(issue_id=lk.issue_id, issue_key=lk.issue_key, url=lk.url)
-
-
 def open_revalidation_issue(
     ev: ServiceEvaluation,
     history: HistoryStore,
@@ -243,8 +239,6 @@ def close_renewed(
 ) -> list[str]:
     """Close the open revalidation issue of the evaluation's quarter once nothing is left to
     renew; an older quarter's issue is closed as superseded by the new one."""
-    from dataclasses import replace
-
     closed: list[str] = []
     quarter = quarter_label(ev.evaluated_at.date())
     episode = episode_for(ev.service, quarter)
@@ -261,7 +255,7 @@ def close_renewed(
             if current
             else f"Superseded by the {quarter} revalidation."
         )
-        tracker.close(_ref(lk), body)
+        tracker.close(IssueRef.of(lk), body)
         now = utcnow()
         history.save_link(
             replace(

@@ -35,7 +35,6 @@ from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.issues import sync_issues
 from readiness.loader import Catalog, load_catalog_cached
 from readiness.model import Item, ServiceEvaluation
-from readiness.revalidation import open_revalidation_issue
 from readiness.trackers import IssueTracker
 
 
@@ -215,11 +214,11 @@ class ServiceStages:
         tracker = tracker or open_tracker(self.settings)
         history = self._history()
         history.init()
+        waivers = None
+        if quarterly:
+            store = service_store(self.settings, self.spec)
+            waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
         with history.session():
-            report = sync_issues(ev, history, tracker, ev.run_id)
-            if quarterly and report.error is None:
-                store = service_store(self.settings, self.spec)
-                waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
-                open_revalidation_issue(ev, history, tracker, waivers, report)
+            report = sync_issues(ev, history, tracker, ev.run_id, quarterly_waivers=waivers)
         history.close()
         return asdict(report)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,11 @@ class IssueRef:
     issue_id: str
     issue_key: str
     url: str
+
+    @classmethod
+    def of(cls, link: Any) -> IssueRef:
+        """The tracker's reference of a recorded link (``history.IssueLink``)."""
+        return cls(issue_id=link.issue_id, issue_key=link.issue_key, url=link.url)
 
 
 class TrackerError(Exception):
