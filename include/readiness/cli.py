@@ -407,19 +407,18 @@ def cmd_import_checklist(args: argparse.Namespace, settings: object) -> int:
 def cmd_report(args: argparse.Namespace, settings: object) -> int:
     from readiness.config import Settings
     from readiness.reports import write_quarter_report
-    from readiness.timeutil import parse_quarter, previous_quarter, quarter_of
+    from readiness.timeutil import parse_quarter, previous_quarter_label, quarter_label
 
     assert isinstance(settings, Settings)
     err = Console(stderr=True, highlight=False)
     if args.quarter:
         try:
-            year, quarter = parse_quarter(args.quarter)
+            label = quarter_label(*parse_quarter(args.quarter))
         except ValueError as exc:
             err.print(f"[red]error:[/] --quarter: {exc}")
             return EXIT_FAIL
     else:
-        year, quarter = previous_quarter(*quarter_of(utcnow().date()))
-    label = f"{year}Q{quarter}"
+        label = previous_quarter_label(utcnow().date())
     history = _history(settings)
     now = args.as_of or utcnow()
     written = write_quarter_report(

@@ -222,7 +222,9 @@ class Evidence:
     transient: bool = False
 
     @classmethod
-    def missing(cls, uri: str | None, fetched_at: datetime, why: str) -> Evidence:
+    def missing(cls, uri: str | None, fetched_at: datetime, why: str, **summary: Any) -> Evidence:
+        """Nothing was found; ``summary`` adds what history should still know (e.g. the
+        roles that have not signed)."""
         return cls(
             rows=[],
             columns=(),
@@ -230,7 +232,7 @@ class Evidence:
             sha256=None,
             fetched_at=fetched_at,
             found=False,
-            summary={"missing": why},
+            summary={"missing": why, **summary},
         )
 
     @classmethod

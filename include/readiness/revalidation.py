@@ -18,7 +18,14 @@ from datetime import date, datetime
 from readiness.history import HistoryStore, IssueLink
 from readiness.markdown import escape
 from readiness.model import ServiceEvaluation, Status, Waiver
-from readiness.timeutil import parse_timestamp, quarter_end, quarter_of, quarter_start, utcnow
+from readiness.timeutil import (
+    parse_timestamp,
+    quarter_end,
+    quarter_label,
+    quarter_of,
+    quarter_start,
+    utcnow,
+)
 from readiness.trackers import (
     IssueDocument,
     IssueRef,
@@ -51,11 +58,6 @@ class SignoffDue:
     #: ``expired`` (stopped counting already), ``renew`` (counts until ``expires_on``),
     #: ``unsigned`` (never signed).
     state: str
-
-
-def quarter_label(day: date) -> str:
-    year, quarter = quarter_of(day)
-    return f"{year}Q{quarter}"
 
 
 def _roles(params_roles: object, fallback: Sequence[str]) -> list[str]:
@@ -185,7 +187,7 @@ def open_revalidation_issue(
 ) -> SyncReport:
     """The quarterly run's one issue for the service (exactly once per quarter)."""
     report = report or SyncReport()
-    quarter = quarter_label(ev.evaluated_at.date())
+    quarter = quarter_label(*quarter_of(ev.evaluated_at.date()))
     episode = episode_for(ev.service, quarter)
     if any(lk.episode_id == episode for lk in history.links(ev.service)):
         return report
@@ -240,7 +242,7 @@ def close_renewed(
     """Close the open revalidation issue of the evaluation's quarter once nothing is left to
     renew; an older quarter's issue is closed as superseded by the new one."""
     closed: list[str] = []
-    quarter = quarter_label(ev.evaluated_at.date())
+    quarter = quarter_label(*quarter_of(ev.evaluated_at.date()))
     episode = episode_for(ev.service, quarter)
     newer_exists = any(lk.episode_id == episode for lk in links)
     for lk in links:

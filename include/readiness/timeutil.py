@@ -83,6 +83,16 @@ def attestation_expiry(signed_at: datetime, valid_for: timedelta | None = None) 
     return quarter_end(year, quarter)
 
 
+def quarter_label(year: int, quarter: int) -> str:
+    """``2026Q4``: how quarters are named in reports, issues and episode ids."""
+    return f"{year}Q{quarter}"
+
+
+def previous_quarter_label(day: date) -> str:
+    """The quarter that ended last before ``day``'s quarter (what a quarterly run reports)."""
+    return quarter_label(*previous_quarter(*quarter_of(day)))
+
+
 def parse_quarter(text: str) -> tuple[int, int]:
     """Parse ``2026Q4``."""
     match = re.fullmatch(r"(\d{4})Q([1-4])", text.strip().upper())

@@ -173,12 +173,11 @@ def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:
     """The report of the quarter before the run's logical date, recorded on this run."""
     from readiness.history import history_for
     from readiness.reports import write_quarter_report
-    from readiness.timeutil import previous_quarter, quarter_of
+    from readiness.timeutil import previous_quarter_label
 
     config = settings()
     moment = as_of(context)
-    year, quarter = previous_quarter(*quarter_of(moment.date()))
-    label = f"{year}Q{quarter}"
+    label = previous_quarter_label(moment.date())
     meta = run_meta(context, QUARTERLY)
     written = write_quarter_report(
         history_for(config),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.history import HistoryStore
+from readiness.history import queries as q
 from readiness.history.sqlstore import END_OF_TIME
 
 OSCAL_VERSION = "1.1.2"
@@ -36,10 +37,6 @@ _ATTESTED = {"attestation"}
 EVALUATION_BY_RUN = """
 SELECT * FROM {dataset}.evaluations WHERE run_id = @run_id
 ORDER BY evaluated_at DESC LIMIT 1
-"""
-LATEST_EVALUATION = """
-SELECT * FROM {dataset}.evaluations WHERE service = @service AND evaluated_at <= @as_of
-ORDER BY evaluated_at DESC, run_id DESC LIMIT 1
 """
 ITEMS_OF_RUN = """
 SELECT * FROM {dataset}.item_results
@@ -86,7 +83,7 @@ def assessment_results(
     if run_id:
         rows = history.select(EVALUATION_BY_RUN, run_id=run_id)
     else:
-        rows = history.select(LATEST_EVALUATION, service=service, as_of=END_OF_TIME)
+        rows = history.select(q.LATEST_EVALUATION, service=service, as_of=END_OF_TIME)
     if not rows or rows[0]["service"] != service:
         raise NotEvaluated(
             f"history has no evaluation {run_id!r} of {service}"

@@ -18,7 +18,13 @@ from typing import Any
 from readiness.history import HistoryStore
 from readiness.reports import queries as q
 from readiness.revalidation import SIGNOFF_ORDER, SignoffDue
-from readiness.timeutil import next_quarter, parse_quarter, parse_timestamp, quarter_end
+from readiness.timeutil import (
+    next_quarter,
+    parse_quarter,
+    parse_timestamp,
+    quarter_end,
+    quarter_label,
+)
 from readiness.timeutil import quarter_start as first_day
 
 SATISFIED = ("pass", "waived", "not_applicable")
@@ -130,8 +136,7 @@ class QuarterReport:
 
     @property
     def next_quarter(self) -> str:
-        year, quarter = next_quarter(*parse_quarter(self.quarter))
-        return f"{year}Q{quarter}"
+        return quarter_label(*next_quarter(*parse_quarter(self.quarter)))
 
 
 def quarter_bounds(label: str) -> tuple[datetime, datetime]:

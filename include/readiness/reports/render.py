@@ -7,7 +7,7 @@ specs are written by many teams."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from readiness.markdown import escape as md
@@ -16,6 +16,7 @@ from readiness.reports.quarterly import LevelPoint, QuarterReport, ServiceQuarte
 #: One colour per rank (none, L0 … L4 and beyond), from red to green.
 _LEVEL_COLOURS = ["#d64545", "#e8833a", "#e6b83c", "#9cc654", "#3fa66a", "#1f7a8c", "#335c99"]
 _INK, _MUTED, _GRID = "#1d2433", "#6b7385", "#e3e6ec"
+Rows = list[tuple[str, ...]]
 
 
 def level_colour(rank: int) -> str:
@@ -166,6 +167,86 @@ def ribbon_svg(report: QuarterReport, sq: ServiceQuarter, width: int = 220) -> s
     return "".join(parts)
 
 
+# --------------------------------------------------------------------------- tables
+# Each table is defined once; Markdown and HTML differ only in how a cell is escaped
+# (``esc``) and how an alarming value is marked (``mark``: state name → cell).
+
+Cell = Callable[[str], str]
+
+REGRESSIONS = ("item", "title", "regressed", "remediated", "time to remediate", "issue")
+FAILING = ("item", "title", "required from", "failing", "status at end", "failing since")
+WAIVERS = ("waiver", "expires", "approver", "reason")
+SIGNOFFS = ("item", "role", "signed by", "signed", "counts until", "state")
+
+
+def regression_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str]) -> Rows:
+    return [
+        (
+            esc(e.item_id),
+            esc(e.title),
+            _date(e.opened_at),
+            _date(e.closed_at) if e.closed_at else mark("bad", "still failing"),
+            _remediation(e.days_to_remediate),
+            esc(e.issue_key or "-"),
+        )
+        for e in sq.episodes
+    ]
+
+
+def failing_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
+    return [
+        (
+            esc(f.item_id),
+            esc(f.title),
+            esc(f.required_from),
+            _days(f.failing_seconds),
+            esc(f.status_at_end),
+            _date(f.failing_since) if f.failing_since else "passing at end",
+        )
+        for f in sq.failing_longest
+    ]
+
+
+def waiver_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
+    return [
+        (
+            f"{esc(w.item_id)} {esc(w.reference)}".strip(),
+            w.expires.isoformat(),
+            esc(w.approver),
+            esc(w.reason),
+        )
+        for w in sq.waivers
+    ]
+
+
+def signoff_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str]) -> Rows:
+    return [
+        (
+            esc(s.item_id),
+            esc(s.role),
+            esc(s.signer or "-"),
+            _date(s.signed_at),
+            s.expires_on.isoformat() if s.expires_on else "-",
+            mark(f"state-{s.state}", s.state),
+        )
+        for s in sq.signoffs
+    ]
+
+
+def _md_table(headers: Sequence[str], rows: Rows) -> list[str]:
+    if not rows:
+        return ["None."]
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + " --- |" * len(headers),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _plain(_kind: str, text: str) -> str:
+    return text
+
+
 # --------------------------------------------------------------------------- Markdown
 
 
@@ -237,52 +318,14 @@ def render_markdown(report: QuarterReport) -> str:
             "### Regressions",
             "",
         ]
-        if sq.episodes:
-            lines += [
-                "| item | title | regressed | remediated | time to remediate | issue |",
-                "| --- | --- | --- | --- | --- | --- |",
-            ]
-            for e in sq.episodes:
-                lines.append(
-                    f"| {md(e.item_id)} | {md(e.title)} | {_date(e.opened_at)} | "
-                    f"{_date(e.closed_at) if e.closed_at else 'still failing'} | "
-                    f"{_remediation(e.days_to_remediate)} | {md(e.issue_key or '-')} |"
-                )
-        else:
-            lines.append("None.")
+        lines += _md_table(REGRESSIONS, regression_rows(sq, md, _plain))
         lines += ["", "### Items failing longest", ""]
-        if sq.failing_longest:
-            lines += [
-                "| item | title | required from | failing | status at end | failing since |",
-                "| --- | --- | --- | --- | --- | --- |",
-            ]
-            for f in sq.failing_longest:
-                lines.append(
-                    f"| {md(f.item_id)} | {md(f.title)} | {f.required_from} | "
-                    f"{_days(f.failing_seconds)} | {f.status_at_end} | "
-                    f"{_date(f.failing_since) if f.failing_since else 'passing at end'} |"
-                )
-        else:
-            lines.append("None.")
+        lines += _md_table(FAILING, failing_rows(sq, md))
         lines += ["", f"### Waivers and sign-offs due by the end of {report.next_quarter}", ""]
         if sq.waivers:
-            for w in sq.waivers:
-                lines.append(
-                    f"- Waiver {md(w.item_id)} expires {w.expires.isoformat()} (approved by "
-                    f"{md(w.approver)}{', ' + md(w.reference) if w.reference else ''})"
-                )
+            lines += [*_md_table(WAIVERS, waiver_rows(sq, md)), ""]
         if sq.signoffs:
-            lines += [
-                "",
-                "| item | role | signed by | signed | counts until | state |",
-                "| --- | --- | --- | --- | --- | --- |",
-            ]
-            for s in sq.signoffs:
-                lines.append(
-                    f"| {md(s.item_id)} | {md(s.role)} | {md(s.signer or '-')} | "
-                    f"{_date(s.signed_at)} | "
-                    f"{s.expires_on.isoformat() if s.expires_on else '-'} | {s.state} |"
-                )
+            lines += _md_table(SIGNOFFS, signoff_rows(sq, md, _plain))
         if not sq.waivers and not sq.signoffs:
             lines.append("Nothing due.")
     return "\n".join(lines) + "\n"
@@ -400,7 +443,11 @@ def render_html(report: QuarterReport) -> str:
     return "\n".join(out)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def _span(kind: str, text: str) -> str:
+    return f"<span class='{_h(kind)}'>{_h(text)}</span>"
+
+
+def _table(headers: Sequence[str], rows: Rows) -> str:
     """Cells are HTML already (escaped by the caller); no rows reads "None."."""
     if not rows:
         return "<p class='muted'>None.</p>"
@@ -425,55 +472,12 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
         timeline_svg(report, sq),
         "<h3>Regressions</h3>",
     ]
-    out.append(
-        _table(
-            ("item", "title", "regressed", "remediated", "time to remediate", "issue"),
-            [
-                (
-                    _h(e.item_id),
-                    _h(e.title),
-                    _date(e.opened_at),
-                    _date(e.closed_at) if e.closed_at else "<span class='bad'>still failing</span>",
-                    _remediation(e.days_to_remediate),
-                    _h(e.issue_key or "-"),
-                )
-                for e in sq.episodes
-            ],
-        )
-    )
+    out.append(_table(REGRESSIONS, regression_rows(sq, _h, _span)))
     out.append("<h3>Items failing longest</h3>")
-    out.append(
-        _table(
-            ("item", "title", "required from", "failing", "status at end", "failing since"),
-            [
-                (
-                    _h(f.item_id),
-                    _h(f.title),
-                    _h(f.required_from),
-                    _days(f.failing_seconds),
-                    _h(f.status_at_end),
-                    _date(f.failing_since) if f.failing_since else "passing at end",
-                )
-                for f in sq.failing_longest
-            ],
-        )
-    )
+    out.append(_table(FAILING, failing_rows(sq, _h)))
     out.append(f"<h3>Waivers and sign-offs due by the end of {report.next_quarter}</h3>")
     if sq.waivers:
-        out.append(
-            _table(
-                ("waiver", "expires", "approver", "reason"),
-                [
-                    (
-                        f"{_h(w.item_id)} {_h(w.reference)}",
-                        w.expires.isoformat(),
-                        _h(w.approver),
-                        _h(w.reason),
-                    )
-                    for w in sq.waivers
-                ],
-            )
-        )
+        out.append(_table(WAIVERS, waiver_rows(sq, _h)))
     if sq.signoffs:
         states = {
             state: sum(1 for s in sq.signoffs if s.state == state)
@@ -486,19 +490,7 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
             f"<details{'' if folded else ' open'}><summary>{len(sq.signoffs)} sign-off(s): "
             f"{summary}</summary>"
         )
-        rows = [
-            (
-                _h(s.item_id),
-                _h(s.role),
-                _h(s.signer or "-"),
-                _date(s.signed_at),
-                s.expires_on.isoformat() if s.expires_on else "-",
-                f"<span class='state-{_h(s.state)}'>{_h(s.state)}</span>",
-            )
-            for s in sq.signoffs
-        ]
-        headers = ("item", "role", "signed by", "signed", "counts until", "state")
-        out.append(_table(headers, rows) + "</details>")
+        out.append(_table(SIGNOFFS, signoff_rows(sq, _h, _span)) + "</details>")
     if not sq.waivers and not sq.signoffs:
         out.append("<p class='muted'>Nothing due.</p>")
     out.append("</div>")

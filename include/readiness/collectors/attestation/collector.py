@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, ClassVar
 
@@ -98,11 +97,13 @@ class AttestationCollector:
                 }
             )
         if not used:
-            why = f"no attestation for {item_id} by {', '.join(roles)}"
             # the roles go into history too: the quarterly report lists them as unsigned
-            return replace(
-                Evidence.missing(where_uri, fetched_at, why),
-                summary={"missing": why, "signed": [], "unsigned": sorted(roles)},
+            return Evidence.missing(
+                where_uri,
+                fetched_at,
+                f"no attestation for {item_id} by {', '.join(roles)}",
+                signed=[],
+                unsigned=sorted(roles),
             )
         uris = {d.uri for d in used}
         return Evidence(
