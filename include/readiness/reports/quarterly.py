@@ -206,9 +206,20 @@ def build_quarter_report(
                 issue_key=row["issue_key"],
             )
         )
+    last_known: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if evaluations:
+        oldest_last = min(rows[-1]["evaluated_at"] for rows in evaluations.values())
+        for row in history.select(q.LAST_RUN_ITEMS, since=oldest_last, end=stop):
+            last_known[row["service"]].append(row)
     services = [
         _service_quarter(
-            history, name, rows, failing.get(name, []), episodes.get(name, []), start, stop
+            name,
+            rows,
+            failing.get(name, []),
+            episodes.get(name, []),
+            start,
+            stop,
+            last_known.get(name, []),
         )
         for name, rows in sorted(evaluations.items())
     ]
@@ -224,13 +235,13 @@ def build_quarter_report(
 
 
 def _service_quarter(
-    history: HistoryStore,
     service: str,
     rows: list[dict[str, Any]],
     failing_longest: list[FailingItem],
     episodes: list[Episode],
     start: datetime,
     stop: datetime,
+    last_items: list[dict[str, Any]],
 ) -> ServiceQuarter:
     levels = {-1: "none"}
     for row in rows:
@@ -241,7 +252,6 @@ def _service_quarter(
         observed += seconds
         if int(row["achieved_rank"]) < int(row["target_rank"]):
             below += seconds
-    first_in_period = next((r for r in rows if r["evaluated_at"] >= start), None)
     last = rows[-1]
     at_start = rows[0] if rows[0]["evaluated_at"] < start else None
     service_q = ServiceQuarter(
@@ -270,20 +280,16 @@ def _service_quarter(
         closed=sum(1 for e in episodes if e.closed_at is not None),
         failing_longest=failing_longest,
     )
-    if first_in_period is not None or at_start is not None:
-        _due(history, service_q, last, stop)
+    _due(service_q, last_items, stop)
     return service_q
 
 
-def _due(
-    history: HistoryStore, service_q: ServiceQuarter, last: dict[str, Any], stop: datetime
-) -> None:
-    """Waivers and sign-offs that stop counting before the end of the next quarter."""
+def _due(service_q: ServiceQuarter, last_items: list[dict[str, Any]], stop: datetime) -> None:
+    """Waivers and sign-offs that stop counting before the end of the next quarter, from
+    the service's last evaluation of the period."""
     horizon = quarter_end(*_next_of_period(stop))
     today = (stop - timedelta(microseconds=1)).date()  # the period's last day
-    for row in history.select(
-        q.LAST_RUN_ITEMS, run_id=last["run_id"], evaluated_at=last["evaluated_at"]
-    ):
+    for row in last_items:
         waiver = _json(row["waiver"])
         if waiver:
             expires = date.fromisoformat(waiver["expires"])

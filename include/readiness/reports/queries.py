@@ -87,12 +87,19 @@ HAVING ep.opened_at >= @start OR MIN(r.evaluated_at) IS NULL OR MIN(r.evaluated_
 ORDER BY ep.service, ep.opened_at, ep.item_id
 """
 
-#: What the last evaluation of the period knew: waivers in force and the sign-offs behind
-#: every attestation item (their rows are in ``observed``).
+#: What each service's last evaluation of the period knew: waivers in force and the
+#: sign-offs behind every attestation item (their rows are in ``observed``). One query for
+#: the whole portfolio; ``@since`` (the oldest of those evaluations) bounds the partitions.
 LAST_RUN_ITEMS = """
-SELECT item_id, title, evidence_kind, effective_status, waiver, observed
-FROM {dataset}.item_results
-WHERE run_id = @run_id AND evaluated_at = @evaluated_at
-  AND (waiver IS NOT NULL OR evidence_kind = 'attestation')
-ORDER BY item_id
+SELECT r.service, r.item_id, r.title, r.evidence_kind, r.effective_status, r.waiver, r.observed
+FROM {dataset}.item_results AS r
+JOIN (
+  SELECT service, run_id, evaluated_at
+  FROM {dataset}.evaluations
+  WHERE evaluated_at >= @since AND evaluated_at < @end
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
+WHERE r.evaluated_at >= @since AND r.evaluated_at < @end
+  AND (r.waiver IS NOT NULL OR r.evidence_kind = 'attestation')
+ORDER BY r.service, r.item_id
 """
