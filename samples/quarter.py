@@ -108,11 +108,8 @@ def _patch(
 ) -> None:
     """Change the records of ``folder`` that ``match``, dated ``since`` or later: what the
     exporters report once a fix is in."""
-    for path in folder.iterdir():
-        lines = path.read_text().splitlines()
-        records = [json.loads(line) for line in lines] if path.suffix == ".jsonl" else None
-        if records is None:
-            continue
+    for path in folder.glob("*.jsonl"):
+        records = [json.loads(line) for line in path.read_text().splitlines()]
         for record in records:
             if match(record) and str(record.get(field, "")) >= since:
                 change(record)

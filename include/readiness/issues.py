@@ -211,7 +211,7 @@ def sync_issues(
             log.warning("closing the revalidation issue of %s deferred: %s", ev.service, exc)
             report.failed.append(REVALIDATION_ITEM)
     if quarterly_waivers is not None and report.error is None:
-        open_revalidation_issue(ev, history, tracker, quarterly_waivers, report)
+        open_revalidation_issue(ev, links, history, tracker, quarterly_waivers, report)
     return report
 
 

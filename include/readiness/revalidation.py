@@ -180,16 +180,17 @@ def revalidation_body(
 
 def open_revalidation_issue(
     ev: ServiceEvaluation,
+    links: Sequence[IssueLink],
     history: HistoryStore,
     tracker: IssueTracker,
     waivers: Sequence[Waiver],
-    report: SyncReport | None = None,
+    report: SyncReport,
 ) -> SyncReport:
-    """The quarterly run's one issue for the service (exactly once per quarter)."""
-    report = report or SyncReport()
+    """The quarterly run's one issue for the service (exactly once per quarter: ``links``
+    are the service's recorded issues)."""
     quarter = quarter_label(*quarter_of(ev.evaluated_at.date()))
     episode = episode_for(ev.service, quarter)
-    if any(lk.episode_id == episode for lk in history.links(ev.service)):
+    if any(lk.episode_id == episode for lk in links):
         return report
     due = signoffs_due(ev)
     expiring = waivers_due(waivers, ev.evaluated_at.date())
