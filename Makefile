@@ -38,9 +38,9 @@ airflow-ui: $(STAMP) ## the Airflow UI on http://localhost:8080 (airflow standal
 check: $(STAMP) ## validate the shipped checklists and service specs
 	$(BIN)/readiness check
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff (lint and format check)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check include/readiness plugins dags tests bench scripts 2>/dev/null || true
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -48,8 +48,9 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) ## ruff + mypy + pytest
+test: $(STAMP) ## ruff (lint + format) + mypy + pytest
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

@@ -1,6 +1,6 @@
 """A local stand-in for Linear's GraphQL API, for tests: Linear's published schema
-(``shared/linear/schema.graphql``) made executable with graphql-core, served over HTTP on
-loopback.
+(``readiness.trackers.linear.SCHEMA_PATH``, vendored) made executable with graphql-core,
+served over HTTP on loopback.
 
 It rejects any document that does not validate against that schema (HTTP 400, recorded in
 ``rejected``), checks the ``Authorization`` header like Linear does for a personal key, keeps
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync, parse, validate
+
+from readiness.trackers.linear import SCHEMA_PATH
 
 _SCHEMAS: dict[Path, GraphQLSchema] = {}
 
@@ -43,7 +45,7 @@ class FakeLinear:
     """State and resolvers. Field names are Linear's; graphql-core's default resolver calls
     the method of the same name on the root value with the field's arguments."""
 
-    def __init__(self, schema_path: Path, api_key: str = "lin_api_fake_key") -> None:
+    def __init__(self, schema_path: Path = SCHEMA_PATH, api_key: str = "lin_api_fake_key") -> None:
         self.schema = load_schema(schema_path)
         self.api_key = api_key
         self.lock = threading.RLock()
