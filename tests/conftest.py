@@ -10,7 +10,7 @@ import pytest
 from readiness.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "docs" / "seeds"
 
 
 @pytest.fixture

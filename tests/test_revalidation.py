@@ -117,8 +117,7 @@ def test_revalidation_issues_in_linear(tmp_path: Path) -> None:
     from readiness.trackers.linear.fake_server import FakeLinear
     from readiness.trackers.linear.tracker import LinearTracker
 
-    schema = Path(__file__).resolve().parents[2] / "shared" / "linear" / "schema.graphql"
-    fake = FakeLinear(schema, api_key="lin_api_k")
+    fake = FakeLinear(api_key="lin_api_k")
     fake.add_team("ALP")
     fake.start()
     try:

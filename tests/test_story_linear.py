@@ -13,14 +13,13 @@ from readiness.history.duckdb_store import DuckDBHistory
 from readiness.trackers.linear.fake_server import FakeLinear
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "linear" / "schema.graphql"
 T1, T2, T3 = "2026-11-20T06:00:00Z", "2026-11-27T06:00:00Z", "2026-11-28T06:00:00Z"
 KEY = "lin_api_story_key"
 
 
 @pytest.fixture
 def linear(env_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLinear]:
-    fake = FakeLinear(SCHEMA, api_key=KEY)
+    fake = FakeLinear(api_key=KEY)
     monkeypatch.setenv("READINESS_TRACKER", "linear")
     monkeypatch.setenv("LINEAR_API_KEY", KEY)
     monkeypatch.setenv("LINEAR_ENDPOINT", fake.start())

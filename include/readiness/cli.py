@@ -1,4 +1,4 @@
-"""The ``readiness`` command line (DESIGN §4). Usable without Airflow; the DAG tasks call
+"""The ``readiness`` command line (docs/design.md §4). Usable without Airflow; the DAG tasks call
 the same library functions."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The issue lifecycle (DESIGN §6), decided from evaluations and recorded links.
+"""The issue lifecycle (docs/design.md §6), decided from evaluations and recorded links.
 
 - open: one issue per regressed item per regression episode, for items that cost the
   service a level it held or targets;

@@ -1,4 +1,4 @@
-"""The domain vocabulary of DESIGN.md §2 as immutable values.
+"""The domain vocabulary of docs/design.md §2 as immutable values.
 
 Everything here is plain data: loading (``loader``), collection (``collectors``),
 validation (``validation``) and scoring (``scoring``) all speak these types.

@@ -1,4 +1,4 @@
-"""Quarterly revalidation (seed 004 §17, DESIGN §2): what must be re-signed this quarter.
+"""Quarterly revalidation (seed 004 §17, docs/design.md §2): what must be re-signed this quarter.
 
 An attestation counts until the end of the quarter after the one it was signed in. On the
 first day of a quarter, signatures from two quarters ago have just expired (their items went

@@ -1,4 +1,4 @@
-"""Statuses, error grace, regressions and the level rule (DESIGN §2).
+"""Statuses, error grace, regressions and the level rule (docs/design.md §2).
 
 Pure functions over the model: no I/O, so the rules are easy to test exhaustively."""
 

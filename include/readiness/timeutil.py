@@ -76,7 +76,7 @@ def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
 
 def attestation_expiry(signed_at: datetime, valid_for: timedelta | None = None) -> date:
     """Last day an attestation counts: the end of the quarter after the one it was signed in
-    (DESIGN §2), unless the item gives its own validity."""
+    (docs/design.md §2), unless the item gives its own validity."""
     if valid_for is not None:
         return (signed_at + valid_for).date()
     year, quarter = next_quarter(*quarter_of(signed_at.date()))

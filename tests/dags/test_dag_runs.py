@@ -130,8 +130,7 @@ def test_a_service_dag_files_in_linear_with_the_key_from_the_linear_default_conn
     from readiness_airflow.local import run_dag
 
     key = "lin_api_from_the_connection"
-    schema = Path(__file__).resolve().parents[3] / "shared" / "linear" / "schema.graphql"
-    fake = FakeLinear(schema, api_key=key)
+    fake = FakeLinear(api_key=key)
     url = fake.start()
     try:
         monkeypatch.setenv("READINESS_TRACKER", "linear")

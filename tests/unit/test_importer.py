@@ -12,7 +12,7 @@ from readiness.cli import main
 from readiness.importer import import_checklist, import_file
 from readiness.loader import parse_checklist
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "docs" / "seeds"
 FSS = SEEDS / "004_c8fe06fd7f8cf8f4.txt"
 MNT = SEEDS / "000_ef73124d4c892e6d.txt"
 

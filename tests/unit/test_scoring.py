@@ -1,4 +1,4 @@
-"""The level rule, error grace and regressions (DESIGN §2), including properties."""
+"""The level rule, error grace and regressions (docs/design.md §2), including properties."""
 
 from __future__ import annotations
 

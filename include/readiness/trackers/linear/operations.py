@@ -1,5 +1,5 @@
 """Every GraphQL document the Linear tracker sends, in one place, so a test validates all of
-them against Linear's published schema (``shared/linear/schema.graphql``)."""
+them against Linear's published schema (``readiness.trackers.linear.SCHEMA_PATH``, vendored)."""
 
 from __future__ import annotations
 

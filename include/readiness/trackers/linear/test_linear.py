@@ -16,12 +16,13 @@ from readiness.history.duckdb_store import DuckDBHistory
 from readiness.model import Waiver
 from readiness.trackers import IssueDocument, TrackerError
 from readiness.trackers._testing import actions, evaluate_day, run_day
+from readiness.trackers.linear import SCHEMA_PATH
 from readiness.trackers.linear import operations as ops
 from readiness.trackers.linear.client import LinearClient, RetryPolicy
 from readiness.trackers.linear.fake_server import FakeLinear, Fault, load_schema
 from readiness.trackers.linear.tracker import LinearTracker, linear_uuid
 
-SCHEMA = Path(__file__).resolve().parents[4].parent / "shared" / "linear" / "schema.graphql"
+SCHEMA = SCHEMA_PATH
 KEY = "lin_api_test_key_0123456789"
 FAST = RetryPolicy(attempts=4, base_delay_s=0.01, max_delay_s=0.05, timeout_s=2.0)
 
