@@ -3,8 +3,11 @@ processes on PostgreSQL with the LocalExecutor, driven only through the REST API
 
 ``dag.test()`` runs tasks in the test's own process, where they could touch the metadata DB;
 here every task runs in a worker process that may only talk to the Task Execution API, as
-in production. PostgreSQL must be reachable on 127.0.0.1:5432 (``.ci/run`` starts it); if
-it is not, this test fails loudly rather than skipping."""
+in production. The metadata DB is a throwaway PostgreSQL cluster started by the test
+(``readiness.testing.postgres``), so every component runs on one clock, the test's: the
+suite passes under ``faketime`` too. The run evaluates the story's fixed first day; the
+scheduler's own cron tick (the DAGs start unpaused on embedded defaults) is another run,
+and every assertion finds this test's run by its id."""
 
 from __future__ import annotations
 
@@ -28,11 +31,11 @@ from typing import Any
 import pytest
 
 from readiness.history import open_history
+from readiness.testing.postgres import Postgres, throwaway_postgres
 from readiness_airflow.local import airflow_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 DAG_ID = "readiness__file-storage-service"
 
 
@@ -42,10 +45,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _pg(sql: str) -> None:
+def _pg(pg: Postgres, sql: str) -> None:
     import psycopg2
 
-    con = psycopg2.connect(dbname="postgres", connect_timeout=5, **PG)
+    con = psycopg2.connect(
+        dbname="postgres", connect_timeout=5, host=pg.host, port=pg.port, user=pg.user
+    )
     con.autocommit = True
     try:
         with con.cursor() as cur:
@@ -111,14 +116,16 @@ def _wait(what: str, check: Any, timeout: float, cluster: Cluster) -> Any:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    try:
-        _pg("SELECT 1")
-    except Exception as exc:
-        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc}); .ci/run starts it")
+def postgres() -> Iterator[Postgres]:
+    with throwaway_postgres() as pg:
+        yield pg
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres) -> Iterator[Cluster]:
     home = tmp_path_factory.mktemp("airflow-prod")
     database = f"readiness_airflow_{uuid.uuid4().hex[:10]}"
-    _pg(f"CREATE DATABASE {database}")
+    _pg(postgres, f"CREATE DATABASE {database}")
     port = _free_port()
     password = secrets.token_urlsafe(16)
     (home / "passwords.json").write_text(json.dumps({"admin": password}))
@@ -127,9 +134,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env.update(
         {
             "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
-                f"postgresql+psycopg2://postgres@127.0.0.1:5432/{database}"
-            ),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.url(database),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
@@ -139,8 +144,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "READINESS_EVIDENCE_ROOT": "samples/evidence",  # the story, on fixed dates
             "READINESS_HISTORY": f"duckdb://{home}/history.duckdb",
             "READINESS_OUTBOX": str(home / "outbox"),
+            "READINESS_REPORTS": str(home / "reports"),
         }
     )
     migrate = subprocess.run(
@@ -186,7 +193,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         try:
             _stop(processes)
         finally:
-            _pg(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            _pg(postgres, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -255,13 +262,20 @@ def test_a_triggered_run_succeeds_through_scheduler_workers_and_rest_api(
     # the scheduler's listener wrote the outcome into the run note
     assert run["note"] == "file-storage-service: L2 (target L3, previous none); regressions: none"
 
-    # the history update is an Asset event carrying the outcome
+    # the history update is an Asset event carrying the outcome (this run's event: the
+    # scheduler's cron tick emits one of its own)
     events = cluster.call("GET", "/api/v2/assets/events?limit=50")["asset_events"]
-    ours = [e for e in events if e["uri"] == "readiness://history/file-storage-service"]
-    assert ours and ours[0]["extra"]["achieved_level"] == "L2"
+    ours = [
+        e
+        for e in events
+        if e["uri"] == "readiness://history/file-storage-service" and e["source_run_id"] == run_id
+    ]
+    assert len(ours) == 1, events
+    assert ours[0]["extra"]["achieved_level"] == "L2"
 
-    # and the worker wrote history keyed on the Airflow run. Unpausing also lets the
-    # scheduler run the spec's latest cron tick; that run is recorded as "scheduled".
+    # and the worker wrote history keyed on the Airflow run. The DAGs start unpaused on
+    # embedded defaults, so the scheduler also runs each DAG's latest cron tick: those
+    # runs are recorded as "scheduled" (the quarterly DAG's as "quarterly").
     history = open_history(cluster.history_url, str(ROOT))
     rows = history.query(
         "SELECT run_id, trigger, dag_id, dag_run_id FROM readiness.evaluations", {}
@@ -276,5 +290,6 @@ def test_a_triggered_run_succeeds_through_scheduler_workers_and_rest_api(
         }
     ]
     for other in (r for r in rows if r["dag_run_id"] != run_id):
-        assert other["dag_run_id"].startswith("scheduled__")
-        assert other["trigger"] == "scheduled"
+        assert other["dag_run_id"].startswith("scheduled__"), other
+        quarterly = other["dag_id"] == "readiness__quarterly_revalidation"
+        assert other["trigger"] == ("quarterly" if quarterly else "scheduled"), other
