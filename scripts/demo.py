@@ -41,6 +41,9 @@ STORY = [
 
 def run() -> int:
     apply_env(airflow_env(ROOT))
+    # The story's fixed snapshot, not the living feed of the embedded default: the demo
+    # replays the story's three dates.
+    os.environ.setdefault("READINESS_EVIDENCE_ROOT", "samples/evidence")
     # Task logs go to var/airflow; the demo prints what an SRE reads in the grid instead.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     from rich.console import Console

@@ -1,5 +1,5 @@
-"""Shared fixtures: settings pointing at the shipped checklists and sample evidence, with
-history and outbox in a temporary folder."""
+"""Shared fixtures: settings pointing at the shipped checklists and the story's sample
+evidence (fixed dates), with history and outbox in a temporary folder."""
 
 from __future__ import annotations
 
@@ -11,6 +11,16 @@ from readiness.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "docs" / "seeds"
+#: The story (samples/README.md): a fixed snapshot the tests evaluate on fixed dates. The
+#: embedded default's living feed (``samplefeed://``) is tested on its own, in a temporary
+#: folder, so no test writes into the checkout's var/.
+STORY = "samples/evidence"
+
+
+@pytest.fixture(autouse=True)
+def story_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads the story unless it sets an evidence root of its own."""
+    monkeypatch.setenv("READINESS_EVIDENCE_ROOT", STORY)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Any
 from readiness.collectors import CollectRequest, get_collector
 from readiness.config import Settings
 from readiness.errors import Problem
+from readiness.evidence import sample_feed
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.store import EvidenceStore, StoreUnavailable, open_store
 from readiness.history import HistoryStore, RunMeta, history_for
@@ -101,9 +102,18 @@ def effective_items(checklist: Checklist, spec: ServiceSpec) -> list[tuple[Item,
     return out
 
 
-def service_store(settings: Settings, spec: ServiceSpec) -> EvidenceStore:
-    uri = spec.evidence_store or f"{settings.evidence_root.rstrip('/')}/{spec.service}"
-    return open_store(uri, settings.project_root)
+def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
+    """The service's evidence store as of a run. On embedded defaults (an evidence root of
+    ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
+    if spec.evidence_store:
+        return open_store(spec.evidence_store, settings.project_root)
+    root = settings.evidence_root.rstrip("/")
+    if root.startswith(sample_feed.SCHEME):
+        folder = settings.path(root[len(sample_feed.SCHEME) :]) / spec.service
+        template = settings.path(sample_feed.TEMPLATE) / spec.service
+        sample_feed.feed(template, folder, spec.service, as_of, spec.waivers)
+        return open_store(str(folder), settings.project_root)
+    return open_store(f"{root}/{spec.service}", settings.project_root)
 
 
 def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[str, Any]:
@@ -358,7 +368,7 @@ def evaluate(
     workers = max(1, settings.collect_workers)
     for spec in chosen:
         checklist = catalog.checklist_for(spec)
-        store = service_store(settings, spec)
+        store = service_store(settings, spec, as_of)
         items = effective_items(checklist, spec)
         evidence = collect_evidence(settings, spec, items, store, as_of, workers)
         done += len(items)

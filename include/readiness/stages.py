@@ -141,7 +141,7 @@ class ServiceStages:
                     )
                 ]
             )
-        store = service_store(self.settings, self.spec)
+        store = service_store(self.settings, self.spec, as_of)
         evidence = collect_evidence(
             self.settings, self.spec, wanted, store, as_of, self.settings.collect_workers
         )
@@ -163,7 +163,7 @@ class ServiceStages:
             for item_id, data in section.items()
         }
         run_id = run_id_for(self.spec.service, run_key)
-        store = service_store(self.settings, self.spec)
+        store = service_store(self.settings, self.spec, as_of)
         waivers, warnings = waivers_for(self.spec, store, as_of)
         tasks = validation_tasks(self.spec.service, self.items, evidence)
         validated = BatchValidator().validate(tasks, as_of) if tasks else {}
@@ -216,7 +216,7 @@ class ServiceStages:
         history.init()
         waivers = None
         if quarterly:
-            store = service_store(self.settings, self.spec)
+            store = service_store(self.settings, self.spec, ev.evaluated_at)
             waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
         with history.session():
             report = sync_issues(ev, history, tracker, ev.run_id, quarterly_waivers=waivers)
