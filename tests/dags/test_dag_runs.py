@@ -189,3 +189,31 @@ def test_a_service_dag_writes_history_to_bigquery_when_configured(
     ]
     count = store.query(f"SELECT COUNT(*) AS n FROM {store.ref}.item_results", {})
     assert count == [{"n": 99}]
+
+
+@pytest.mark.slow
+def test_on_embedded_defaults_the_service_dags_are_alive_on_any_date(
+    metadata_db: Path,
+    readiness_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The living feed (``samplefeed://``), a year after the story: each service's run
+    stands where the story left it, and ``readiness status`` says the same as the run note."""
+    from readiness.cli import main
+    from readiness_airflow.local import run_dag
+
+    monkeypatch.setenv("READINESS_EVIDENCE_ROOT", f"samplefeed://{readiness_env}/evidence")
+    dags = _dags()
+    day = datetime(2028, 1, 6, 5, tzinfo=UTC)  # a Thursday: no restore-drill regression
+    fss = run_dag(dags[f"readiness__{FSS}"], day)
+    mnt = run_dag(dags["readiness__maintenance-service"], day.replace(minute=30))
+    assert fss.succeeded and mnt.succeeded, (fss.task_states, mnt.task_states)
+    assert fss.note == f"{FSS}: L2 (target L3, previous none); regressions: none"
+    assert mnt.note == "maintenance-service: L1 (target L3, previous none); regressions: none"
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert f"{FSS}  L2 / target L3" in status
+    assert "maintenance-service  L1 / target L3" in status
+    assert "2028-01-06" in status
