@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui test lint typecheck unit check lock clean bench
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,12 +35,16 @@ quarter: $(STAMP) ## a simulated 2026Q4 on the sample data: daily runs, the quar
 airflow-ui: $(STAMP) ## the Airflow UI on http://localhost:8080 (airflow standalone), user admin
 	$(BIN)/python scripts/airflow_ui.py
 
+ui-screenshot: $(STAMP) ## docs/img/airflow-grid.png: the last 8 days of the living default in the Airflow UI (needs chromium)
+	$(BIN)/python scripts/ui_screenshot.py
+
 check: $(STAMP) ## validate the shipped checklists and service specs
 	$(BIN)/readiness check
 
-lint: $(STAMP) ## ruff (lint and format check)
+lint: $(STAMP) ## ruff (lint and format check) and the CI workflow's schema
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -48,10 +52,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) ## ruff (lint + format) + mypy + pytest
+test: $(STAMP) ## ruff (lint + format) + mypy + the CI workflow's schema + pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/pytest -q
 
 bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the quarterly report
