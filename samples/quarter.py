@@ -27,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from readiness.evidence.sample_feed import shift_name, shift_text
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "quarter"
 EVIDENCE = OUT / "evidence"
@@ -34,7 +36,6 @@ FSS, MNT = "file-storage-service", "maintenance-service"
 ONBOARDED = date(2026, 11, 20)
 QUARTER_END = date(2026, 12, 31)
 QUARTERLY_RUN = datetime(2027, 1, 1, 6, tzinfo=UTC)
-_TS = re.compile(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|\+00:00)")
 _DAY = re.compile(r"20\d\d-\d\d-\d\d")
 #: Evidence that teams' exporters keep producing, and how far each copy moves it.
 RECURRING = {
@@ -48,23 +49,9 @@ RECURRING = {
 }
 
 
-def _shift_text(text: str, days: int) -> str:
-    def move(match: re.Match[str]) -> str:
-        raw = match.group()
-        moved = datetime.fromisoformat(raw.replace("Z", "+00:00")) + timedelta(days=days)
-        return moved.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    text = _TS.sub(move, text)
-    return re.sub(
-        r'timestamp="(\d+)"', lambda m: f'timestamp="{int(m.group(1)) + days * 86_400_000}"', text
-    )
-
-
 def _shift_name(name: str, days: int, copy: int) -> str:
-    found = _DAY.search(name)
-    if found:
-        moved = date.fromisoformat(found.group()) + timedelta(days=days)
-        return name.replace(found.group(), moved.isoformat())
+    if _DAY.search(name):
+        return shift_name(name, days)
     stem, dot, ext = name.partition(".")
     return f"{stem}-{copy}{dot}{ext}"
 
@@ -82,11 +69,11 @@ def keep_exporting(store: Path) -> None:
                 text = path.read_text()
                 if path.suffix == ".jsonl":  # one stream per file: append the moved records
                     with path.open("a") as stream:
-                        stream.write(_shift_text(text, days))
+                        stream.write(shift_text(text, days))
                     continue
                 target = folder / _shift_name(path.name, days, copy)
                 if not target.exists():
-                    target.write_text(_shift_text(text, days))
+                    target.write_text(shift_text(text, days))
 
 
 def _write(path: Path, record: dict[str, Any]) -> None:
