@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -22,6 +22,16 @@ if TYPE_CHECKING:
     from readiness.history import HistoryStore
 
 EXIT_OK, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2
+
+
+def _console(*, stderr: bool = False, **options: Any) -> Console:
+    """A console that never wraps a line it prints when its stream is not a terminal (CI
+    logs, pipes): one problem stays one line, so ``grep`` finds the file and the field
+    together. Tables still fit the width."""
+    stream = sys.stderr if stderr else sys.stdout
+    if not stream.isatty():
+        options.setdefault("soft_wrap", True)
+    return Console(stderr=stderr, **options)
 
 
 def _timestamp(text: str) -> datetime:
@@ -144,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     try:
         from readiness.config import load_settings
 
@@ -177,13 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: object) -> int:
     from readiness.config import Settings
-    from readiness.loader import load_catalog
+    from readiness.loader import is_spec_file, load_catalog
 
     assert isinstance(settings, Settings)
-    out = Console(highlight=False)
+    out = _console(highlight=False)
     if args.paths:
-        checklist_paths = [p for p in args.paths if _is_checklist(p)]
-        spec_paths = [p for p in args.paths if not _is_checklist(p)]
+        files = _yaml_under(args.paths)
+        checklist_paths = [p for p in files if not is_spec_file(p)]
+        spec_paths = [p for p in files if is_spec_file(p)]
         if spec_paths and not checklist_paths:
             checklist_paths = settings.checklist_paths  # specs refer to the shipped checklists
     else:
@@ -217,14 +228,13 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
     return EXIT_OK
 
 
-def _is_checklist(path: Path) -> bool:
-    if path.is_dir():
-        return any(_is_checklist(p) for p in path.glob("*.y*ml"))
-    try:
-        head = path.read_text(errors="replace")[:4000]
-    except OSError:
-        return False
-    return any(line.startswith("checklist:") for line in head.splitlines())
+def _yaml_under(paths: list[Path]) -> list[Path]:
+    """The YAML files named, and those in the folders named (a folder may hold checklists
+    and specs side by side)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
+    return files
 
 
 def _gx_check(catalog: object) -> list[Problem]:
@@ -274,7 +284,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
     assert isinstance(settings, Settings)
     as_of = args.as_of or utcnow()
     meta = RunMeta(run_key=args.run_id or default_run_key(as_of), trigger=args.trigger)
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     try:
         if args.json:
             report = evaluate(
@@ -306,7 +316,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: object) -> int:
     if args.json:
         print(json.dumps(evaluation_json(report), indent=2, default=str))
     else:
-        render_report(Console(highlight=False), report)
+        render_report(_console(highlight=False), report)
     if not report.evaluations and (report.problems or report.warnings):
         return EXIT_FAIL
     return EXIT_OK
@@ -327,7 +337,7 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: object) -> int:
         changes = history.init(force_views=True)  # type: ignore[call-arg]
     else:
         changes = history.init()
-    out = Console(highlight=False)
+    out = _console(highlight=False)
     where = getattr(settings, "history", "")
     if not changes:
         out.print(f"history at {where} is up to date")
@@ -340,7 +350,7 @@ def cmd_oscal(args: argparse.Namespace, settings: object) -> int:
     """Export, then validate: an invalid document is never written."""
     from readiness.oscal import OSCAL_VERSION, NotEvaluated, assessment_results, validate
 
-    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    err = _console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     try:
         document = assessment_results(_history(settings), args.service, args.run_id)
     except NotEvaluated as exc:
@@ -372,7 +382,7 @@ def cmd_import_checklist(args: argparse.Namespace, settings: object) -> int:
     from readiness.importer import import_file
     from readiness.loader import parse_checklist
 
-    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    err = _console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     path: Path = args.file
     try:
         result = import_file(path, args.required_from)
@@ -410,7 +420,7 @@ def cmd_report(args: argparse.Namespace, settings: object) -> int:
     from readiness.timeutil import parse_quarter, previous_quarter_label, quarter_label
 
     assert isinstance(settings, Settings)
-    err = Console(stderr=True, highlight=False)
+    err = _console(stderr=True, highlight=False)
     if args.quarter:
         try:
             label = quarter_label(*parse_quarter(args.quarter))
@@ -450,7 +460,7 @@ def cmd_report(args: argparse.Namespace, settings: object) -> int:
             )
         )
         return EXIT_OK
-    out = Console(highlight=False)
+    out = _console(highlight=False)
     if not report.services:
         out.print(f"no service was evaluated by the end of {label}; the report says so")
     for s in report.services:
@@ -471,7 +481,7 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
 
     assert isinstance(settings, Settings)
     # deploy logs: one line per finding (no wrapping), evidence text never read as markup
-    out = Console(highlight=False, soft_wrap=True, markup=False)
+    out = _console(highlight=False, soft_wrap=True, markup=False)
     catalog = load_catalog(settings.checklist_paths, settings.service_paths)
     spec = catalog.specs.get(args.service)
     if spec is None:
@@ -537,7 +547,7 @@ def cmd_status(args: argparse.Namespace, settings: object) -> int:
     from readiness.console import render_snapshot
 
     history = _history(settings)
-    out = Console(highlight=False)
+    out = _console(highlight=False)
     services = [args.service] if args.service else history.services()
     snaps = [s for s in (history.snapshot(name) for name in services) if s is not None]
     if args.json:
@@ -563,7 +573,7 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
     if args.json:
         print(json.dumps({"timeline": timeline, "transitions": transitions}, indent=2, default=str))
         return EXIT_OK
-    out = Console(highlight=False)
+    out = _console(highlight=False)
     table = Table(title=f"{args.service}: level timeline", title_justify="left")
     for column in (
         "evaluated_at",

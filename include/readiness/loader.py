@@ -744,10 +744,27 @@ def _yaml_files(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
+def is_spec_file(path: Path) -> bool:
+    """A service spec names its ``service:`` at the top level; a checklist never does (a
+    spec's ``checklist:`` key only says which checklist it follows). So checklists and
+    specs may share a folder."""
+    try:
+        head = path.read_text(errors="replace")[:8000]
+    except OSError:
+        return False
+    return any(line.startswith("service:") for line in head.splitlines())
+
+
 def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) -> Catalog:
-    """Load every checklist and spec; never raises for bad input."""
+    """Load every checklist and spec; never raises for bad input. A folder listed for
+    checklists skips the specs in it, and one listed for specs skips the files loaded as
+    checklists."""
     catalog = Catalog()
+    explicit = {p for p in checklist_paths if not p.is_dir()}
+    spec_files = _yaml_files(spec_paths)
     for path in _yaml_files(checklist_paths):
+        if path not in explicit and (path in spec_files or is_spec_file(path)):
+            continue
         checklist, problems = parse_checklist(path)
         catalog.problems.extend(problems)
         if checklist is not None:
@@ -762,7 +779,10 @@ def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) ->
                 )
             else:
                 catalog.checklists[checklist.id] = checklist
-    for path in _yaml_files(spec_paths):
+    checklist_files = {Path(c.file).resolve() for c in catalog.checklists.values()}
+    for path in spec_files:
+        if path.resolve() in checklist_files:
+            continue
         spec, problems = parse_spec(path)
         if spec is not None:
             problems = _cross_check(spec, catalog.checklists)
