@@ -137,3 +137,18 @@ def test_oscal_command(
     assert "maintenance-service has never been evaluated" in capsys.readouterr().err
     with pytest.raises(NotEvaluated):
         assessment_results(history_for(evaluated), FSS, "nope")
+
+
+def test_run_id_means_the_run_key_as_for_evaluate_and_the_full_id_works_too(
+    evaluated: Settings,
+) -> None:
+    history = history_for(evaluated)
+    by_key = assessment_results(history, FSS, "2026-11-20")
+    by_full = assessment_results(history, FSS, f"{FSS}@2026-11-20")
+    assert _result(by_key)["title"] == _result(by_full)["title"] == (
+        f"Readiness evaluation {FSS}@2026-11-20"
+    )
+    with pytest.raises(NotEvaluated) as missed:
+        assessment_results(history, FSS, "d3")
+    # the message shows the form that would have matched
+    assert f"the latest is '2026-11-27' (run id '{FSS}@2026-11-27')" in str(missed.value)

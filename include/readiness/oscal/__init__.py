@@ -79,16 +79,27 @@ def _with_props(node: dict[str, Any], props: list[dict[str, str]]) -> dict[str, 
 def assessment_results(
     history: HistoryStore, service: str, run_id: str | None = None
 ) -> dict[str, Any]:
-    """The OSCAL document of ``run_id`` (default: the service's latest evaluation)."""
+    """The OSCAL document of ``run_id`` (default: the service's latest evaluation).
+    ``run_id`` means what ``evaluate --run-id`` means, the run key (``d3``); the full id
+    history stores (``<service>@d3``) is accepted too."""
+    rows = []
     if run_id:
-        rows = history.select(EVALUATION_BY_RUN, run_id=run_id)
-    else:
-        rows = history.select(q.LATEST_EVALUATION, service=service, as_of=END_OF_TIME)
+        full = run_id if run_id.startswith(f"{service}@") else f"{service}@{run_id}"
+        rows = history.select(EVALUATION_BY_RUN, run_id=full)
+    latest = history.select(q.LATEST_EVALUATION, service=service, as_of=END_OF_TIME)
+    rows = rows if run_id else latest
     if not rows or rows[0]["service"] != service:
+        if not run_id:
+            raise NotEvaluated(f"{service} has never been evaluated")
+        hint = (
+            f"; the latest is {latest[0]['run_id'].split('@', 1)[1]!r} "
+            f"(run id {latest[0]['run_id']!r})"
+            if latest
+            else f"; {service} has never been evaluated"
+        )
         raise NotEvaluated(
-            f"history has no evaluation {run_id!r} of {service}"
-            if run_id
-            else f"{service} has never been evaluated"
+            f"history has no evaluation {run_id!r} of {service} (a run key as given to "
+            f"evaluate --run-id, or the full id {service}@<run key>){hint}"
         )
     ev = rows[0]
     items = history.select(ITEMS_OF_RUN, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"])
