@@ -145,8 +145,10 @@ def test_run_id_means_the_run_key_as_for_evaluate_and_the_full_id_works_too(
     history = history_for(evaluated)
     by_key = assessment_results(history, FSS, "2026-11-20")
     by_full = assessment_results(history, FSS, f"{FSS}@2026-11-20")
-    assert _result(by_key)["title"] == _result(by_full)["title"] == (
-        f"Readiness evaluation {FSS}@2026-11-20"
+    assert (
+        _result(by_key)["title"]
+        == _result(by_full)["title"]
+        == (f"Readiness evaluation {FSS}@2026-11-20")
     )
     with pytest.raises(NotEvaluated) as missed:
         assessment_results(history, FSS, "d3")
