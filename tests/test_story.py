@@ -150,3 +150,36 @@ def test_linear_without_a_key_is_a_clear_error_and_records_nothing(
     err = capsys.readouterr().err.replace("\n", " ")
     assert "no Linear API key" in err and "LINEAR_API_KEY" in err
     assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0
+
+
+def test_status_shows_an_error_inside_its_grace(
+    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken probe record: ``evaluate`` counts O1 as its last status for two runs, and
+    ``status`` shows it meanwhile instead of hiding the broken source."""
+    import shutil
+
+    store = env_settings / "evidence"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "samples" / "evidence", store)
+    monkeypatch.setenv("READINESS_EVIDENCE_ROOT", str(store))
+    service = ["--service", "file-storage-service"]
+    evaluate_json(capsys, "--as-of", T1, *service)
+    with (store / "file-storage-service" / "probe_result" / "daily.jsonl").open("a") as probes:
+        probes.write(
+            json.dumps(
+                {
+                    "url": "https://file-storage.internal.example.com/healthz",
+                    "checked_at": "2026-11-20T12:00:00Z",
+                    "status_code": "two hundred",
+                    "region": "europe-west1",
+                }
+            )
+            + "\n"
+        )
+    doc = evaluate_json(capsys, "--as-of", "2026-11-21T05:00:00Z", *service)
+    o1 = next(i for i in by_service(doc)["file-storage-service"]["items"] if i["item_id"] == "O1")
+    assert o1["status"] == "error" and o1["effective_status"] == "pass", o1
+    capsys.readouterr()
+    assert main(["status", "file-storage-service"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "O1" in x)
+    assert "error (in grace)" in line

@@ -167,4 +167,11 @@ def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
             Text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
             (row["reason"] or "")[:300],
         )
+    for row in snap.in_grace:  # a broken source, still counted as its last status
+        table.add_row(
+            row["item_id"],
+            row["required_from"],
+            Text("error (in grace)", style=STATUS_STYLE.get("error", "")),
+            (row["reason"] or "")[:300],
+        )
     console.print(table)

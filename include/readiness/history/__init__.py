@@ -63,6 +63,9 @@ class ServiceSnapshot:
     target_rank: int
     counts: dict[str, int]
     failing: list[dict[str, Any]] = field(default_factory=list)
+    #: Items whose collector failed (``error``) but still count as their last status, within
+    #: ``error_grace_runs``: not failing yet, but a broken source an SRE should see.
+    in_grace: list[dict[str, Any]] = field(default_factory=list)
 
 
 class HistoryStore(Protocol):

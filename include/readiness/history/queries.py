@@ -47,6 +47,14 @@ WHERE run_id = @run_id AND evaluated_at = @evaluated_at
 ORDER BY required_rank, item_id
 """
 
+IN_GRACE_ITEMS = """
+SELECT item_id, title, required_from, severity, status, effective_status, reason, evidence_uri
+FROM {dataset}.item_results
+WHERE run_id = @run_id AND evaluated_at = @evaluated_at
+  AND status = 'error' AND effective_status IN ('pass', 'waived', 'not_applicable')
+ORDER BY required_rank, item_id
+"""
+
 TIMELINE = """
 SELECT evaluated_at, run_id, trigger, achieved_level, previous_level, target_level,
        regressions, count_pass, count_fail, count_stale, count_missing, count_error, count_waived

@@ -86,6 +86,9 @@ class SqlHistory(ABC):
             target_rank=int(ev["target_rank"]),
             counts={s.value: int(ev[f"count_{s.value}"] or 0) for s in Status},
             failing=failing,
+            in_grace=self.select(
+                q.IN_GRACE_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
+            ),
         )
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
