@@ -183,3 +183,15 @@ def test_status_shows_an_error_inside_its_grace(
     assert main(["status", "file-storage-service"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "O1" in x)
     assert "error (in grace)" in line
+
+
+def test_the_issue_body_quotes_the_run_id_verbatim(env_settings: Path, capsys) -> None:
+    """The run id in a code span is the id history has: copying it finds the run."""
+    for moment in (T1, T2):
+        evaluate_json(capsys, "--as-of", moment, "--service", "file-storage-service")
+    [issue] = OutboxTracker(env_settings / "outbox").issues()
+    run_id = "file-storage-service@manual__2026-11-27T06:00:00+00:00"
+    assert f"`{run_id}`" in issue["body"]
+    assert rows(
+        env_settings, f"SELECT count(*) FROM readiness.evaluations WHERE run_id = '{run_id}'"
+    ) == [(1,)]

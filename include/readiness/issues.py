@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from readiness.history import HistoryStore, IssueLink
-from readiness.markdown import code_block, escape, link
+from readiness.markdown import code_block, code_span, escape, link
 from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
 from readiness.revalidation import REVALIDATION_ITEM, close_renewed, open_revalidation_issue
 from readiness.scoring import describe_expectation
@@ -75,7 +75,7 @@ def issue_body(
         f"Item **{escape(item.id)}** ({escape(item.section_title)}, required from "
         f"{result.required_from}, severity {item.severity}) went "
         f"`{result.previous_status.value if result.previous_status else '?'}` → "
-        f"`{result.effective_status.value}` in run `{escape(ev.run_id)}` at "
+        f"`{result.effective_status.value}` in run {code_span(ev.run_id)} at "
         f"{ev.evaluated_at.isoformat()}.",
         "",
         "### Expected vs observed",
@@ -223,7 +223,7 @@ def _due(evaluated_at: datetime, result: ItemResult) -> date | None:
 
 def _reason_comment(ev: ServiceEvaluation, result: ItemResult) -> str:
     return (
-        f"Still failing as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`), "
+        f"Still failing as of {ev.evaluated_at.isoformat()} (run {code_span(ev.run_id)}), "
         f"for a new reason:\n\n{code_block(result.reason)}"
     )
 
@@ -251,7 +251,7 @@ def _close(
         )
         body = (
             f"Remediated: {escape(result.item.id)} is `{result.effective_status.value}` "
-            f"as of {ev.evaluated_at.isoformat()} (run `{escape(ev.run_id)}`); level "
+            f"as of {ev.evaluated_at.isoformat()} (run {code_span(ev.run_id)}); level "
             f"now {ev.achieved_level}.\n\nEvidence that fixed it:\n{code_block(proof)}"
         )
         why = "remediated"

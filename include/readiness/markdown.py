@@ -17,6 +17,17 @@ def escape(text: object) -> str:
     return value.replace("@", "@\u200b").replace("://", ":\u200b//")
 
 
+def code_span(text: object) -> str:
+    """Inline code, verbatim: nothing is escaped inside (a code span renders no Markdown,
+    mention or link, and a backslash there would be copied with the text). The delimiter is
+    one backtick longer than any run inside, so content cannot close it (CommonMark 6.1)."""
+    value = " ".join(str(text).split())
+    longest = max((len(m) for m in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
 def code_block(text: object, limit: int = 2000) -> str:
     """A fenced block longer than any backtick run inside, so content cannot close it."""
     value = str(text)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from readiness.history import HistoryStore, IssueLink
-from readiness.markdown import escape
+from readiness.markdown import code_span, escape
 from readiness.model import ServiceEvaluation, Status, Waiver
 from readiness.timeutil import (
     parse_timestamp,
@@ -134,7 +134,7 @@ def revalidation_body(
     expired = sum(1 for d in due if d.state == "expired")
     lines = [
         f"Quarterly revalidation of **{escape(ev.service)}** for **{quarter}** "
-        f"(run `{escape(ev.run_id)}`, level **{ev.achieved_level}**, target "
+        f"(run {code_span(ev.run_id)}, level **{ev.achieved_level}**, target "
         f"{ev.target_level}).",
         "",
         "A sign-off counts until the end of the quarter after the one it was signed in. "
@@ -254,7 +254,7 @@ def close_renewed(
             continue
         body = (
             f"Every sign-off is renewed for {quarter} as of {ev.evaluated_at.isoformat()} "
-            f"(run `{escape(ev.run_id)}`)."
+            f"(run {code_span(ev.run_id)})."
             if current
             else f"Superseded by the {quarter} revalidation."
         )

@@ -1,4 +1,4 @@
-from readiness.markdown import code_block, escape, link
+from readiness.markdown import code_block, code_span, escape, link
 
 
 def test_evidence_text_cannot_mention_link_or_image() -> None:
@@ -18,3 +18,13 @@ def test_links_only_for_plain_http_urls() -> None:
         == "[runbook](https://runbooks.example.com/x)"
     )
     assert "(" not in link("runbook", "javascript:alert(1)")
+
+
+def test_code_span_is_verbatim_so_a_copied_run_id_exists_in_history() -> None:
+    run_id = "file-storage-service@manual__2026-11-27T06:00:00+00:00"
+    assert code_span(run_id) == f"`{run_id}`"  # no backslash, no zero-width space
+
+
+def test_code_span_cannot_be_closed_by_content() -> None:
+    assert code_span("a`b") == "``a`b``"
+    assert code_span("`x``") == "``` `x`` ```"
