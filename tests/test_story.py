@@ -152,18 +152,18 @@ def test_linear_without_a_key_is_a_clear_error_and_records_nothing(
     assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0
 
 
-def test_status_shows_an_error_inside_its_grace(
-    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A broken probe record: ``evaluate`` counts O1 as its last status for two runs, and
-    ``status`` shows it meanwhile instead of hiding the broken source."""
+def _story_copy(env_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import shutil
 
     store = env_settings / "evidence"
     shutil.copytree(Path(__file__).resolve().parents[1] / "samples" / "evidence", store)
     monkeypatch.setenv("READINESS_EVIDENCE_ROOT", str(store))
-    service = ["--service", "file-storage-service"]
-    evaluate_json(capsys, "--as-of", T1, *service)
+    return store
+
+
+def _break_probes(store: Path) -> None:
+    """A record that breaks its schema in the probe stream: O1 (healthz / readyz) is
+    ``error`` from then on."""
     with (store / "file-storage-service" / "probe_result" / "daily.jsonl").open("a") as probes:
         probes.write(
             json.dumps(
@@ -176,13 +176,49 @@ def test_status_shows_an_error_inside_its_grace(
             )
             + "\n"
         )
-    doc = evaluate_json(capsys, "--as-of", "2026-11-21T05:00:00Z", *service)
-    o1 = next(i for i in by_service(doc)["file-storage-service"]["items"] if i["item_id"] == "O1")
-    assert o1["status"] == "error" and o1["effective_status"] == "pass", o1
+
+
+def _o1(doc: dict) -> dict:
+    return next(i for i in by_service(doc)["file-storage-service"]["items"] if i["item_id"] == "O1")
+
+
+SERVICE = ("--service", "file-storage-service")
+
+
+def test_status_shows_an_error_inside_its_grace(
+    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken probe record: ``evaluate`` counts O1 as its last status for two runs, and
+    ``status`` shows it meanwhile instead of hiding the broken source."""
+    store = _story_copy(env_settings, monkeypatch)
+    evaluate_json(capsys, "--as-of", T1, *SERVICE)
+    _break_probes(store)
+    doc = evaluate_json(capsys, "--as-of", "2026-11-21T05:00:00Z", *SERVICE)
+    assert (_o1(doc)["status"], _o1(doc)["effective_status"]) == ("error", "pass")
     capsys.readouterr()
     assert main(["status", "file-storage-service"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "O1" in x)
     assert "error (in grace)" in line
+
+
+def test_a_regression_after_the_grace_names_the_status_it_was_decided_on(
+    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pass, then error for two runs inside the grace, then error past it: the issue says
+    the item went pass → error (what counted), not error → error (the raw statuses)."""
+    store = _story_copy(env_settings, monkeypatch)
+    evaluate_json(capsys, "--as-of", T1, *SERVICE)
+    _break_probes(store)
+    for moment in ("2026-11-21T05:00:00Z", "2026-11-22T05:00:00Z"):
+        evaluate_json(capsys, "--as-of", moment, *SERVICE)
+    doc = evaluate_json(capsys, "--as-of", "2026-11-23T05:00:00Z", *SERVICE)
+    assert (_o1(doc)["status"], _o1(doc)["effective_status"], _o1(doc)["regressed"]) == (
+        "error",
+        "error",
+        True,
+    )
+    [issue] = [i for i in OutboxTracker(env_settings / "outbox").issues() if i["item_id"] == "O1"]
+    assert "went `pass` → `error`" in issue["body"]
 
 
 def test_the_issue_body_quotes_the_run_id_verbatim(env_settings: Path, capsys) -> None:

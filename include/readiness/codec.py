@@ -154,6 +154,9 @@ def evaluation_to_json(ev: ServiceEvaluation) -> dict[str, Any]:
                 "status": r.status.value,
                 "effective_status": r.effective_status.value,
                 "previous_status": r.previous_status.value if r.previous_status else None,
+                "previous_effective_status": (
+                    r.previous_effective_status.value if r.previous_effective_status else None
+                ),
                 "regressed": r.regressed,
                 "reason": r.reason,
                 "evidence": evidence_to_json(r.evidence) if r.evidence else None,
@@ -207,6 +210,11 @@ def evaluation_from_json(
                 status=Status(r["status"]),
                 effective_status=Status(r["effective_status"]),
                 previous_status=Status(r["previous_status"]) if r["previous_status"] else None,
+                previous_effective_status=(
+                    Status(r["previous_effective_status"])
+                    if r.get("previous_effective_status")
+                    else None
+                ),
                 regressed=r["regressed"],
                 reason=r["reason"],
                 evidence=evidence_from_json(r["evidence"]) if r["evidence"] else None,

@@ -282,6 +282,7 @@ def score_service(
                 status=status,
                 effective_status=effective,
                 previous_status=before.status if before else None,
+                previous_effective_status=before.effective_status if before else None,
                 regressed=regressed,
                 reason=reason,
                 evidence=ev,

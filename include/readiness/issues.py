@@ -68,13 +68,15 @@ def issue_body(
     item = result.item
     evidence = result.evidence
     previous = ev.previous_level or "none"
+    # what the item counted as last run (a past-grace error counted as its last pass)
+    before = result.previous_effective_status or result.previous_status
     lines = [
         f"**{escape(ev.service)}** readiness level **{previous} → {ev.achieved_level}** "
         f"(target {ev.target_level}).",
         "",
         f"Item **{escape(item.id)}** ({escape(item.section_title)}, required from "
         f"{result.required_from}, severity {item.severity}) went "
-        f"`{result.previous_status.value if result.previous_status else '?'}` → "
+        f"`{before.value if before else '?'}` → "
         f"`{result.effective_status.value}` in run {code_span(ev.run_id)} at "
         f"{ev.evaluated_at.isoformat()}.",
         "",

@@ -300,6 +300,9 @@ class ItemResult:
     waiver: Waiver | None = None
     error_streak: int = 0
     episode_id: str | None = None
+    #: What the item counted as last run (after error grace): what a regression is decided
+    #: on, and what an issue names as "before". ``previous_status`` is the raw status.
+    previous_effective_status: Status | None = None
 
     @property
     def satisfied(self) -> bool:
