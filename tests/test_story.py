@@ -231,3 +231,25 @@ def test_the_issue_body_quotes_the_run_id_verbatim(env_settings: Path, capsys) -
     assert rows(
         env_settings, f"SELECT count(*) FROM readiness.evaluations WHERE run_id = '{run_id}'"
     ) == [(1,)]
+
+
+def test_a_backfill_dates_its_issues_on_the_evaluations_not_the_wall_clock(
+    env_settings: Path, capsys
+) -> None:
+    """The story's week, replayed with --as-of: the outbox says OUT-1 opened on 11-27 and
+    closed on 11-28; only ``recorded_at`` is the wall clock, and says so."""
+    for moment in (T1, T2, T3):
+        evaluate_json(capsys, "--as-of", moment, "--service", "file-storage-service")
+    outbox = OutboxTracker(env_settings / "outbox")
+    [issue] = outbox.issues()
+    assert issue["created_at"] == "2026-11-27T06:00:00+00:00"
+    assert issue["closed_at"] == "2026-11-28T06:00:00+00:00"
+    assert issue["recorded_at"] > "2026-11-28T06:00:00+00:00"  # the write itself, later
+    page = Path(issue["path"]).read_text()
+    assert "- opened: 2026-11-27T06:00:00+00:00" in page
+    assert "- closed: 2026-11-28T06:00:00+00:00" in page
+    capsys.readouterr()
+    assert main(["oscal", "file-storage-service"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    observations = document["assessment-results"]["results"][0]["observations"]
+    assert {o["collected"] for o in observations} == {"2026-11-28T06:00:00+00:00"}

@@ -159,7 +159,9 @@ def sync_issues(
                 current = None
             if current is not None:
                 if result.reason != current.last_reason:
-                    tracker.comment(IssueRef.of(current), _reason_comment(ev, result))
+                    tracker.comment(
+                        IssueRef.of(current), _reason_comment(ev, result), at=ev.evaluated_at
+                    )
                     history.save_link(replace(current, last_reason=result.reason, updated_at=now))
                     report.commented.append(current.issue_key)
                 continue
@@ -176,6 +178,7 @@ def sync_issues(
                     priority=priority(result, ev),
                     due_date=_due(ev.evaluated_at, result),
                     previous_issue_key=previous.issue_key if previous else None,
+                    at=ev.evaluated_at,
                 )
                 ref = tracker.open(doc)
                 link_ = IssueLink(
@@ -260,7 +263,7 @@ def _close(
     else:
         body = "This regression episode ended; a new episode is tracked in a new issue."
         why = "superseded"
-    tracker.close(IssueRef.of(current), body, accepted_risk=accepted)
+    tracker.close(IssueRef.of(current), body, accepted_risk=accepted, at=ev.evaluated_at)
     history.save_link(
         replace(current, state="closed", closed_at=now, closed_reason=why, updated_at=now)
     )

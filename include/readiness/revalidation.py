@@ -204,6 +204,7 @@ def open_revalidation_issue(
         labels=(f"service:{ev.service}", "readiness", REVALIDATION_LABEL),
         priority=2 if any(d.state == "expired" for d in due) else 3,
         due_date=quarter_end(*quarter_of(ev.evaluated_at.date())),
+        at=ev.evaluated_at,
     )
     try:
         ref = tracker.open(doc)
@@ -258,7 +259,7 @@ def close_renewed(
             if current
             else f"Superseded by the {quarter} revalidation."
         )
-        tracker.close(IssueRef.of(lk), body)
+        tracker.close(IssueRef.of(lk), body, at=ev.evaluated_at)
         now = utcnow()
         history.save_link(
             replace(

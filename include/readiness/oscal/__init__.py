@@ -3,7 +3,7 @@
 Built from history only (``evaluations`` + ``item_results``), so an evaluation from any
 past run can be exported the same way, on BigQuery or DuckDB:
 - one ``result`` per evaluation; the checklist's items are the reviewed controls;
-- one ``observation`` per item, ``collected`` when its evidence was fetched and ``expires``
+- one ``observation`` per item, ``collected`` at the evaluation's moment and ``expires``
   when it stops counting, with the evidence's URI and sha256 as ``relevant-evidence`` (and a
   back-matter resource carrying the hash);
 - one ``finding`` per item: ``satisfied`` / ``not-satisfied``, the item status as reason;
@@ -164,7 +164,9 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
             "title": f"{item_id} {row['title']}",
             "description": row["reason"] or status,
             "methods": ["EXAMINE"] if row["evidence_kind"] in _ATTESTED else ["TEST"],
-            "collected": _ts(row["evidence_fetched_at"] or evaluated_at),
+            # the moment the evidence was collected for (a backfill's as-of), not the wall
+            # clock of the read
+            "collected": _ts(evaluated_at),
         }
         if row["evidence_expires_at"]:
             observation["expires"] = _ts(row["evidence_expires_at"])

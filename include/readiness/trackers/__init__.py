@@ -6,7 +6,7 @@ Every method is idempotent on the episode id, so a retried task cannot file twic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 
@@ -24,6 +24,9 @@ class IssueDocument:
     priority: int  # 1 urgent … 4 low (Linear's scale)
     due_date: date | None = None
     previous_issue_key: str | None = None
+    #: The evaluation's moment (its as-of), which a backfill sets in the past: when the
+    #: issue is said to open. A tracker that stamps its own times (Linear) ignores it.
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,18 @@ class IssueTracker(Protocol):
         """Open the issue, or return the one already opened for ``doc.episode_id``."""
         ...
 
-    def comment(self, ref: IssueRef, body: str) -> None: ...
+    def comment(self, ref: IssueRef, body: str, *, at: datetime | None = None) -> None:
+        """``at``: the evaluation's moment, as for ``IssueDocument.at``."""
+        ...
 
-    def close(self, ref: IssueRef, body: str, *, accepted_risk: bool = False) -> None: ...
+    def close(
+        self,
+        ref: IssueRef,
+        body: str,
+        *,
+        accepted_risk: bool = False,
+        at: datetime | None = None,
+    ) -> None: ...
 
 
 @dataclass

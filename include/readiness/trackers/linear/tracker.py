@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import uuid
+from datetime import datetime
 from typing import Any
 
 from readiness.trackers import IssueDocument, IssueRef, TrackerError
@@ -166,7 +167,8 @@ class LinearTracker:
             raise TrackerError(f"Linear did not create the issue for {doc.item_id}")
         return self._ref(result["issue"])
 
-    def comment(self, ref: IssueRef, body: str) -> None:
+    def comment(self, ref: IssueRef, body: str, *, at: datetime | None = None) -> None:
+        """Linear stamps the comment's time itself; ``at`` is in the body already."""
         comment_id = linear_uuid("readiness-comment", ref.issue_id, body)
         try:
             self.client.execute(
@@ -178,7 +180,14 @@ class LinearTracker:
             if not _already_exists(exc):  # the same comment was posted by an earlier try
                 raise
 
-    def close(self, ref: IssueRef, body: str, *, accepted_risk: bool = False) -> None:
+    def close(
+        self,
+        ref: IssueRef,
+        body: str,
+        *,
+        accepted_risk: bool = False,
+        at: datetime | None = None,
+    ) -> None:
         """Comment, then move to the team's completed state (canceled, if the team has
         one, for accepted risk: the work was not done, the risk was accepted)."""
         team_key = ref.issue_key.rsplit("-", 1)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,16 @@ CREATE TABLE IF NOT EXISTS issues (
   number INTEGER PRIMARY KEY AUTOINCREMENT,
   episode_id TEXT UNIQUE NOT NULL, issue_key TEXT, service TEXT, item_id TEXT, team_key TEXT,
   title TEXT, body TEXT, labels TEXT, priority INTEGER, due_date TEXT, state TEXT,
-  accepted_risk INTEGER DEFAULT 0, created_at TEXT, closed_at TEXT, path TEXT
+  accepted_risk INTEGER DEFAULT 0, created_at TEXT, closed_at TEXT, path TEXT,
+  recorded_at TEXT
 );
 CREATE TABLE IF NOT EXISTS comments (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, issue_key TEXT, body TEXT, created_at TEXT
+  id INTEGER PRIMARY KEY AUTOINCREMENT, issue_key TEXT, body TEXT, created_at TEXT,
+  recorded_at TEXT
 );
 """
+#: Columns added since the first release: an older outbox gains them on open.
+_ADDED = {"issues": ("recorded_at",), "comments": ("recorded_at",)}
 
 
 class OutboxTracker:
@@ -33,6 +38,11 @@ class OutboxTracker:
         self.db = folder / "outbox.sqlite"
         with self._connect() as con:
             con.executescript(_SCHEMA)
+            for table, columns in _ADDED.items():
+                have = {r["name"] for r in con.execute(f"PRAGMA table_info({table})")}
+                for column in columns:
+                    if column not in have:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -52,8 +62,8 @@ class OutboxTracker:
             if row is None:
                 cur = con.execute(
                     "INSERT INTO issues (episode_id, service, item_id, team_key, title, body, "
-                    "labels, priority, due_date, state, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
+                    "labels, priority, due_date, state, created_at, recorded_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
                     (
                         doc.episode_id,
                         doc.service,
@@ -64,6 +74,7 @@ class OutboxTracker:
                         ",".join(doc.labels),
                         doc.priority,
                         doc.due_date.isoformat() if doc.due_date else None,
+                        _moment(doc.at),
                         utcnow().isoformat(),
                     ),
                 )
@@ -82,15 +93,23 @@ class OutboxTracker:
                 url=Path(row["path"]).resolve().as_uri(),
             )
 
-    def comment(self, ref: IssueRef, body: str) -> None:
+    def comment(self, ref: IssueRef, body: str, *, at: datetime | None = None) -> None:
         with self._connect() as con:
             con.execute(
-                "INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
-                (ref.issue_key, body, utcnow().isoformat()),
+                "INSERT INTO comments (issue_key, body, created_at, recorded_at) "
+                "VALUES (?, ?, ?, ?)",
+                (ref.issue_key, body, _moment(at), utcnow().isoformat()),
             )
             self._render(con, ref.issue_key)
 
-    def close(self, ref: IssueRef, body: str, *, accepted_risk: bool = False) -> None:
+    def close(
+        self,
+        ref: IssueRef,
+        body: str,
+        *,
+        accepted_risk: bool = False,
+        at: datetime | None = None,
+    ) -> None:
         with self._connect() as con:
             row = con.execute(
                 "SELECT state FROM issues WHERE issue_key = ?", (ref.issue_key,)
@@ -98,13 +117,14 @@ class OutboxTracker:
             if row is not None and row["state"] == "closed":
                 return  # already closed by an earlier attempt
             con.execute(
-                "INSERT INTO comments (issue_key, body, created_at) VALUES (?, ?, ?)",
-                (ref.issue_key, body, utcnow().isoformat()),
+                "INSERT INTO comments (issue_key, body, created_at, recorded_at) "
+                "VALUES (?, ?, ?, ?)",
+                (ref.issue_key, body, _moment(at), utcnow().isoformat()),
             )
             con.execute(
                 "UPDATE issues SET state = 'closed', closed_at = ?, accepted_risk = ? "
                 "WHERE issue_key = ?",
-                (utcnow().isoformat(), int(accepted_risk), ref.issue_key),
+                (_moment(at), int(accepted_risk), ref.issue_key),
             )
             self._render(con, ref.issue_key)
 
@@ -137,6 +157,7 @@ class OutboxTracker:
             f"- due: {row['due_date'] or '-'}",
             f"- opened: {row['created_at']}",
             f"- closed: {row['closed_at'] or '-'}",
+            f"- recorded: {row['recorded_at'] or '-'} (when the outbox wrote it)",
             "",
             row["body"],
         ]
@@ -145,3 +166,8 @@ class OutboxTracker:
         path = Path(row["path"])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def _moment(at: datetime | None) -> str:
+    """The evaluation's moment (a backfill's as-of), else now."""
+    return (at or utcnow()).isoformat()
