@@ -253,3 +253,40 @@ def test_a_backfill_dates_its_issues_on_the_evaluations_not_the_wall_clock(
     document = json.loads(capsys.readouterr().out)
     observations = document["assessment-results"]["results"][0]["observations"]
     assert {o["collected"] for o in observations} == {"2026-11-28T06:00:00+00:00"}
+
+
+def test_a_waiver_counts_from_its_start_and_never_hides_a_pass(
+    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OBS4's waiver starting 2026-11-25 does not reach back to 11-20 in a backfill; a waiver
+    on an item whose evidence passes (O1) leaves it ``pass``."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    services = env_settings / "services"
+    services.mkdir()
+    for path in (root / "services").glob("*.yaml"):
+        (services / path.name).write_text(path.read_text())
+    spec_file = services / "maintenance-service.yaml"
+    spec = yaml.safe_load(spec_file.read_text())
+    spec["waivers"][0]["starts"] = "2026-11-25"
+    spec["waivers"].append(
+        {
+            "item": "OBS1",
+            "reason": "granted while the exporter was being moved",
+            "approver": "sre-lead@example.com",
+            "expires": "2026-12-31",
+        }
+    )
+    spec_file.write_text(yaml.safe_dump(spec, sort_keys=False))
+    monkeypatch.setenv("READINESS_SERVICES", str(services))
+
+    def statuses(moment: str) -> dict[str, str]:
+        doc = evaluate_json(
+            capsys, "--dry-run", "--as-of", moment, "--service", "maintenance-service"
+        )
+        items = by_service(doc)["maintenance-service"]["items"]
+        return {i["item_id"]: i["status"] for i in items if i["item_id"] in ("OBS4", "OBS1")}
+
+    assert statuses(T1) == {"OBS4": "fail", "OBS1": "pass"}
+    assert statuses(T2) == {"OBS4": "waived", "OBS1": "pass"}

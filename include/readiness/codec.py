@@ -131,6 +131,7 @@ def _waiver_from_json(data: Mapping[str, Any] | None) -> Waiver | None:
         expires=date.fromisoformat(data["expires"]),
         reference=data["reference"],
         source=data["source"],
+        starts=date.fromisoformat(data["starts"]) if data.get("starts") else None,
     )
 
 

@@ -226,6 +226,10 @@ def waivers_for(
                     expires=date.fromisoformat(record["expires"]),
                     reference=record.get("reference", ""),
                     source=doc.uri,
+                    # in force from its start, else from the day it was granted
+                    starts=date.fromisoformat(record["starts"])
+                    if record.get("starts")
+                    else doc.timestamp.date(),
                 )
             )
     except (DocumentError, StoreUnavailable) as exc:

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from readiness.collectors import KINDS, get_collector
 from readiness.errors import ConfigError, Problem, join_path
@@ -128,8 +135,15 @@ class WaiverDoc(_Strict):
     item: str
     reason: str = Field(min_length=1)
     approver: str = Field(min_length=1)
+    starts: date | None = None
     expires: date
     reference: str = ""
+
+    @model_validator(mode="after")
+    def _starts_before_it_expires(self) -> WaiverDoc:
+        if self.starts is not None and self.starts > self.expires:
+            raise ValueError(f"starts {self.starts} is after expires {self.expires}")
+        return self
 
 
 class EvidenceLocationsDoc(_Strict):
@@ -641,6 +655,7 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
             expires=w.expires,
             reference=w.reference,
             source=source.name,
+            starts=w.starts,
         )
         for w in doc.waivers
     )

@@ -149,7 +149,8 @@ class Checklist:
 @dataclass(frozen=True)
 class Waiver:
     """Accepted risk for one item (seed 004 §14: SERVICE_RISK_REGISTER with a remediation
-    deadline). In force up to and including ``expires``."""
+    deadline). In force from ``starts`` up to and including ``expires``; it only ever turns
+    a failing item ``waived``, never a passing one."""
 
     item: str
     reason: str
@@ -157,15 +158,19 @@ class Waiver:
     expires: date
     reference: str = ""
     source: str = ""
+    #: First day in force (``None``: no start was given, in force until it expires). A
+    #: backfill before the start sees no waiver.
+    starts: date | None = None
 
     def in_force(self, on: date) -> bool:
-        return on <= self.expires
+        return (self.starts is None or self.starts <= on) and on <= self.expires
 
     def as_json(self) -> dict[str, Any]:
         return {
             "item": self.item,
             "reason": self.reason,
             "approver": self.approver,
+            "starts": self.starts.isoformat() if self.starts else None,
             "expires": self.expires.isoformat(),
             "reference": self.reference,
             "source": self.source,

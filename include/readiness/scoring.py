@@ -89,13 +89,27 @@ def resolve_status(
     not_applicable: str | None,
     as_of: datetime,
 ) -> tuple[Status, str]:
-    """The item's own status and a one-sentence reason, before error grace."""
+    """The item's own status and a one-sentence reason, before error grace. A waiver in
+    force turns anything but ``pass`` into ``waived``: evidence that passes is ``pass``,
+    waiver or not."""
     if not_applicable is not None:
         return Status.NOT_APPLICABLE, f"not applicable: {not_applicable}"
-    if waiver is not None:
+    status, reason = _evidence_status(item, evidence, outcomes, validation_error, as_of)
+    if waiver is not None and status is not Status.PASS:
         return Status.WAIVED, (
             f"waived until {waiver.expires.isoformat()} by {waiver.approver}: {waiver.reason}"
         )
+    return status, reason
+
+
+def _evidence_status(
+    item: Item,
+    evidence: Evidence | None,
+    outcomes: Sequence[ExpectationOutcome],
+    validation_error: str | None,
+    as_of: datetime,
+) -> tuple[Status, str]:
+    """What the evidence alone says."""
     if evidence is None:
         return Status.ERROR, "no evidence was collected"
     if evidence.error:
