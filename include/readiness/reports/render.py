@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from readiness.markdown import escape as md
-from readiness.reports.quarterly import LevelPoint, QuarterReport, ServiceQuarter
+from readiness.reports.quarterly import Episode, LevelPoint, QuarterReport, ServiceQuarter
 
 #: One colour per rank (none, L0 … L4 and beyond), from red to green.
 _LEVEL_COLOURS = ["#d64545", "#e8833a", "#e6b83c", "#9cc654", "#3fa66a", "#1f7a8c", "#335c99"]
@@ -187,10 +187,19 @@ def regression_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], st
             _date(e.opened_at),
             _date(e.closed_at) if e.closed_at else mark("bad", "still failing"),
             _remediation(e.days_to_remediate),
-            esc(e.issue_key or "-"),
+            esc(e.issue_key or _no_issue(sq, e)),
         )
         for e in sq.episodes
     ]
+
+
+def _no_issue(sq: ServiceQuarter, e: Episode) -> str:
+    """Why an episode has no issue: the lifecycle opens one only for an item that costs a
+    level the service held or targets (docs/design.md §6)."""
+    ranks = {level: rank for rank, level in sq.levels.items()}
+    if ranks.get(e.required_from, -1) > ranks.get(sq.target_level, -1):
+        return f"none: {e.required_from} is above the target {sq.target_level}"
+    return "none recorded (the tracker did not take it)"
 
 
 def failing_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
