@@ -44,6 +44,10 @@ def main() -> None:
         "",
         "This page is generated from the schemas (`scripts/evidence_docs.py`).",
         "",
+        "Besides these, coverage reports as CI uploads them (Cobertura XML, lcov, coverage.py "
+        "JSON) go in `<evidence_root>/<service>/coverage/`, where `coverage_report` reads "
+        "them (`docs/collectors.md`).",
+        "",
     ]
     for name in document_kinds():
         kind = document_kind(name)
@@ -53,6 +57,8 @@ def main() -> None:
             "",
             schema["description"],
             "",
+            f"Folder in the store: `<evidence_root>/<service>/{name}/` (any file name, any"
+            " subfolder). "
             f"Timestamp that dates the record: `{kind.time_field}`.",
             "",
             "| field | type | required | meaning |",

@@ -208,7 +208,7 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
     for checklist in catalog.checklists.values():
         out.print(
             f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "
-            f"levels {', '.join(lv.id for lv in checklist.levels)} ({checklist.file})"
+            f"levels {', '.join(lv.id for lv in checklist.levels)} ({_shown(checklist.file)})"
         )
         review = [item.id for item in checklist.items if item.review]
         if review:
@@ -220,12 +220,20 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
     for spec in catalog.specs.values():
         out.print(
             f"[green]ok[/] service {spec.service}: {spec.checklist}, target "
-            f"{spec.target_level} ({spec.file})"
+            f"{spec.target_level} ({_shown(spec.file)})"
         )
     if problems:
         out.print(f"[red]{len(problems)} problem(s)[/]")
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _shown(file: str) -> str:
+    """A path as the user would type it: relative to the working folder when inside it."""
+    try:
+        return str(Path(file).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return file
 
 
 def _yaml_under(paths: list[Path]) -> list[Path]:
