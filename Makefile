@@ -62,6 +62,7 @@ test: $(STAMP) ## ruff (lint + format) + mypy + the CI workflow's schema + pytes
 bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the quarterly report
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/report.py
+	$(BIN)/python bench/importer_agreement.py
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
 	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock

@@ -215,7 +215,7 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
             shown = ", ".join(review[:8]) + (", …" if len(review) > 8 else "")
             out.print(
                 f"[yellow]note:[/] {len(review)} item(s) of {checklist.id} are marked "
-                f"`review:` (imported, collector not chosen yet): {shown}"
+                f"`review:` (imported: a guess to confirm): {shown}"
             )
     for spec in catalog.specs.values():
         out.print(

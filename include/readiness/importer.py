@@ -4,9 +4,12 @@ ending in ``Sign-off: …`` lines) turned into checklist YAML that ``readiness c
 
 The document was written for people, so the importer is honest about what it guessed:
 - item ids are kept; items without one get ``<SECTION PREFIX><n>`` in document order;
-- an item is mapped to a collector only when its evidence text says which (a spec that
-  passes in CI, a file committed in the repo, a drill report); every other item becomes an
-  attestation by the section's sign-off role(s) and carries ``review:`` saying why;
+- the collector is read from what the text says (test specs named as the document names
+  them, health endpoints, bucket settings, error budgets, coverage, drills, cadences as
+  ``max_age``); whatever it had to guess (a check name, a resource, a pattern) carries
+  ``review:`` saying what, and an item with no collector becomes an attestation by the
+  section's sign-off role(s), or the role the text names;
+- HTML and Markdown pipe tables keep their cells;
 - tables copied out of a web page lose their cell borders ("D1Bounded context documented…"):
   cells are split where the words visibly change (``documentedSERVICE_OVERVIEW``), and an
   item whose cells could not be told apart is marked for review;
@@ -16,7 +19,9 @@ The document was written for people, so the importer is honest about what it gue
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -127,15 +132,20 @@ class ImportResult:
     notes: list[tuple[int, str]]
     items: int
     review: int
+    #: Levels below the top that no item is required from: a service reaches them with no
+    #: evidence at all, which the document almost certainly did not mean.
+    empty_levels: list[str] = field(default_factory=list)
 
     def yaml(self, source: str) -> str:
         header = (
             f"# Imported from {source} by `readiness import-checklist`: {self.items} items, "
             f"{self.review} marked `review:`\n"
-            "# (no collector could be chosen from the document: attested by the section's\n"
-            "# sign-off role until someone maps them). Check the levels each item is required\n"
-            "# from, then run `readiness check`.\n"
+            "# (each says what was guessed: a check name, a resource, a pattern, or that no\n"
+            "# collector fits). Check the levels each item is required from, then run\n"
+            "# `readiness check`.\n"
         )
+        if self.empty_levels:
+            header += f"# review: {empty_levels_warning(self.empty_levels)}\n"
         return header + yaml.dump(
             self.checklist, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100
         )
@@ -179,7 +189,42 @@ def _cells(text: str) -> list[str] | None:
     return None
 
 
-def _split_glued(rest: str) -> tuple[str, str, str, bool]:
+#: Words a status-check cell of such tables often starts with (a tool, a kind of test).
+_CHECK_LEADS = frozenset(
+    {
+        "unit", "integration", "e2e", "curl", "grep", "manual", "replay", "desktop", "helm",
+        "terraform", "bucket", "worker", "doc", "events", "runbook", "runbooks", "report",
+        "kubectl", "gcloud", "bq", "psql", "pact", "spectral", "snyk", "trivy",
+    }
+)  # fmt: skip
+_GLUE_ENDINGS = ("ed", "ly", "es", "ts", "ing")
+
+
+def _glued_words(text: str, vocabulary: Counter[str]) -> int | None:
+    """Where two words ran together into one lower-case token (``appliedunit``,
+    ``implementedcurl``, ``onlygrep``): a token the document rarely uses, whose left part is
+    a word of the document (or ends like one) and whose right part is one too (or is a
+    word a check cell starts with). The first such token, after the first word."""
+    for token in list(re.finditer(r"\S+", text))[1:]:
+        word = re.match(r"[a-z]*", token.group()).group()  # type: ignore[union-attr]
+        if len(word) < 6 or vocabulary.get(word, 0) > 2:  # a word the document uses often
+            continue
+        for cut in range(len(word) - 2, 2, -1):
+            left, right = word[:cut], word[cut:]
+            if (left in vocabulary or left.endswith(_GLUE_ENDINGS)) and (
+                right in _CHECK_LEADS or (len(right) > 3 and right in vocabulary)
+            ):
+                return token.start() + cut
+    return None
+
+
+def vocabulary_of(text: str) -> Counter[str]:
+    """The document's own lower-case words, as they stand between spaces and punctuation,
+    with how often each does."""
+    return Counter(re.findall(r"(?<![A-Za-z])[a-z]{2,}(?![A-Za-z])", text))
+
+
+def _split_glued(rest: str, vocabulary: Counter[str] | None = None) -> tuple[str, str, str, bool]:
     """``Bounded context documentedSERVICE_OVERVIEW exists…services/…`` → title, check,
     evidence, doubtful. The title ends at the first place a lower-case word runs into an
     upper-case or path token; the evidence is a known wording glued to the end."""
@@ -190,7 +235,10 @@ def _split_glued(rest: str) -> tuple[str, str, str, bool]:
             if before and not before.endswith(" "):
                 evidence, rest = word, before
                 break
+    words = _glued_words(rest, vocabulary) if vocabulary else None
     glued = _glued_word_boundary(rest)
+    if words is not None and (glued is None or words < glued):
+        glued = words
     boundary = re.search(r"(?<=[a-z0-9)%\]])(?=[A-Z`<][A-Za-z_`<])", rest)
     if glued is not None and (boundary is None or glued < boundary.start()):
         return rest[:glued].strip(), rest[glued:].strip(), evidence, not evidence
@@ -233,7 +281,9 @@ def _glued_word_boundary(text: str) -> int | None:
     return None
 
 
-def _table_item(line: str, number: int) -> ImportedItem | None:
+def _table_item(
+    line: str, number: int, vocabulary: Counter[str] | None = None
+) -> ImportedItem | None:
     cells = _cells(line)
     if cells is not None:
         cells = [c for c in cells if c != ""]
@@ -247,7 +297,7 @@ def _table_item(line: str, number: int) -> ImportedItem | None:
     if match is None:
         return None
     item_id, rest = match.group(1), match.group(2)
-    title, check, evidence, doubtful = _split_glued(rest)
+    title, check, evidence, doubtful = _split_glued(rest, vocabulary)
     return ImportedItem(
         item_id, title, number, check=check, evidence_text=evidence, split_doubtful=doubtful
     )
@@ -270,11 +320,73 @@ def _level_name(text: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- parsing
 
 
+class _HtmlText(HTMLParser):
+    """An HTML readiness page as the plain text the parser reads: each table row becomes a
+    pipe row (``| D1 | Bounded context documented | … |``), headings, paragraphs and list
+    items one line each. Cell borders survive, so nothing runs together."""
+
+    BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "section"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self._text: list[str] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self._flush()
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        elif tag in self.BLOCKS:
+            self._flush()
+            if tag == "li":
+                self._text.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.lines.append("| " + " | ".join(self._row) + " |")
+            self._row = None
+        elif tag in self.BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._row is None:
+            self._text.append(data)
+
+    def _flush(self) -> None:
+        line = " ".join("".join(self._text).split())
+        if line and line != "-":
+            self.lines.append(line)
+        self._text = []
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_to_text(text: str) -> str:
+    parser = _HtmlText()
+    parser.feed(text)
+    parser.close()
+    return "\n".join(parser.lines) + "\n"
+
+
 def parse_document(
     text: str,
 ) -> tuple[dict[str, Any], list[ImportedSection], list[tuple[int, str]]]:
     """Title, levels and sections of a readiness document, with what could not be placed."""
+    if re.search(r"<table\b", text, re.I):
+        text = html_to_text(text)
     lines = text.splitlines()
+    vocabulary = vocabulary_of(text)
     notes: list[tuple[int, str]] = []
     meta: dict[str, Any] = {"title": "", "levels": [], "intro": []}
     sections: list[ImportedSection] = []
@@ -365,7 +477,7 @@ def parse_document(
             current.bullet_indent = indent if top is None else top
             continue
         if mode == "table":
-            item = _table_item(line, number)
+            item = _table_item(line, number, vocabulary)
             if item is not None:
                 current.items.append(item)
                 continue
@@ -408,53 +520,267 @@ def _paths(text: str) -> list[str]:
     return [p for p in dict.fromkeys(found) if not p.startswith("http")]
 
 
-def _spec_file(text: str) -> str | None:
-    match = re.search(r"([\w\-./]+\.(?:spec|e2e\.spec|test)\.[jt]s)", text)
-    return match.group(1) if match else None
+_SPEC_FILE = re.compile(r"(?<![\w/])([\w\-./]*[\w\-]+\.(?:e2e\.spec|spec|test|e2e)\.[jt]sx?)\b")
+#: Cadences and durations in the text → ``max_age`` (the newest evidence may be this old).
+_CADENCES = (
+    (re.compile(r"\bdaily\b|\bevery day\b|\bnightly\b", re.I), "1d"),
+    (re.compile(r"\bweekly\b|\bevery week\b", re.I), "8d"),
+    (re.compile(r"\bmonthly\b|\bevery month\b", re.I), "31d"),
+    (re.compile(r"\bquarterly\b|\b(?:every|each|per|last) quarter\b", re.I), "92d"),
+    (re.compile(r"\byearly\b|\bannual(?:ly)?\b|\bevery year\b", re.I), "366d"),
+)
+_WITHIN = re.compile(
+    r"\b(?:within|in the last|last|every|at most|≤)\s+(\d+)\s*(day|week|month)s?\b", re.I
+)
+#: Roles named in the text: "approved by product owner", "signed by the SRE lead".
+_BY_ROLE = re.compile(
+    r"\b(?:approved|signed(?: off)?|reviewed|accepted|attested)\s+by\s+(?:the\s+)?"
+    r"([A-Za-z][\w /&-]{1,40}?)(?=[.;,)]|\s+(?:and|before|after|in|on|for)\b|$)",
+    re.I,
+)
+_NOT_ROLE = frozenset({"review", "reviewed", "doc", "signature", "sign-off", "approval", "report"})
+#: System words → the ``config_snapshot`` system that records them.
+_SYSTEMS = (
+    ("terraform", "terraform"),
+    ("dashboard", "grafana"),
+    ("cloud scheduler", "cloud_scheduler"),
+    ("resource limits", "cloud_run"),
+    ("resource budgets", "cloud_run"),
+    ("helm", "helm"),
+    ("pagerduty", "pagerduty"),
+    ("grafana", "grafana"),
+    ("alert", "alertmanager"),
+    ("mesh", "istio"),
+    ("istio", "istio"),
+    ("cloud sql", "cloud_sql"),
+    ("pitr", "cloud_sql"),
+    ("cloud run", "cloud_run"),
+    ("k8s", "cloud_run"),
+    ("canary", "cloud_deploy"),
+    ("rollback", "cloud_deploy"),
+)
+
+
+def spec_files(text: str) -> list[str]:
+    """Every test spec the text names, as it names them (``IdempotencyMiddleware.spec.ts``)."""
+    return list(dict.fromkeys(m.group(1) for m in _SPEC_FILE.finditer(text)))
+
+
+def max_age_of(text: str) -> str | None:
+    """A duration or cadence the text states ("within 90 days", "weekly"), as a max_age."""
+    found = _WITHIN.search(text)
+    if found:
+        n, unit = int(found.group(1)), found.group(2).lower()
+        return f"{n * {'day': 1, 'week': 7, 'month': 31}[unit]}d"
+    for pattern, age in _CADENCES:
+        if pattern.search(text):
+            return age
+    return None
+
+
+def roles_named(text: str) -> list[str]:
+    """Roles the text says approve or sign ("approved by product owner" → Product owner)."""
+    roles = []
+    for match in _BY_ROLE.finditer(text):
+        words = match.group(1).split()
+        while words and words[-1].lower() in _NOT_ROLE:  # the glued evidence cell
+            words.pop()
+        role = " ".join(words[:4]).strip(" -")
+        if role:
+            roles.append(role[0].upper() + role[1:])
+    return list(dict.fromkeys(roles))
+
+
+def _rule(
+    kind: str, params: dict[str, Any], expectations: list[dict[str, Any]], max_age: str | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"evidence": {"kind": kind, "params": params}}
+    out["expectations"] = expectations
+    if max_age:
+        out["max_age"] = max_age
+    return out
+
+
+def _in_set(column: str, values: list[Any]) -> dict[str, Any]:
+    return {"expect_column_values_to_be_in_set": {"column": column, "value_set": values}}
+
+
+def _ci(checks: list[str], stated: str | None) -> dict[str, Any]:
+    """The newest CI result of each named check passed (all of them there)."""
+    if len(checks) == 1:
+        return _rule(
+            "document",
+            {"document": "ci_check", "where": {"check": checks[0]}, "latest": True},
+            [_in_set("status", ["passed"])],
+            stated or "14d",
+        )
+    return _rule(
+        "document",
+        {"document": "ci_check", "where": {"check": checks}, "latest_by": "check"},
+        [
+            {"expect_table_row_count_to_be_between": {"min_value": len(checks)}},
+            _in_set("status", ["passed"]),
+        ],
+        stated or "14d",
+    )
 
 
 def evidence_for(item: ImportedItem, section_roles: list[str]) -> tuple[dict[str, Any], str]:
-    """The item's evidence and expectations, and why it needs review ('' when it does not)."""
+    """The item's evidence and expectations, and why it needs review ('' when it does not).
+
+    Only what the text says is used: a check is named as the document names it, and
+    anything guessed (a check name made from the title, a recorded resource, a pattern)
+    carries ``review:`` saying so."""
     text = f"{item.title} {item.check} {item.evidence_text}"
     lowered = text.lower()
-    spec = _spec_file(text)
+    stated = max_age_of(text)
     if item.signoff:
         return _attested(item.roles or section_roles), ""
-    if spec or re.search(r"\bpasses\b|\bgreen\b|\bci (check|gate)\b", lowered):
-        check = slug(spec.rsplit("/", 1)[-1].split(".")[0] if spec else item.id or item.title, "-")
-        return {
-            "evidence": {
-                "kind": "document",
-                "params": {"document": "ci_check", "where": {"check": check}, "latest": True},
-            },
-            "expectations": [
-                {"expect_column_values_to_be_in_set": {"column": "status", "value_set": ["passed"]}}
-            ],
-            "max_age": "14d",
-        }, ""
-    if re.search(r"drill|game[- ]?day|failover", lowered):
-        kind = (
-            "game_day"
-            if "game" in lowered
-            else "dr_failover"
-            if "failover" in lowered
-            else "backup_restore"
-        )
-        return {
-            "evidence": {
-                "kind": "document",
-                "params": {"document": "drill_report", "where": {"kind": kind}, "latest": True},
-            },
-            "expectations": [
+    named_roles = roles_named(text)
+    specs = spec_files(text)
+    if specs:
+        return _ci(specs, stated), ""
+    if re.search(
+        r"/healthz|/readyz|/livez|curl\b.*\b200\b|returns 200|health and readiness probes", lowered
+    ):
+        urls = [
+            f"${{locations.base_url}}{u}" for u in re.findall(r"/(?:healthz|readyz|livez)", text)
+        ]
+        urls = urls or ["${locations.base_url}/healthz"]
+        return _rule(
+            "http_probe",
+            {"urls": urls},
+            [_in_set("status_code", [200])],
+            stated or "1d",
+        ), ""
+    if "/metrics" in lowered or "prometheus" in lowered:
+        return _rule(
+            "http_probe",
+            {"urls": "${locations.base_url}/metrics", "metrics": []},
+            [{"expect_column_values_to_be_between": {"column": "metrics_missing", "max_value": 0}}],
+            stated or "1d",
+        ), "list the metric families the document requires in metrics:"
+    if re.search(r"error[- ]budget|budget (remaining|unburned)|\bburn rate", lowered):
+        return _rule(
+            "slo_budget",
+            {"slo": "availability", "window": "28d"},
+            [
                 {
-                    "expect_column_values_to_be_in_set": {
-                        "column": "outcome",
-                        "value_set": ["passed"],
+                    "expect_column_values_to_be_between": {
+                        "column": "budget_remaining",
+                        "min_value": 0.5,
                     }
                 }
             ],
-            "max_age": "180d",
-        }, ""
+            stated or "1d",
+        ), "which SLO and what budget: the document's threshold was not read"
+    if re.search(
+        r"\bcoverage\b.*(?:≥|>=|>|\d+\s*%)|(?:≥|>=|>)\s*\d+\s*%.*coverage|coverage report", lowered
+    ):
+        threshold = re.search(r"(?:≥|>=|>)\s*(\d+)\s*%", text)
+        minimum = int(threshold.group(1)) / 100 if threshold else 0.8
+        return _rule(
+            "coverage_report",
+            {"prefixes": ["src/"]},
+            [{"expect_column_values_to_be_between": {"column": "line_rate", "min_value": minimum}}],
+            stated or "14d",
+        ), "which path prefixes the coverage is measured on"
+    if re.search(
+        r"bucket lock|retention (?:policy|lock)|bucket (?:region|location)|residency|\bcmek\b|"
+        r"\bbucket\b",
+        lowered,
+    ):
+        if "cmek" in lowered or "encryption" in lowered:
+            expectation = {"expect_column_values_to_not_be_null": {"column": "default_kms_key"}}
+        elif "lock" in lowered:
+            expectation = _in_set("retention_locked", [True])
+        elif re.search(r"region|location|residency", lowered):
+            expectation = _in_set("location", ["EUROPE-WEST1"])
+        else:
+            expectation = {
+                "expect_column_values_to_not_be_null": {"column": "retention_period_days"}
+            }
+        return _rule(
+            "bucket_settings",
+            {"buckets": "${locations.bucket}"},
+            [expectation],
+            stated or "30d",
+        ), "which bucket (evidence.locations.bucket) and the value the document requires"
+    if re.search(r"bigquery|datastream|freshness", lowered):
+        return _rule(
+            "bigquery_table",
+            {"table": "${locations.table}"},
+            [
+                {
+                    "expect_column_values_to_be_between": {
+                        "column": "freshness_lag_minutes",
+                        "max_value": 60,
+                    }
+                }
+            ],
+            stated or "2d",
+        ), "which table (evidence.locations.table) and its freshness bound"
+    tool = re.search(r"\(?(?:verified by|checked by|via)\s+([a-z][\w.-]+)\)?", text) or re.search(
+        r"\((ts-prune|madge|cosign|spectral|trivy|snyk|semgrep|eslint|depcheck)\)", text
+    )
+    if tool:
+        return _ci([tool.group(1)], stated), ""
+    drill_words = (
+        r"drill|game[- ]?day|failover|brownout|run-through|(?:rollback|runbook|restore)\b.*\btested"
+    )
+    if re.search(
+        r"\b(?:unit|integration|e2e|replay|chaos|contract|load)?\s*tests?\b", lowered
+    ) and not re.search(drill_words, lowered):
+        return _ci([slug(item.title, "-")], stated), (
+            "CI check name made from the title: use the name CI reports"
+        )
+    if re.search(drill_words + r"|chaos|exercised", lowered):
+        kind = (
+            "game_day"
+            if "game" in lowered
+            else "chaos"
+            if "chaos" in lowered or "brownout" in lowered
+            else "dr_failover"
+            if "failover" in lowered or " dr " in f" {lowered} "
+            else "backup_restore"
+            if "restore" in lowered or "backup" in lowered
+            else "rollback"
+            if "rollback" in lowered
+            else "runbook_exercise"
+        )
+        return _rule(
+            "document",
+            {"document": "drill_report", "where": {"kind": kind}, "latest": True},
+            [_in_set("outcome", ["passed"])],
+            stated or "180d",
+        ), ("" if stated else "how often the drill must run: no cadence in the document")
+    registered = re.search(
+        r"\b(?:registered|listed|referenced|cross-referenced) (?:in|from) (\S+)", text
+    )
+    if registered:
+        return _rule(
+            "repo_grep",
+            {
+                "pattern": re.escape(item.id or slug(item.title)),
+                "paths": [registered.group(1).rstrip(".,;")],
+            },
+            [{"expect_column_values_to_be_between": {"column": "matches", "min_value": 1}}],
+            None,
+        ), f"the pattern to find in {registered.group(1)}: only the document's wording was read"
+    if re.search(r"\bgrep\b|\bno (?:todo|fixme|console\.log|any)\b|\bno imports?\b", lowered):
+        return _rule(
+            "repo_grep",
+            {"pattern": "TODO|FIXME", "paths": ["src/**/*"]},
+            [{"expect_column_values_to_be_between": {"column": "matches", "max_value": 0}}],
+            None,
+        ), "the pattern and paths to search: only the document's wording was read"
+    if re.search(r"\bpasses\b|\bgreen\b|\bci (?:check|gate|artifact)\b|\bscan\b|\blint", lowered):
+        name = re.search(r"\b([a-z][\w-]*:[\w-]+)\b", text)  # events:compatibility-check
+        if name:
+            return _ci([name.group(1)], stated), ""
+        return _ci([slug(item.title, "-")], stated), (
+            "CI check name made from the title: use the name CI reports"
+        )
     paths = _paths(text)
     if paths and re.search(r"exist|commit|present|\brepo\b|\bfile\b|\bdoc\b|published", lowered):
         return {
@@ -463,9 +789,22 @@ def evidence_for(item: ImportedItem, section_roles: list[str]) -> tuple[dict[str
                 {"expect_column_values_to_be_in_set": {"column": "exists", "value_set": [True]}}
             ],
         }, ""
-    roles = section_roles or ["Service owner"]
+    if any(word in lowered for word, _system in _SYSTEMS):
+        system = next(s for word, s in _SYSTEMS if word in lowered)
+        return _rule(
+            "document",
+            {
+                "document": "config_snapshot",
+                "where": {"system": system, "resource": slug(item.title, "-")},
+                "latest": True,
+            },
+            [{"expect_column_values_to_not_be_null": {"column": "settings"}}],
+            stated or "30d",
+        ), f"which {system} resource and setting: the document names the system only"
+    roles = named_roles or section_roles or ["Service owner"]
     what = item.evidence_text or item.check or "the document names no evidence"
-    return _attested(roles), f"no collector for {what!r}; attested by {', '.join(roles)}"
+    why = f"no collector for {what!r}; attested by {', '.join(roles)}"
+    return _attested(roles), ("" if named_roles else why)
 
 
 def _attested(roles: list[str]) -> dict[str, Any]:
@@ -570,8 +909,65 @@ def import_checklist(text: str, source: str, required_from: str | None = None) -
         "levels": [{k: v for k, v in lv.items() if k != "line" and v != ""} for lv in levels],
         "sections": out_sections,
     }
-    return ImportResult(checklist, sorted(notes), count, review)
+    used = {
+        item["required_from"] if "required_from" in item else block["required_from"]
+        for block in out_sections
+        for item in block["items"]
+    }
+    empty = [lv["id"] for lv in levels[:-1] if lv["id"] not in used]
+    if empty:
+        notes.append((0, f"WARNING: {empty_levels_warning(empty)}"))
+    return ImportResult(checklist, sorted(notes), count, review, empty)
+
+
+def empty_levels_warning(levels: list[str]) -> str:
+    return (
+        f"no item is required from {', '.join(levels)}: a service reaches "
+        f"{'that level' if len(levels) == 1 else 'those levels'} with no evidence at all. "
+        "Give each item the level the document means (required_from), or pass "
+        "--required-from"
+    )
 
 
 def import_file(path: Path, required_from: str | None = None) -> ImportResult:
     return import_checklist(path.read_text(encoding="utf-8"), path.name, required_from)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How an imported checklist compares with a hand-made one, item by item (matched by
+    id): the share with the same collector (for ``document``, the same document kind) and
+    the same ``max_age``."""
+
+    imported: int
+    reference: int
+    common: int
+    same_collector: int
+    same_max_age: int
+
+    @property
+    def collector_share(self) -> float:
+        return self.same_collector / self.common if self.common else 0.0
+
+    @property
+    def max_age_share(self) -> float:
+        return self.same_max_age / self.common if self.common else 0.0
+
+
+def agreement(imported: Any, reference: Any) -> Agreement:
+    """``imported`` and ``reference`` are loaded ``Checklist`` objects."""
+
+    def collector(item: Any) -> str:
+        kind = str(item.evidence.kind)
+        return f"document:{item.evidence.params.get('document')}" if kind == "document" else kind
+
+    mine = {i.id: i for i in imported.items}
+    theirs = {i.id: i for i in reference.items}
+    common = sorted(set(mine) & set(theirs))
+    return Agreement(
+        imported=len(mine),
+        reference=len(theirs),
+        common=len(common),
+        same_collector=sum(collector(mine[i]) == collector(theirs[i]) for i in common),
+        same_max_age=sum(mine[i].max_age == theirs[i].max_age for i in common),
+    )

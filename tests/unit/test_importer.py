@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from readiness.cli import main
-from readiness.importer import import_checklist, import_file
+from readiness.importer import ImportResult, import_checklist, import_file
 from readiness.loader import parse_checklist
 
 SEEDS = Path(__file__).resolve().parents[2] / "docs" / "seeds"
@@ -68,7 +68,8 @@ def test_table_ids_are_kept_and_sign_off_roles_found() -> None:
     # a run-together row is split where the words change
     d4 = next(i for i in _items(result.checklist) if i["id"] == "D4")
     assert d4["title"] == "Tenant prefix invariant tested"
-    assert d4["evidence"]["params"]["where"] == {"check": "tenant-isolation"}
+    # the check is named as the document names it, not made up
+    assert d4["evidence"]["params"]["where"] == {"check": "tenant-isolation.spec.ts"}
 
 
 def test_bullet_sections_get_ids_and_their_sign_off_lines() -> None:
@@ -99,11 +100,11 @@ def test_bullet_sections_get_ids_and_their_sign_off_lines() -> None:
 
 def test_unmapped_items_become_attestations_marked_for_review() -> None:
     result = import_file(FSS)
-    da5 = next(i for i in _items(result.checklist) if i["id"] == "DA5")
-    assert da5["evidence"] == {"kind": "attestation", "params": {"roles": ["Service owner"]}}
-    assert da5["review"].startswith("no collector for 'screenshot in DR runbook'")
+    a7 = next(i for i in _items(result.checklist) if i["id"] == "A7")
+    assert a7["evidence"] == {"kind": "attestation", "params": {"roles": ["Service owner"]}}
+    assert a7["review"].startswith("no collector for 'API_CONTRACTS §11")
     a4 = next(i for i in _items(result.checklist) if i["id"] == "A4")
-    assert a4["evidence"]["params"]["where"] == {"check": "tenantcontextguard"}
+    assert a4["evidence"]["params"]["where"] == {"check": "TenantContextGuard.spec.ts"}
     assert "review" not in a4
     assert result.review == sum(1 for i in _items(result.checklist) if "review" in i)
 
@@ -146,7 +147,7 @@ def test_markdown_pipe_tables_keep_their_cells() -> None:
         ("A3", "Rate limits reviewed"),
     ]
     assert items[0]["evidence"] == {"kind": "repo_files", "params": {"paths": ["openapi/v1.yaml"]}}
-    assert items[1]["evidence"]["params"]["where"] == {"check": "idempotency"}
+    assert items[1]["evidence"]["params"]["where"] == {"check": "Idempotency.spec.ts"}
     assert "review" in items[2]
     assert result.checklist["levels"] == [
         {"id": "L0", "name": "Dev", "description": "engineers"},
@@ -164,3 +165,118 @@ def test_a_document_without_items_fails_and_says_why(
     assert "no checklist items found" in capsys.readouterr().err
     assert main(["import-checklist", str(tmp_path / "missing.md")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def _by_id(result: ImportResult) -> dict[str, dict]:
+    return {i["id"]: i for i in _items(result.checklist)}
+
+
+def test_existing_collectors_are_recognised_and_guesses_marked() -> None:
+    items = _by_id(import_file(FSS))
+    # O1 "curl returns 200" is a health probe of both endpoints, at most a day old
+    assert items["O1"]["evidence"] == {
+        "kind": "http_probe",
+        "params": {"urls": ["${locations.base_url}/healthz", "${locations.base_url}/readyz"]},
+    }
+    assert items["O1"]["max_age"] == "1d"
+    # CO4 "bucket lock" and DA7 "shows CMEK" are bucket settings; which bucket is a guess
+    assert items["CO4"]["evidence"]["kind"] == "bucket_settings"
+    assert items["CO4"]["expectations"] == [
+        {"expect_column_values_to_be_in_set": {"column": "retention_locked", "value_set": [True]}}
+    ]
+    assert items["DA7"]["expectations"] == [
+        {"expect_column_values_to_not_be_null": {"column": "default_kms_key"}}
+    ]
+    assert "which bucket" in items["CO4"]["review"]
+    assert items["T1"]["evidence"]["kind"] == "coverage_report"
+    assert items["T1"]["expectations"][0]["expect_column_values_to_be_between"]["min_value"] == 0.85
+
+
+def test_a_row_naming_several_specs_checks_each_of_them() -> None:
+    e2 = _by_id(import_file(FSS))["E2"]
+    assert e2["evidence"]["params"]["where"] == {"check": ["outbox.spec.ts", "inbox.spec.ts"]}
+    assert {"expect_table_row_count_to_be_between": {"min_value": 2}} in e2["expectations"]
+
+
+def test_cadences_and_roles_in_the_text_are_read() -> None:
+    doc = """# billing — SERVICE_READINESS
+
+1. Readiness levels
+
+| Level | Audience |
+| --- | --- |
+| L0 — Dev | engineers |
+| L1 — GA | everyone |
+
+2. Recovery
+
+| # | Item | Status check | Evidence |
+| --- | --- | --- | --- |
+| R1 | Restore drill into staging | weekly restore drill | drill report |
+| R2 | DR failover drill | within 90 days | drill report |
+| R3 | Pricing reviewed | approved by product owner | review |
+"""
+    items = _by_id(import_checklist(doc, "billing.md", required_from="L0"))
+    assert items["R1"]["evidence"]["params"]["where"] == {"kind": "backup_restore"}
+    assert items["R1"]["max_age"] == "8d"
+    assert items["R2"]["evidence"]["params"]["where"] == {"kind": "dr_failover"}
+    assert items["R2"]["max_age"] == "90d"
+    assert items["R3"]["evidence"] == {
+        "kind": "attestation",
+        "params": {"roles": ["Product owner"]},
+    }
+    assert "review" not in items["R3"]
+
+
+def test_html_tables_keep_their_cells() -> None:
+    doc = """<html><body><h1>payments — SERVICE_READINESS</h1>
+<h2>1. Readiness levels</h2>
+<table><tr><th>Level</th><th>Audience</th></tr>
+<tr><td>L0 — Dev</td><td>engineers</td></tr><tr><td>L1 — GA</td><td>everyone</td></tr></table>
+<h2>2. API readiness</h2>
+<table><tr><th>#</th><th>Item</th><th>Status check</th><th>Evidence</th></tr>
+<tr><td>A1</td><td>Idempotency applied</td><td>Idempotency.spec.ts</td><td>passes</td></tr>
+<tr><td>A2</td><td>/healthz implemented</td><td>curl returns 200</td><td>check</td></tr>
+</table></body></html>"""
+    result = import_checklist(doc, "payments.html", required_from="L1")
+    items = _by_id(result)
+    assert [lv["id"] for lv in result.checklist["levels"]] == ["L0", "L1"]
+    assert items["A1"]["title"] == "Idempotency applied"
+    assert items["A1"]["evidence"]["params"]["where"] == {"check": "Idempotency.spec.ts"}
+    assert items["A2"]["evidence"]["kind"] == "http_probe"
+
+
+def test_levels_left_empty_are_flagged_loudly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    result = import_file(FSS)
+    assert result.empty_levels == ["L0", "L1"]
+    assert "# review: no item is required from L0, L1" in result.yaml("004.txt")
+    assert main(["import-checklist", str(FSS), "-o", str(tmp_path / "x.yaml")]) == 0
+    assert "WARNING: no item is required from L0, L1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("seed", "shipped", "collector", "max_age"),
+    [
+        ("004_c8fe06fd7f8cf8f4.txt", "file-storage-readiness.yaml", 0.80, 0.85),
+        ("000_ef73124d4c892e6d.txt", "maintenance-cutover.yaml", 0.60, 0.70),
+    ],
+)
+def test_imports_agree_with_the_hand_made_checklists(
+    tmp_path: Path, seed: str, shipped: str, collector: float, max_age: float
+) -> None:
+    """The figures bench/importer_agreement.py prints, held as floors: measured 82 % / 89 %
+    (seed 004) and 64 % / 71 % (seed 000) when these were set; 52 % / 60 % and 26 % / 48 %
+    before the importer read collectors, spec names and cadences from the text."""
+    from readiness.importer import agreement
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "imported.yaml"
+    out.write_text(import_file(root / "docs" / "seeds" / seed).yaml(seed))
+    imported, problems = parse_checklist(out)
+    reference, _ = parse_checklist(root / "checklists" / shipped)
+    assert imported is not None and reference is not None, problems
+    measured = agreement(imported, reference)
+    assert measured.collector_share >= collector, measured
+    assert measured.max_age_share >= max_age, measured
