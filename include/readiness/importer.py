@@ -239,6 +239,10 @@ def _split_glued(rest: str, vocabulary: Counter[str] | None = None) -> tuple[str
     glued = _glued_word_boundary(rest)
     if words is not None and (glued is None or words < glued):
         glued = words
+    # an acronym run into the next cell's word: "approved by the DPOsigned DPIA"
+    acronym = re.search(r"(?<![A-Za-z])[A-Z]{3,}(?=[a-z]{3,})", rest)
+    if acronym is not None and (glued is None or acronym.end() < glued):
+        glued = acronym.end()
     boundary = re.search(r"(?<=[a-z0-9)%\]])(?=[A-Z`<][A-Za-z_`<])", rest)
     if glued is not None and (boundary is None or glued < boundary.start()):
         return rest[:glued].strip(), rest[glued:].strip(), evidence, not evidence
@@ -307,6 +311,41 @@ def _roles(text: str) -> list[str]:
     text = re.split(r"\(|\.\s", text, maxsplit=1)[0]
     parts = re.split(r"\s*(?:,|\+|\band\b)\s*", text.strip().rstrip("."))
     return [p.strip() for p in parts if p.strip()]
+
+
+_LEVEL_VALUE = re.compile(
+    r"(?:yes|no|n/a|none|shadow|best-effort|tightened|partial|limited)(?: \([^)]*\))?$", re.I
+)
+
+
+def _header_columns(line: str) -> list[str]:
+    """A table header's column names, from pipes or, when its cells ran together
+    (``LevelAudienceStable allowed?SLO published?On-call?``), where a name ends."""
+    cells = _cells(line)
+    if cells is not None:
+        return [c for c in cells if c]
+    return [c.strip() for c in re.split(r"(?<=[a-z?)])(?=[A-Z])", line.strip()) if c.strip()]
+
+
+def _level_attributes(columns: list[str], cells: list[str] | None, text: str) -> dict[str, str]:
+    """A level row's attributes named by the header (``audience``, ``stable_allowed``, …).
+    With real cells they are the cells; run together (``engineers, integration
+    testsnon/ano``), the short answers are peeled off the end (``no``, ``n/a``, ``no``) and
+    the rest is the first column."""
+    names = [slug(c.rstrip("?")) for c in columns[1:]]
+    if not names:
+        return {}
+    if cells is not None:
+        values = cells[1 : 1 + len(names)]
+        return dict(zip(names, values, strict=False)) if len(values) == len(names) else {}
+    rest, peeled = text, list[str]()
+    for _ in names[1:]:
+        found = _LEVEL_VALUE.search(rest)
+        if found is None or found.start() == 0:
+            return {}
+        peeled.insert(0, found.group())
+        rest = rest[: found.start()]
+    return dict(zip(names, [rest.strip(), *peeled], strict=True))
 
 
 def _level_name(text: str) -> tuple[str, str]:
@@ -387,6 +426,7 @@ def parse_document(
         text = html_to_text(text)
     lines = text.splitlines()
     vocabulary = vocabulary_of(text)
+    level_columns: list[str] = []
     notes: list[tuple[int, str]] = []
     meta: dict[str, Any] = {"title": "", "levels": [], "intro": []}
     sections: list[ImportedSection] = []
@@ -416,11 +456,20 @@ def parse_document(
                 name, description = (
                     (cells[0], ", ".join(cells[1:2])) if cells else _level_name(level.group(2))
                 )
-                meta["levels"].append(
-                    {"id": level.group(1), "name": name, "line": number, "description": description}
-                )
+                entry: dict[str, Any] = {
+                    "id": level.group(1),
+                    "name": name,
+                    "line": number,
+                    "description": description,
+                }
+                attributes = _level_attributes(level_columns, cells, description)
+                if attributes:
+                    entry["description"] = next(iter(attributes.values()))
+                    entry["attributes"] = attributes
+                meta["levels"].append(entry)
                 continue
             if re.match(r"^\|?\s*Level", stripped):
+                level_columns = _header_columns(stripped)
                 continue
             meta["intro"].append(stripped)
             continue
@@ -530,7 +579,7 @@ _CADENCES = (
     (re.compile(r"\byearly\b|\bannual(?:ly)?\b|\bevery year\b", re.I), "366d"),
 )
 _WITHIN = re.compile(
-    r"\b(?:within|in the last|last|every|at most|≤)\s+(\d+)\s*(day|week|month)s?\b", re.I
+    r"\b(?:within|in the last|last|every|at most|≤)\s+(\d+)\s*(day|week|month)", re.I
 )
 #: Roles named in the text: "approved by product owner", "signed by the SRE lead".
 _BY_ROLE = re.compile(
@@ -636,7 +685,7 @@ def evidence_for(item: ImportedItem, section_roles: list[str]) -> tuple[dict[str
     stated = max_age_of(text)
     if item.signoff:
         return _attested(item.roles or section_roles), ""
-    named_roles = roles_named(text)
+    named_roles = roles_named(item.title) or roles_named(text)
     specs = spec_files(text)
     if specs:
         return _ci(specs, stated), ""

@@ -150,8 +150,19 @@ def test_markdown_pipe_tables_keep_their_cells() -> None:
     assert items[1]["evidence"]["params"]["where"] == {"check": "Idempotency.spec.ts"}
     assert "review" in items[2]
     assert result.checklist["levels"] == [
-        {"id": "L0", "name": "Dev", "description": "engineers"},
-        {"id": "L1", "name": "GA", "description": "everyone"},
+        # the header names the attribute columns
+        {
+            "id": "L0",
+            "name": "Dev",
+            "description": "engineers",
+            "attributes": {"audience": "engineers"},
+        },
+        {
+            "id": "L1",
+            "name": "GA",
+            "description": "everyone",
+            "attributes": {"audience": "everyone"},
+        },
     ]
     assert yaml.safe_load(result.yaml("payments.md"))["checklist"] == "payments-readiness"
 
@@ -280,3 +291,31 @@ def test_imports_agree_with_the_hand_made_checklists(
     measured = agreement(imported, reference)
     assert measured.collector_share >= collector, measured
     assert measured.max_age_share >= max_age, measured
+
+
+def test_a_further_document_of_the_seed_style_imports_usably() -> None:
+    """A document written after the importer, in seed 004's copied-from-a-page style: the
+    level table's run-together attributes, an acronym run into the next cell, several specs
+    in one row, a cadence run into the evidence cell, a role named in the text."""
+    result = import_file(Path(__file__).parent / "testdata" / "notification-service-readiness.txt")
+    levels = {lv["id"]: lv for lv in result.checklist["levels"]}
+    assert levels["L0"]["attributes"] == {
+        "audience": "engineers, integration tests",
+        "stable_allowed": "no",
+        "slo_published": "n/a",
+        "on_call": "no",
+    }
+    assert levels["L2"]["attributes"]["on_call"] == "yes (24×5)"
+    items = _by_id(result)
+    assert items["N1"]["max_age"] == "30d"  # "within 30 daysdrill report"
+    assert items["N2"]["evidence"]["params"]["where"] == {"check": "prune-tokens.spec.ts"}
+    assert items["N2"]["max_age"] == "1d"  # "pruned nightly"
+    assert items["N4"]["evidence"]["params"]["where"] == {
+        "check": ["WebhookSignature.spec.ts", "ReplayGuard.spec.ts"]
+    }
+    assert items["N5"]["evidence"]["kind"] == "http_probe"
+    assert items["N6"]["evidence"]["kind"] == "slo_budget"
+    assert items["N7"]["evidence"]["kind"] == "bucket_settings"
+    assert items["N8"]["title"] == "Privacy review approved by the DPO"
+    assert items["N8"]["evidence"] == {"kind": "attestation", "params": {"roles": ["DPO"]}}
+    assert result.empty_levels == ["L0", "L1"]
