@@ -25,24 +25,32 @@ FLAGS = [
 ]
 
 
-def screenshot(page: Path, png: Path, width: int = 1240, height: int = 2000) -> None:
+def capture(url: str, png: Path, width: int, height: int, wait_ms: int = 0) -> None:
+    """``url`` rendered to ``png``; ``wait_ms`` of virtual time lets a script-built page
+    (the Airflow UI) finish rendering first."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise SystemExit("chromium is not installed (apt-get install chromium)")
+    wait = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
             [
                 browser,
                 *FLAGS,
+                *wait,
                 f"--user-data-dir={profile}",
                 f"--window-size={width},{height}",
                 f"--screenshot={png.resolve()}",
-                page.resolve().as_uri(),
+                url,
             ],
             check=True,
             capture_output=True,
-            timeout=120,
+            timeout=180,
         )
+
+
+def screenshot(page: Path, png: Path, width: int = 1240, height: int = 2000) -> None:
+    capture(page.resolve().as_uri(), png, width, height)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from screenshot import FLAGS  # noqa: E402
+from screenshot import capture  # noqa: E402
 
 from readiness_airflow.local import (  # noqa: E402
     airflow_env,
@@ -106,24 +105,7 @@ def render(page: str, png: Path, width: int, height: int) -> None:
                     raise SystemExit(f"the api-server did not start; see {log.name}") from None
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     server.wait(timeout=1)
-        browser = shutil.which("chromium") or shutil.which("chromium-browser")
-        if browser is None:
-            raise SystemExit("chromium is not installed (apt-get install chromium)")
-        with tempfile.TemporaryDirectory() as profile:
-            subprocess.run(
-                [
-                    browser,
-                    *FLAGS,
-                    f"--user-data-dir={profile}",
-                    f"--window-size={width},{height}",
-                    "--virtual-time-budget=30000",
-                    f"--screenshot={png.resolve()}",
-                    f"http://127.0.0.1:{port}/{page}",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=180,
-            )
+        capture(f"http://127.0.0.1:{port}/{page}", png, width, height, wait_ms=30_000)
     finally:
         server.terminate()
         try:
