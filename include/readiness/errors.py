@@ -39,17 +39,3 @@ def join_path(*parts: str | int) -> str:
         else:
             out = part
     return out
-
-
-def not_yet_available(setting: str, value: str) -> ConfigError:
-    """A configured backend whose module is not part of this version."""
-    return ConfigError(
-        [
-            Problem(
-                "readiness.yaml",
-                setting,
-                f"{value!r} is not available in this version; the embedded "
-                f"default works without it",
-            )
-        ]
-    )

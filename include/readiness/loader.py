@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import (
@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from readiness.collectors import KINDS, get_collector
-from readiness.errors import ConfigError, Problem, join_path
+from readiness.errors import Problem, join_path
 from readiness.expectations import check_arguments
 from readiness.model import (
     Checklist,
@@ -35,6 +35,7 @@ from readiness.model import (
     PromotionRule,
     Section,
     ServiceSpec,
+    Severity,
     Waiver,
 )
 from readiness.timeutil import parse_duration
@@ -80,7 +81,7 @@ class ItemDoc(_Strict):
     max_age: str | None = None
     signoff_roles: list[str] = []
     runbook: str | None = None
-    severity: Literal["low", "medium", "high", "critical"] | None = None
+    severity: Severity | None = None
     notes: str = ""
     remediation_days: int | None = Field(default=None, ge=0)
     #: Why a person should look at this item (set by ``import-checklist`` when it guessed).
@@ -96,7 +97,7 @@ class SectionDoc(_Strict):
 
 
 class DefaultsDoc(_Strict):
-    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    severity: Severity = "medium"
     max_age: str | None = None
     runbook: str | None = None
 
@@ -815,13 +816,6 @@ def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) ->
             catalog.specs[spec.service] = spec
         elif problems:
             catalog.broken_specs[str(path)] = problems
-    return catalog
-
-
-def require(catalog: Catalog) -> Catalog:
-    """Raise :class:`ConfigError` if anything in the catalog had a problem."""
-    if catalog.problems:
-        raise ConfigError(catalog.problems)
     return catalog
 
 

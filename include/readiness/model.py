@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class Status(StrEnum):
@@ -32,7 +32,8 @@ PASSING: frozenset[Status] = frozenset({Status.PASS, Status.WAIVED})
 FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.STALE, Status.MISSING, Status.ERROR})
 
 NO_LEVEL = "none"
-SEVERITIES = ("low", "medium", "high", "critical")
+#: How bad a failing item is, lowest first (the checklist's ``severity``).
+Severity = Literal["low", "medium", "high", "critical"]
 
 
 @dataclass(frozen=True)
