@@ -34,9 +34,11 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def env_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The same, through READINESS_* variables (for CLI tests)."""
+def readiness_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Embedded defaults through ``READINESS_*`` variables (what the CLI and the DAG tasks
+    read with ``load_settings()``), with history, outbox and reports in the test's folder."""
     monkeypatch.setenv("READINESS_HOME", str(ROOT))
     monkeypatch.setenv("READINESS_HISTORY", f"duckdb://{tmp_path}/history.duckdb")
     monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("READINESS_REPORTS", str(tmp_path / "reports"))
     return tmp_path

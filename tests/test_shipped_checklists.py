@@ -66,14 +66,14 @@ def test_seed_000_items_and_signoffs() -> None:
     assert len(cut.evidence.params["roles"]) == 5
 
 
-def test_check_passes_on_shipped_files(env_settings: Path, capsys) -> None:
+def test_check_passes_on_shipped_files(readiness_env: Path, capsys) -> None:
     assert main(["check"]) == 0
     out = capsys.readouterr().out
     assert "file-storage-readiness: 99 items" in out and "maintenance-cutover: 116 items" in out
 
 
 def test_check_fails_with_named_errors_on_broken_files(
-    env_settings: Path, tmp_path: Path, capsys
+    readiness_env: Path, tmp_path: Path, capsys
 ) -> None:
     broken = tmp_path / "broken.yaml"
     text = (ROOT / "checklists/file-storage-readiness.yaml").read_text()
@@ -90,7 +90,7 @@ def test_check_fails_with_named_errors_on_broken_files(
     assert "'L5' does not exist" in out
 
 
-def test_check_reports_gx_argument_errors(env_settings: Path, tmp_path: Path, capsys) -> None:
+def test_check_reports_gx_argument_errors(readiness_env: Path, tmp_path: Path, capsys) -> None:
     broken = tmp_path / "gx.yaml"
     broken.write_text(
         (ROOT / "checklists/file-storage-readiness.yaml")

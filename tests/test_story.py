@@ -32,8 +32,8 @@ def by_service(doc: dict) -> dict:
     return {s["service"]: s for s in doc["services"]}
 
 
-def test_story_levels_regression_issue_and_remediation(env_settings: Path, capsys) -> None:
-    tmp = env_settings
+def test_story_levels_regression_issue_and_remediation(readiness_env: Path, capsys) -> None:
+    tmp = readiness_env
     first = by_service(evaluate_json(capsys, "--as-of", T1, "--run-id", "r1"))
     fss, mnt = first["file-storage-service"], first["maintenance-service"]
     assert (fss["achieved_level"], fss["target_level"], fss["previous_level"]) == ("L2", "L3", None)
@@ -126,36 +126,36 @@ def test_story_levels_regression_issue_and_remediation(env_settings: Path, capsy
     ]
 
 
-def test_dry_run_records_nothing(env_settings: Path, capsys) -> None:
+def test_dry_run_records_nothing(readiness_env: Path, capsys) -> None:
     doc = evaluate_json(capsys, "--as-of", T1, "--dry-run", "--service", "maintenance-service")
     assert [s["service"] for s in doc["services"]] == ["maintenance-service"]
-    assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0
+    assert rows(readiness_env, "select count(*) from readiness.evaluations")[0][0] == 0
     assert (
-        not (env_settings / "outbox").exists()
-        or OutboxTracker(env_settings / "outbox").issues() == []
+        not (readiness_env / "outbox").exists()
+        or OutboxTracker(readiness_env / "outbox").issues() == []
     )
 
 
-def test_unknown_service_is_reported_not_crashed(env_settings: Path, capsys) -> None:
+def test_unknown_service_is_reported_not_crashed(readiness_env: Path, capsys) -> None:
     assert main(["evaluate", "--service", "ghost", "--dry-run", "--json"]) == 1
     assert "ghost" in capsys.readouterr().out
 
 
 def test_linear_without_a_key_is_a_clear_error_and_records_nothing(
-    env_settings: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    readiness_env: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     monkeypatch.setenv("READINESS_TRACKER", "linear")
     monkeypatch.delenv("LINEAR_API_KEY", raising=False)
     assert main(["evaluate", "--as-of", T1, "--service", "maintenance-service"]) == 1
     err = capsys.readouterr().err.replace("\n", " ")
     assert "no Linear API key" in err and "LINEAR_API_KEY" in err
-    assert rows(env_settings, "select count(*) from readiness.evaluations")[0][0] == 0
+    assert rows(readiness_env, "select count(*) from readiness.evaluations")[0][0] == 0
 
 
-def _story_copy(env_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _story_copy(readiness_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     import shutil
 
-    store = env_settings / "evidence"
+    store = readiness_env / "evidence"
     shutil.copytree(Path(__file__).resolve().parents[1] / "samples" / "evidence", store)
     monkeypatch.setenv("READINESS_EVIDENCE_ROOT", str(store))
     return store
@@ -186,11 +186,11 @@ SERVICE = ("--service", "file-storage-service")
 
 
 def test_status_shows_an_error_inside_its_grace(
-    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    readiness_env: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A broken probe record: ``evaluate`` counts O1 as its last status for two runs, and
     ``status`` shows it meanwhile instead of hiding the broken source."""
-    store = _story_copy(env_settings, monkeypatch)
+    store = _story_copy(readiness_env, monkeypatch)
     evaluate_json(capsys, "--as-of", T1, *SERVICE)
     _break_probes(store)
     doc = evaluate_json(capsys, "--as-of", "2026-11-21T05:00:00Z", *SERVICE)
@@ -202,11 +202,11 @@ def test_status_shows_an_error_inside_its_grace(
 
 
 def test_a_regression_after_the_grace_names_the_status_it_was_decided_on(
-    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    readiness_env: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """pass, then error for two runs inside the grace, then error past it: the issue says
     the item went pass → error (what counted), not error → error (the raw statuses)."""
-    store = _story_copy(env_settings, monkeypatch)
+    store = _story_copy(readiness_env, monkeypatch)
     evaluate_json(capsys, "--as-of", T1, *SERVICE)
     _break_probes(store)
     for moment in ("2026-11-21T05:00:00Z", "2026-11-22T05:00:00Z"):
@@ -217,30 +217,30 @@ def test_a_regression_after_the_grace_names_the_status_it_was_decided_on(
         "error",
         True,
     )
-    [issue] = [i for i in OutboxTracker(env_settings / "outbox").issues() if i["item_id"] == "O1"]
+    [issue] = [i for i in OutboxTracker(readiness_env / "outbox").issues() if i["item_id"] == "O1"]
     assert "went `pass` → `error`" in issue["body"]
 
 
-def test_the_issue_body_quotes_the_run_id_verbatim(env_settings: Path, capsys) -> None:
+def test_the_issue_body_quotes_the_run_id_verbatim(readiness_env: Path, capsys) -> None:
     """The run id in a code span is the id history has: copying it finds the run."""
     for moment in (T1, T2):
         evaluate_json(capsys, "--as-of", moment, "--service", "file-storage-service")
-    [issue] = OutboxTracker(env_settings / "outbox").issues()
+    [issue] = OutboxTracker(readiness_env / "outbox").issues()
     run_id = "file-storage-service@manual__2026-11-27T06:00:00+00:00"
     assert f"`{run_id}`" in issue["body"]
     assert rows(
-        env_settings, f"SELECT count(*) FROM readiness.evaluations WHERE run_id = '{run_id}'"
+        readiness_env, f"SELECT count(*) FROM readiness.evaluations WHERE run_id = '{run_id}'"
     ) == [(1,)]
 
 
 def test_a_backfill_dates_its_issues_on_the_evaluations_not_the_wall_clock(
-    env_settings: Path, capsys
+    readiness_env: Path, capsys
 ) -> None:
     """The story's week, replayed with --as-of: the outbox says OUT-1 opened on 11-27 and
     closed on 11-28; only ``recorded_at`` is the wall clock, and says so."""
     for moment in (T1, T2, T3):
         evaluate_json(capsys, "--as-of", moment, "--service", "file-storage-service")
-    outbox = OutboxTracker(env_settings / "outbox")
+    outbox = OutboxTracker(readiness_env / "outbox")
     [issue] = outbox.issues()
     assert issue["created_at"] == "2026-11-27T06:00:00+00:00"
     assert issue["closed_at"] == "2026-11-28T06:00:00+00:00"
@@ -256,14 +256,14 @@ def test_a_backfill_dates_its_issues_on_the_evaluations_not_the_wall_clock(
 
 
 def test_a_waiver_counts_from_its_start_and_never_hides_a_pass(
-    env_settings: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    readiness_env: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """OBS4's waiver starting 2026-11-25 does not reach back to 11-20 in a backfill; a waiver
     on an item whose evidence passes (O1) leaves it ``pass``."""
     import yaml
 
     root = Path(__file__).resolve().parents[1]
-    services = env_settings / "services"
+    services = readiness_env / "services"
     services.mkdir()
     for path in (root / "services").glob("*.yaml"):
         (services / path.name).write_text(path.read_text())

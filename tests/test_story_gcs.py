@@ -23,7 +23,7 @@ def _statuses(capsys: pytest.CaptureFixture[str], *args: str) -> dict[tuple[str,
 
 
 def test_the_story_reads_the_same_from_gs(
-    env_settings: Path, gcs_client, monkeypatch: pytest.MonkeyPatch, capsys
+    readiness_env: Path, gcs_client, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     local = _statuses(capsys)
     bucket = f"readiness-evidence-{uuid.uuid4().hex[:8]}"

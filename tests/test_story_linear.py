@@ -18,7 +18,7 @@ KEY = "lin_api_story_key"
 
 
 @pytest.fixture
-def linear(env_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLinear]:
+def linear(readiness_env: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLinear]:
     fake = FakeLinear(api_key=KEY)
     monkeypatch.setenv("READINESS_TRACKER", "linear")
     monkeypatch.setenv("LINEAR_API_KEY", KEY)
@@ -29,9 +29,9 @@ def linear(env_settings: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
 
 
 def test_story_in_linear_opens_once_and_closes_on_remediation(
-    env_settings: Path, linear: FakeLinear
+    readiness_env: Path, linear: FakeLinear
 ) -> None:
-    history = DuckDBHistory(env_settings / "history.duckdb")
+    history = DuckDBHistory(readiness_env / "history.duckdb")
     assert main(["evaluate", "--as-of", T1, "--run-id", "r1"]) == 0
     assert linear.issues == {}
     assert main(["evaluate", "--as-of", T2, "--run-id", "r2"]) == 0

@@ -29,14 +29,3 @@ def metadata_db() -> Path:
 
     migrate_metadata_db()
     return AIRFLOW_HOME
-
-
-@pytest.fixture
-def readiness_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Embedded defaults, with history and outbox in a folder of the test's own; the DAG
-    tasks read these through ``load_settings()`` like in production."""
-    monkeypatch.setenv("READINESS_HOME", str(ROOT))
-    monkeypatch.setenv("READINESS_HISTORY", f"duckdb://{tmp_path}/history.duckdb")
-    monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setenv("READINESS_REPORTS", str(tmp_path / "reports"))
-    return tmp_path
