@@ -33,8 +33,7 @@ def level_text(achieved: str, target: str, previous: str | None, rank_ok: bool) 
 
 
 def render_evaluation(console: Console, ev: ServiceEvaluation, issues: Any = None) -> None:
-    checklist = ev.checklist
-    ok = checklist.rank(ev.achieved_level) >= checklist.rank(ev.target_level)
+    ok = not ev.below_target
     title = Text(f"{ev.service}  ")
     title.append_text(level_text(ev.achieved_level, ev.target_level, ev.previous_level, ok))
     counts = ev.counts()
@@ -59,7 +58,7 @@ def render_evaluation(console: Console, ev: ServiceEvaluation, issues: Any = Non
         or r.status is Status.WAIVED
         or r.status is Status.ERROR
     ]
-    shown.sort(key=lambda r: (checklist.rank(r.required_from), r.item.id))
+    shown.sort(key=lambda r: (ev.checklist.rank(r.required_from), r.item.id))
     for r in shown:
         status = Text(r.status.value, style=STATUS_STYLE[r.status.value])
         if r.regressed:
@@ -98,7 +97,7 @@ def render_report(console: Console, report: RunReport) -> None:
     for column in ("service", "achieved", "target", "previous", "regressions"):
         overview.add_column(column)
     for ev in report.evaluations:
-        ok = ev.checklist.rank(ev.achieved_level) >= ev.checklist.rank(ev.target_level)
+        ok = not ev.below_target
         overview.add_row(
             ev.service,
             Text(ev.achieved_level, style="green" if ok else "red"),
@@ -153,7 +152,7 @@ def evaluation_json(report: RunReport) -> dict[str, Any]:
 
 
 def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
-    ok = snap.achieved_rank >= snap.target_rank
+    ok = not snap.below_target
     title = Text(f"{snap.service}  ")
     title.append_text(level_text(snap.achieved_level, snap.target_level, snap.previous_level, ok))
     title.append(f"   as of {snap.evaluated_at.isoformat()}", style="dim")

@@ -47,7 +47,7 @@ def priority(result: ItemResult, ev: ServiceEvaluation) -> int:
     """Severity sets the base; an item that drops the service below target is one
     step more urgent."""
     base = _PRIORITY.get(result.item.severity, 3)
-    if ev.checklist.rank(ev.achieved_level) < ev.checklist.rank(ev.target_level) and ev.downgraded:
+    if ev.below_target and ev.downgraded:
         base = max(1, base - 1)
     return base
 

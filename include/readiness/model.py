@@ -334,6 +334,10 @@ class ServiceEvaluation:
         return self.checklist.rank(self.achieved_level) < self.checklist.rank(self.previous_level)
 
     @property
+    def below_target(self) -> bool:
+        return self.checklist.rank(self.achieved_level) < self.checklist.rank(self.target_level)
+
+    @property
     def regressions(self) -> tuple[ItemResult, ...]:
         return tuple(r for r in self.items if r.regressed)
 

@@ -63,6 +63,11 @@ class ServiceSnapshot:
     target_rank: int
     counts: dict[str, int]
     failing: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def below_target(self) -> bool:
+        return self.achieved_rank < self.target_rank
+
     #: Items whose collector failed (``error``) but still count as their last status, within
     #: ``error_grace_runs``: not failing yet, but a broken source an SRE should see.
     in_grace: list[dict[str, Any]] = field(default_factory=list)
