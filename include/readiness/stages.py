@@ -8,7 +8,8 @@ run's rows, re-running ``sync`` finds the issues already opened for the run's ep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -119,8 +120,16 @@ class ServiceStages:
     def sections(self) -> list[SectionRef]:
         return [SectionRef(s.id, s.title, len(s.items)) for s in self.checklist.sections]
 
-    def _history(self) -> HistoryStore:
-        return history_for(self.settings)
+    @contextmanager
+    def _history(self) -> Iterator[HistoryStore]:
+        """History, created if missing, closed however the stage ends (a BigQuery client
+        holds connections)."""
+        history = history_for(self.settings)
+        try:
+            history.init()
+            yield history
+        finally:
+            history.close()
 
     def _items_by_id(self) -> dict[str, Item]:
         return {item.id: item for item, _na in self.items}
@@ -167,9 +176,7 @@ class ServiceStages:
         waivers, warnings = waivers_for(self.spec, store, as_of)
         tasks = validation_tasks(self.spec.service, self.items, evidence)
         validated = BatchValidator().validate(tasks, as_of) if tasks else {}
-        history = self._history()
-        history.init()
-        with history.session():
+        with self._history() as history, history.session():
             evaluation = score_service(
                 run_id=run_id,
                 spec=self.spec,
@@ -183,7 +190,6 @@ class ServiceStages:
                 previous_level=history.previous_level(self.spec.service, as_of, run_id),
                 grace_runs=self.settings.error_grace_runs,
             )
-        history.close()
         return evaluation_to_json(evaluation), warnings
 
     def load(self, evaluation: Mapping[str, Any]) -> ServiceEvaluation:
@@ -193,11 +199,8 @@ class ServiceStages:
         """Write the run to history (replacing the run's own rows if it was recorded
         before); returns the outcome."""
         ev = self.load(evaluation)
-        history = self._history()
-        history.init()
-        with history.session():
+        with self._history() as history, history.session():
             history.write([ev], meta)
-        history.close()
         return outcome(ev)
 
     def sync(
@@ -212,13 +215,10 @@ class ServiceStages:
         revalidation issue (once per quarter)."""
         ev = self.load(evaluation)
         tracker = tracker or open_tracker(self.settings)
-        history = self._history()
-        history.init()
         waivers = None
         if quarterly:
             store = service_store(self.settings, self.spec, ev.evaluated_at)
             waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
-        with history.session():
+        with self._history() as history, history.session():
             report = sync_issues(ev, history, tracker, ev.run_id, quarterly_waivers=waivers)
-        history.close()
         return asdict(report)
