@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -32,9 +36,58 @@ def by_service(doc: dict) -> dict:
     return {s["service"]: s for s in doc["services"]}
 
 
-def test_story_levels_regression_issue_and_remediation(readiness_env: Path, capsys) -> None:
-    tmp = readiness_env
-    first = by_service(evaluate_json(capsys, "--as-of", T1, "--run-id", "r1"))
+@dataclass
+class Story:
+    """The story's three days, run once through the command line: what each step saw."""
+
+    tmp: Path
+    days: dict[str, dict] = field(default_factory=dict)
+    issues_after_day2: list[dict] = field(default_factory=list)
+    body_after_day2: str = ""
+    rows_before_retry: int = 0
+    rows_after_retry: int = 0
+    issues_after_retry: int = 0
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    tmp = tmp_path_factory.mktemp("story")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("READINESS_HOME", str(Path(__file__).resolve().parents[1]))
+        env.setenv("READINESS_EVIDENCE_ROOT", "samples/evidence")
+        env.setenv("READINESS_HISTORY", f"duckdb://{tmp}/history.duckdb")
+        env.setenv("READINESS_OUTBOX", str(tmp / "outbox"))
+        env.setenv("READINESS_REPORTS", str(tmp / "reports"))
+        s = Story(tmp)
+
+        def day(moment: str, run_id: str) -> dict:
+            code, out = _cli("evaluate", "--json", "--as-of", moment, "--run-id", run_id)
+            assert code == 0, out
+            return by_service(json.loads(out))
+
+        s.days["r1"] = day(T1, "r1")
+        s.days["r2"] = day(T2, "r2")
+        outbox = OutboxTracker(tmp / "outbox")
+        s.issues_after_day2 = outbox.issues()
+        s.body_after_day2 = Path(s.issues_after_day2[0]["path"]).read_text()
+        # retry of the same run: rows replaced, no second issue
+        s.rows_before_retry = rows(tmp, "select count(*) from readiness.item_results")[0][0]
+        day(T2, "r2")
+        s.rows_after_retry = rows(tmp, "select count(*) from readiness.item_results")[0][0]
+        s.issues_after_retry = len(outbox.issues())
+        s.days["r3"] = day(T3, "r3")
+        yield s
+
+
+def test_story_day_1_levels_and_every_status(story: Story) -> None:
+    first = story.days["r1"]
     fss, mnt = first["file-storage-service"], first["maintenance-service"]
     assert (fss["achieved_level"], fss["target_level"], fss["previous_level"]) == ("L2", "L3", None)
     assert mnt["achieved_level"] == "L1"
@@ -46,31 +99,34 @@ def test_story_levels_regression_issue_and_remediation(readiness_env: Path, caps
     syn2 = {i["item_id"]: i for i in mnt["items"]}["SYN2"]
     assert syn2["status"] == "error" and "field 'finished_at'" in syn2["reason"]
 
-    second = by_service(evaluate_json(capsys, "--as-of", T2, "--run-id", "r2"))
-    fss2 = second["file-storage-service"]
+
+def test_story_day_2_regression_downgrade_and_one_issue(story: Story) -> None:
+    fss2 = story.days["r2"]["file-storage-service"]
     assert (fss2["achieved_level"], fss2["previous_level"]) == ("L1", "L2")
     regressed = [i for i in fss2["items"] if i["regressed"]]
     assert [(i["item_id"], i["previous_status"], i["status"]) for i in regressed] == [
         ("RP3", "pass", "stale")
     ]
-    outbox = OutboxTracker(tmp / "outbox")
-    [issue] = outbox.issues()
+    [issue] = story.issues_after_day2
     assert issue["title"] == (
         "[readiness] file-storage-service RP3: Backups verified: weekly restore drill into staging"
     )
     assert issue["labels"] == "service:file-storage-service,readiness"
     assert "L2 → L1" in issue["body"] and issue["state"] == "open"
-    md = Path(issue["path"]).read_text()
+    md = story.body_after_day2
     assert "sha256" in md and "backup-restore-2026-11-16.json" in md
 
-    # retry of the same run: rows replaced, no second issue
-    before = rows(tmp, "select count(*) from readiness.item_results")[0][0]
-    evaluate_json(capsys, "--as-of", T2, "--run-id", "r2")
-    assert rows(tmp, "select count(*) from readiness.item_results")[0][0] == before
-    assert len(outbox.issues()) == 1
 
-    third = by_service(evaluate_json(capsys, "--as-of", T3, "--run-id", "r3"))
+def test_story_retry_of_day_2_replaces_its_rows_and_opens_nothing(story: Story) -> None:
+    assert story.rows_after_retry == story.rows_before_retry
+    assert story.issues_after_retry == 1
+
+
+def test_story_day_3_remediation_closes_the_issue(story: Story) -> None:
+    tmp = story.tmp
+    third = story.days["r3"]
     assert third["file-storage-service"]["achieved_level"] == "L2"
+    outbox = OutboxTracker(tmp / "outbox")
     [issue] = outbox.issues()
     assert issue["state"] == "closed"
     assert "Remediated" in outbox.comments(issue["issue_key"])[-1]
@@ -80,7 +136,9 @@ def test_story_levels_regression_issue_and_remediation(readiness_env: Path, caps
     assert links == [("RP3", "closed", "file-storage-service@r2", "remediated")]
     assert rows(tmp, "select count(*) from readiness.evaluations")[0][0] == 6
 
-    # views answer the compliance questions
+
+def test_story_views_answer_the_compliance_questions(story: Story) -> None:
+    tmp = story.tmp
     changes = rows(
         tmp,
         "select service, from_level, to_level, direction from "
@@ -100,6 +158,12 @@ def test_story_levels_regression_issue_and_remediation(readiness_env: Path, caps
     assert below == [(8 * 86400,)]
     assert rows(tmp, "select count(*) from readiness.open_regressions")[0][0] == 0
 
+
+def test_story_gate_status_and_history_read_it_back(
+    story: Story, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("READINESS_HISTORY", f"duckdb://{story.tmp}/history.duckdb")
+    monkeypatch.setenv("READINESS_OUTBOX", str(story.tmp / "outbox"))
     assert main(["gate", "file-storage-service", "--level", "L2", "--as-of", T3]) == 0
     capsys.readouterr()
     assert main(["gate", "file-storage-service", "--level", "L3", "--as-of", T3]) == 1
