@@ -485,61 +485,24 @@ def cmd_report(args: argparse.Namespace, settings: object) -> int:
 
 def cmd_gate(args: argparse.Namespace, settings: object) -> int:
     from readiness.config import Settings
+    from readiness.gate import NO, UNKNOWN, YES, decide
     from readiness.loader import load_catalog
 
     assert isinstance(settings, Settings)
     # deploy logs: one line per finding (no wrapping), evidence text never read as markup
     out = _console(highlight=False, soft_wrap=True, markup=False)
     catalog = load_catalog(settings.checklist_paths, settings.service_paths)
-    spec = catalog.specs.get(args.service)
-    if spec is None:
+    if args.service not in catalog.specs:
         out.print(f"unknown: service {args.service!r} is not defined")
         return EXIT_UNKNOWN
-    checklist = catalog.checklist_for(spec)
-    try:
-        wanted = checklist.rank(args.level)
-    except KeyError:
-        out.print(
-            f"unknown: level {args.level!r} is not in {checklist.id} "
-            f"({', '.join(lv.id for lv in checklist.levels)})"
-        )
-        return EXIT_UNKNOWN
-    history = _history(settings)
-    now = args.as_of or utcnow()
-    snap = history.snapshot(args.service, as_of=now)
-    if snap is None:
-        out.print(f"unknown: {args.service} has never been evaluated")
-        return EXIT_UNKNOWN
-    age = now - snap.evaluated_at
-    if age > args.max_age:
-        out.print(
-            f"unknown: the latest evaluation of {args.service} is from "
-            f"{snap.evaluated_at.isoformat()}, older than {args.max_age}"
-        )
-        return EXIT_UNKNOWN
-    verdict = None
-    rule = checklist.promotions.get(args.level)
-    if rule is not None:
-        from readiness.promotion import assess_promotion
-
-        timeline = [r for r in history.timeline(args.service, None) if r["evaluated_at"] <= now]
-        failing = {row["item_id"]: row for row in snap.failing}
-        verdict = assess_promotion(rule, checklist, failing, timeline, now)
-    level_ok = snap.achieved_rank >= wanted
-    if level_ok:
-        out.print(
-            f"{'yes' if verdict is None or verdict.met else 'no'}: {args.service} is at "
-            f"{snap.achieved_level} (≥ {args.level}) as of {snap.evaluated_at.isoformat()}"
-        )
-    else:
-        blocking = [row for row in snap.failing if checklist.rank(row["required_from"]) <= wanted]
-        out.print(
-            f"no: {args.service} is at {snap.achieved_level}, below {args.level}; "
-            f"{len(blocking)} item(s) block it:"
-        )
-        for row in blocking:
-            out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
-    if verdict is not None:
+    gate = decide(
+        catalog, _history(settings), args.service, args.level, args.as_of or utcnow(), args.max_age
+    )
+    out.print(f"{gate.answer}: {gate.reason}")
+    for row in gate.blocking:
+        out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
+    if gate.promotion is not None:
+        verdict = gate.promotion
         met = sum(c.met for c in verdict.criteria)
         out.print(
             f"promotion to {args.level} ({verdict.rule.title}): {met} of "
@@ -548,7 +511,7 @@ def cmd_gate(args: argparse.Namespace, settings: object) -> int:
         for criterion in verdict.criteria:
             mark = "✓" if criterion.met else "✗"
             out.print(f"  {mark} {criterion.name}: {criterion.detail}")
-    return EXIT_OK if level_ok and (verdict is None or verdict.met) else EXIT_FAIL
+    return {YES: EXIT_OK, NO: EXIT_FAIL, UNKNOWN: EXIT_UNKNOWN}[gate.answer]
 
 
 def cmd_status(args: argparse.Namespace, settings: object) -> int:
