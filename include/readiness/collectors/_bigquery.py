@@ -19,7 +19,7 @@ def client_for(request: CollectRequest, project: str) -> Any:
     given = request.extras.get("bigquery_client")
     if given is not None:
         return given
-    from readiness.history.bigquery_store import bigquery_client
+    from readiness.clients.bigquery import bigquery_client
 
     return bigquery_client(
         project,
@@ -53,7 +53,7 @@ def run_query(
     wrapper retries for ten minutes whatever deadline it is given."""
     from google.cloud import bigquery
 
-    from readiness.history.bigquery_store import query_parameter
+    from readiness.clients.bigquery import query_parameter
 
     names = sorted(set(re.findall(r"@(\w+)", sql)))
     for name in names:

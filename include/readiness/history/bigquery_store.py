@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from readiness.clients.bigquery import bigquery_client, query_parameter
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
@@ -37,24 +38,6 @@ from readiness.timeutil import utcnow
 log = logging.getLogger(__name__)
 VIEWS_LABEL = "readiness_views"
 STAGING_TTL = timedelta(hours=1)
-
-
-def bigquery_client(project: str, location: str | None, endpoint: str | None = None) -> Any:
-    """The official client: Application Default Credentials, or anonymous against an
-    emulator's ``endpoint``."""
-    from google.cloud import bigquery
-
-    if endpoint:
-        from google.api_core.client_options import ClientOptions
-        from google.auth.credentials import AnonymousCredentials
-
-        return bigquery.Client(
-            project=project,
-            location=location,
-            credentials=AnonymousCredentials(),
-            client_options=ClientOptions(api_endpoint=endpoint),
-        )
-    return bigquery.Client(project=project, location=location)
 
 
 def _jsonable(value: Any) -> Any:
@@ -309,27 +292,3 @@ class BigQueryHistory(SqlHistory):
         # fails and is retried (a write replaces its own rows, so that is safe).
         job = self.client.query(sql, job_config=config, retry=self._retry(), job_retry=None)
         return job.result(timeout=self.timeout_s, job_retry=None)
-
-
-def query_parameter(name: str, value: Any, kind: str | None = None) -> Any:
-    """A typed query parameter: the type from ``kind`` (a schema type) or the value."""
-    from google.cloud import bigquery
-
-    if isinstance(value, (list, tuple)):
-        return bigquery.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
-    if kind is None:
-        if isinstance(value, bool):
-            kind = "BOOL"
-        elif isinstance(value, int):
-            kind = "INT64"
-        elif isinstance(value, float):
-            kind = "FLOAT64"
-        elif isinstance(value, datetime):
-            kind = "TIMESTAMP"
-        elif isinstance(value, date):
-            kind = "DATE"
-        else:
-            kind = "STRING"
-    if kind == "JSON":
-        kind = "STRING"
-    return bigquery.ScalarQueryParameter(name, kind, value)

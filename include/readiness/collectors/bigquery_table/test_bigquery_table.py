@@ -23,7 +23,7 @@ def _live(params: dict, endpoint: str) -> object:
 def test_live_metadata_and_freshness(bigquery_emulator: str) -> None:
     from google.cloud import bigquery
 
-    from readiness.history.bigquery_store import bigquery_client
+    from readiness.clients.bigquery import bigquery_client
 
     client = bigquery_client(PROJECT, "EU", bigquery_emulator)
     dataset = f"audit_{uuid.uuid4().hex[:8]}"
