@@ -1,14 +1,15 @@
 """The evidence store: where teams' tooling writes evidence documents.
 
 ``file://`` (a local folder, the embedded default) is built in; other schemes register
-an implementation (``gs://`` lives in ``readiness.evidence.gcs``). Reads are cached per
-store instance, so one run reads a document once however many items use it.
+an implementation in ``SCHEMES`` (``gs://`` lives in ``readiness.evidence.gcs``). Reads are
+cached per store instance, so one run reads a document once however many items use it.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
+import importlib
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -117,12 +118,17 @@ class LocalStore(CachingStore):
         return LocalStore(self.path / prefix)
 
 
+#: URI scheme → ``module:Class`` of the store for it, imported on first use (a plug-in
+#: registry, like the collectors' ``KINDS``: this module never imports an implementation).
+SCHEMES: dict[str, str] = {"gs": "readiness.evidence.gcs:GcsStore"}
+
+
 def open_store(uri: str, base: Path | None = None) -> EvidenceStore:
     """Open a store by URI; relative local paths resolve against ``base`` (the project)."""
-    if uri.startswith("gs://"):
-        from readiness.evidence.gcs import GcsStore
-
-        store: EvidenceStore = GcsStore(uri)
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme in SCHEMES:
+        module, _, name = SCHEMES[scheme].partition(":")
+        store: EvidenceStore = getattr(importlib.import_module(module), name)(uri)
         return store
     path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
     if not path.is_absolute() and base is not None:
