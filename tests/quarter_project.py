@@ -52,7 +52,7 @@ sections:
 SPEC = """
 service: {name}
 owner_team: team-{name}
-linear_team: {team}
+tracker_team: {team}
 target_level: L2
 schedule: "@daily"
 checklist: mini

@@ -16,7 +16,7 @@ def checklist_markdown(spec: ServiceSpec, checklist: Checklist) -> str:
         "",
         escape(spec.description) if spec.description else "",
         "",
-        f"- **Owner:** {escape(spec.owner_team)} (Linear team `{spec.linear_team}`)",
+        f"- **Owner:** {escape(spec.owner_team)} (Linear team `{spec.tracker_team}`)",
         f"- **Target:** {target.label}",
         f"- **Checklist:** `{checklist.id}` v{checklist.version} "
         f"({len(checklist.items)} items, sha256 `{checklist.sha256[:12]}`)",

@@ -205,6 +205,8 @@ def cmd_check(args: argparse.Namespace, settings: object) -> int:
         problems.extend(_gx_check(catalog))
     for problem in problems:
         out.print(f"[red]error:[/] {problem}")
+    for note in catalog.notes:
+        out.print(f"[yellow]deprecated:[/] {note}")
     for checklist in catalog.checklists.values():
         out.print(
             f"[green]ok[/] checklist {checklist.id}: {len(checklist.items)} items, "

@@ -171,7 +171,7 @@ def sync_issues(
                     episode_id=result.episode_id or "",
                     service=ev.service,
                     item_id=item_id,
-                    team_key=ev.spec.linear_team,
+                    team_key=ev.spec.tracker_team,
                     title=issue_title(ev, result),
                     body=issue_body(ev, result, previous.issue_key if previous else None),
                     labels=(service_label(ev.service), READINESS_LABEL),

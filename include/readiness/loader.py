@@ -161,11 +161,24 @@ class SpecDoc(_Strict):
     description: str = ""
     owner_team: str
     owner_links: dict[str, str] = {}
-    linear_team: str = Field(pattern=r"^[A-Z][A-Z0-9]*$")
+    tracker_team: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9]*$")
+    #: Deprecated name of ``tracker_team``; still read, with a deprecation note.
+    linear_team: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9]*$")
     target_level: str
     schedule: str = "@daily"
     checklist: str
     evidence: EvidenceLocationsDoc = EvidenceLocationsDoc()
+
+    @model_validator(mode="after")
+    def _one_tracker_team(self) -> SpecDoc:
+        if self.tracker_team is None and self.linear_team is None:
+            raise ValueError("tracker_team: required field is missing (the tracker's team key)")
+        if self.tracker_team and self.linear_team and self.tracker_team != self.linear_team:
+            raise ValueError(
+                f"tracker_team {self.tracker_team!r} and the deprecated linear_team "
+                f"{self.linear_team!r} disagree; keep tracker_team only"
+            )
+        return self
 
     @field_validator("schedule")
     @classmethod
@@ -660,10 +673,15 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
         )
         for w in doc.waivers
     )
+    deprecations = (
+        (f"{source.name}: linear_team is deprecated; rename it to tracker_team",)
+        if doc.linear_team is not None
+        else ()
+    )
     return ServiceSpec(
         service=doc.service,
         owner_team=doc.owner_team,
-        linear_team=doc.linear_team,
+        tracker_team=doc.tracker_team or doc.linear_team or "",
         target_level=doc.target_level,
         checklist=doc.checklist,
         file=source.name,
@@ -676,6 +694,7 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
         locations=dict(doc.evidence.locations),
         overrides=overrides,
         waivers=waivers,
+        deprecations=deprecations,
     ), []
 
 
@@ -745,6 +764,11 @@ class Catalog:
     specs: dict[str, ServiceSpec] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     broken_specs: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """Deprecation notes of the specs that loaded (each names its file)."""
+        return [note for spec in self.specs.values() for note in spec.deprecations]
 
     def checklist_for(self, spec: ServiceSpec) -> Checklist:
         return self.checklists[spec.checklist]

@@ -192,7 +192,8 @@ class ItemOverride:
 class ServiceSpec:
     service: str
     owner_team: str
-    linear_team: str
+    #: The team key in the issue tracker (a Linear team key such as ``STO``).
+    tracker_team: str
     target_level: str
     checklist: str
     file: str
@@ -203,6 +204,8 @@ class ServiceSpec:
     evidence_store: str | None = None
     repo: str | None = None
     locations: dict[str, str] = field(default_factory=dict)
+    #: Deprecated keys the spec file still uses, each a sentence naming the file.
+    deprecations: tuple[str, ...] = ()
     overrides: dict[str, ItemOverride] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
 

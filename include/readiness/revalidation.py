@@ -198,7 +198,7 @@ def open_revalidation_issue(
         episode_id=episode,
         service=ev.service,
         item_id=REVALIDATION_ITEM,
-        team_key=ev.spec.linear_team,
+        team_key=ev.spec.tracker_team,
         title=revalidation_title(ev.service, quarter, due),
         body=revalidation_body(ev, quarter, due, expiring),
         labels=(f"service:{ev.service}", "readiness", REVALIDATION_LABEL),

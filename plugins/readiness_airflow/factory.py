@@ -245,6 +245,8 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     catalog = catalog or load_catalog(settings.checklist_paths, settings.service_paths)
     dags: dict[str, DAG] = {}
     broken = dict(catalog.broken_specs)
+    for note in catalog.notes:
+        log.warning("readiness: %s", note)
     for name, spec in sorted(catalog.specs.items()):
         try:
             dags[dag_id_for(name)] = service_dag(spec, catalog.checklist_for(spec))

@@ -58,3 +58,23 @@ def test_a_spec_naming_a_missing_checklist_gets_that_error_on_one_line(
         f"error: {spec}: checklist: checklist 'no-such-list' does not exist; expected one of "
         "['file-storage-readiness', 'maintenance-cutover'] (line 12)"
     ]
+
+
+def test_the_old_linear_team_key_still_works_with_a_deprecation_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(SPEC.read_text().replace("tracker_team: STO", "linear_team: STO"))
+    assert main(["check", "--no-gx", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert f"deprecated: {spec}: linear_team is deprecated; rename it to tracker_team" in out
+    assert "ok service file-storage-service" in out
+
+
+def test_a_spec_without_a_tracker_team_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(SPEC.read_text().replace("tracker_team: STO\n", ""))
+    assert main(["check", "--no-gx", str(spec)]) == 1
+    assert "tracker_team: required field is missing" in capsys.readouterr().out

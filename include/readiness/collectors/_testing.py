@@ -25,7 +25,7 @@ def request(
     spec = ServiceSpec(
         service="svc",
         owner_team="t",
-        linear_team="T",
+        tracker_team="T",
         target_level="L0",
         checklist="c",
         file="svc.yaml",

@@ -83,7 +83,7 @@ class LinearTracker:
             data = self.client.execute(ops.TEAM, {"key": key}, "ReadinessTeam")
             nodes = data["teams"]["nodes"]
             if not nodes:
-                raise TrackerError(f"Linear has no team with key {key!r} (spec linear_team)")
+                raise TrackerError(f"Linear has no team with key {key!r} (spec tracker_team)")
             self._teams[key] = nodes[0]
         return self._teams[key]
 
