@@ -113,12 +113,11 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
         setattr(settings, name, value)
     if settings.live_sources.lower() not in ("auto", "true", "false", "1", "0", "yes", "no"):
         raise ConfigError([Problem(str(path), "live_sources", "expected auto, true or false")])
-    if settings.tracker not in ("outbox", "linear"):
+    from readiness.trackers import TRACKERS
+
+    if settings.tracker not in TRACKERS:
+        names = " or ".join(repr(n) for n in TRACKERS)
         raise ConfigError(
-            [
-                Problem(
-                    str(path), "tracker", f"expected 'outbox' or 'linear', got {settings.tracker!r}"
-                )
-            ]
+            [Problem(str(path), "tracker", f"expected {names}, got {settings.tracker!r}")]
         )
     return settings

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from readiness import trackers
 from readiness.collectors import CollectRequest, get_collector
 from readiness.config import Settings
 from readiness.errors import Problem
@@ -318,19 +319,11 @@ def score_service(
 def open_tracker(
     settings: Settings, api_key: str | None = None, endpoint: str | None = None
 ) -> IssueTracker:
-    """The configured tracker. ``api_key`` and ``endpoint`` come from the Airflow hook
-    (connection ``linear_default``); without them the tracker reads ``LINEAR_API_KEY`` and
-    ``LINEAR_ENDPOINT`` / the ``linear_endpoint`` setting."""
-    if settings.tracker == "linear":
-        from readiness.trackers.linear.tracker import LinearTracker
-
-        tracker: IssueTracker = LinearTracker.from_environment(
-            settings, api_key=api_key, endpoint=endpoint
-        )
-        return tracker
-    from readiness.trackers.outbox.tracker import OutboxTracker
-
-    return OutboxTracker(settings.path(settings.outbox))
+    """The configured tracker (``readiness.trackers.TRACKERS``). ``api_key`` and
+    ``endpoint`` come from its Airflow hook; without them the tracker reads the environment
+    (``LINEAR_API_KEY``, ``LINEAR_ENDPOINT``, the ``linear_endpoint`` setting)."""
+    options = {k: v for k, v in (("api_key", api_key), ("endpoint", endpoint)) if v}
+    return trackers.open_tracker(settings, **options)
 
 
 def evaluate(

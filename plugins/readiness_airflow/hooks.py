@@ -54,6 +54,10 @@ class LinearHook(BaseHook):
         self._key = key
         self._endpoint = endpoint
 
+    def tracker_options(self) -> dict[str, Any]:
+        """What ``readiness.trackers.open_tracker`` passes to the Linear tracker."""
+        return {"api_key": self.get_api_key(), "endpoint": self.endpoint}
+
     def get_api_key(self) -> str:
         """The personal API key (sent as ``Authorization: <key>``, without Bearer)."""
         self._resolve()

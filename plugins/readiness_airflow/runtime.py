@@ -139,18 +139,15 @@ def sync(
 ) -> dict[str, list[str]]:
     """Issue sync; anything the tracker did not take fails the task after logging, so it is
     retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
-    from readiness.engine import open_tracker
     from readiness.stages import ServiceStages
+    from readiness.trackers import TRACKERS, load, open_tracker
 
     config = settings()
     stages = ServiceStages(config, service)
-    api_key = endpoint = None
-    if config.tracker == "linear":
-        from readiness_airflow.hooks import LinearHook
-
-        hook = LinearHook()
-        api_key, endpoint = hook.get_api_key(), hook.endpoint
-    tracker = open_tracker(config, api_key=api_key, endpoint=endpoint)
+    kind = TRACKERS[config.tracker]
+    # the tracker's Airflow hook (if it has one) supplies its credentials from a connection
+    options = load(kind.hook)().tracker_options() if kind.hook else {}
+    tracker = open_tracker(config, **options)
     report = stages.sync(evaluation, tracker, quarterly=quarterly)
     log.info(
         "issues for %s: opened %s, commented %s, closed %s",

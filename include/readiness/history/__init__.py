@@ -117,16 +117,36 @@ class HistoryStore(Protocol):
     def close(self) -> None: ...
 
 
+#: History stores by URL scheme (``module:Class``, each with a ``from_url`` constructor),
+#: imported on first use. Adding a backend: a ``SqlHistory`` subclass and one line here.
+BACKENDS: dict[str, str] = {
+    "duckdb": "readiness.history.duckdb_store:DuckDBHistory",
+    "bigquery": "readiness.history.bigquery_store:BigQueryHistory",
+}
+
+
 def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
     """``duckdb:///path/history.duckdb`` (default) or ``bigquery://project/dataset``."""
-    if url.startswith("bigquery://"):
-        from readiness.history.bigquery_store import BigQueryHistory
+    import importlib
 
-        store: HistoryStore = BigQueryHistory.from_url(url, **options)
-        return store
-    from readiness.history.duckdb_store import DuckDBHistory
+    scheme = url.split("://", 1)[0] if "://" in url else "duckdb"  # a bare path is a file
+    if scheme not in BACKENDS:
+        from readiness.errors import ConfigError, Problem
 
-    return DuckDBHistory.from_url(url, project_root, **options)
+        raise ConfigError(
+            [
+                Problem(
+                    "readiness.yaml",
+                    "history",
+                    f"expected a URL starting with {' or '.join(s + '://' for s in BACKENDS)}, "
+                    f"got {url!r}",
+                )
+            ]
+        )
+    module, _, name = BACKENDS[scheme].partition(":")
+    backend = getattr(importlib.import_module(module), name)
+    store: HistoryStore = backend.from_url(url, project_root=project_root, **options)
+    return store
 
 
 def history_for(settings: Any) -> HistoryStore:

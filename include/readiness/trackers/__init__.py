@@ -5,6 +5,7 @@ Every method is idempotent on the episode id, so a retried task cannot file twic
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -80,3 +81,43 @@ class SyncReport:
     failed: list[str] = field(default_factory=list)
     #: Why the sync stopped early (the tracker refused the credentials), if it did.
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackerKind:
+    """One tracker plug-in: its ``factory`` (``module:callable``, called with the settings
+    and the hook's options) and the Airflow hook (``module:Class``) whose
+    ``tracker_options()`` supplies its credentials from a connection. Both are imported on
+    first use, so this module knows no implementation."""
+
+    name: str
+    factory: str
+    hook: str | None = None
+
+
+#: Every tracker, by the name the ``tracker`` setting uses. Adding one: a folder under
+#: ``trackers/`` and one line here.
+TRACKERS: dict[str, TrackerKind] = {
+    kind.name: kind
+    for kind in (
+        TrackerKind("outbox", "readiness.trackers.outbox.tracker:from_settings"),
+        TrackerKind(
+            "linear",
+            "readiness.trackers.linear.tracker:from_settings",
+            hook="readiness_airflow.hooks:LinearHook",
+        ),
+    )
+}
+
+
+def load(reference: str) -> Any:
+    """The object a ``module:name`` reference names."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_tracker(settings: Any, **options: Any) -> IssueTracker:
+    """The configured tracker; ``options`` come from its Airflow hook (credentials) or are
+    absent, when the tracker reads the environment itself."""
+    tracker: IssueTracker = load(TRACKERS[settings.tracker].factory)(settings, **options)
+    return tracker

@@ -199,3 +199,11 @@ class LinearTracker:
             {"id": ref.issue_id, "input": {"stateId": state_id}},
             "ReadinessIssueMove",
         )
+
+
+def from_settings(
+    settings: Any, api_key: str | None = None, endpoint: str | None = None
+) -> LinearTracker:
+    """The ``linear`` entry of ``readiness.trackers.TRACKERS``: credentials from the hook's
+    options, else the environment."""
+    return LinearTracker.from_environment(settings, api_key=api_key, endpoint=endpoint)

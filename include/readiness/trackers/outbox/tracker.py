@@ -171,3 +171,8 @@ class OutboxTracker:
 def _moment(at: datetime | None) -> str:
     """The evaluation's moment (a backfill's as-of), else now."""
     return (at or utcnow()).isoformat()
+
+
+def from_settings(settings: Any, **_options: Any) -> OutboxTracker:
+    """The ``outbox`` entry of ``readiness.trackers.TRACKERS``."""
+    return OutboxTracker(settings.path(settings.outbox))

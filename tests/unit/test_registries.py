@@ -1,0 +1,70 @@
+"""Plug-in points are registries: a tracker or a history backend is one entry, and the
+settings accept whatever is registered (nothing else names the implementations)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readiness import trackers
+from readiness.config import load_settings
+from readiness.errors import ConfigError
+from readiness.history import BACKENDS, open_history
+from readiness.trackers import TRACKERS, TrackerKind
+from readiness.trackers.outbox.tracker import OutboxTracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class MemoryTracker:
+    """A tracker added by one registry line, for this test."""
+
+    name = "memory"
+
+    def __init__(self, settings: Any, **options: Any) -> None:
+        self.options = options
+
+
+def make_memory_tracker(settings: Any, **options: Any) -> MemoryTracker:
+    return MemoryTracker(settings, **options)
+
+
+def test_a_tracker_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(
+        TRACKERS, "memory", TrackerKind("memory", f"{__name__}:make_memory_tracker")
+    )
+    monkeypatch.setenv("READINESS_HOME", str(ROOT))
+    monkeypatch.setenv("READINESS_TRACKER", "memory")
+    settings = load_settings()
+    tracker = trackers.open_tracker(settings, api_key="k")
+    assert isinstance(tracker, MemoryTracker) and tracker.options == {"api_key": "k"}
+
+
+def test_the_settings_name_what_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READINESS_HOME", str(ROOT))
+    monkeypatch.setenv("READINESS_TRACKER", "jira")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert "expected 'outbox' or 'linear', got 'jira'" in str(raised.value)
+
+
+def test_the_shipped_trackers_open_from_their_entries(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("READINESS_HOME", str(ROOT))
+    monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
+    assert isinstance(trackers.open_tracker(load_settings()), OutboxTracker)
+    assert TRACKERS["linear"].hook == "readiness_airflow.hooks:LinearHook"
+
+
+def test_history_backends_by_scheme(tmp_path: Path) -> None:
+    assert set(BACKENDS) == {"duckdb", "bigquery"}
+    store = open_history(f"duckdb://{tmp_path}/h.duckdb", str(ROOT))
+    assert type(store).__name__ == "DuckDBHistory"
+    assert type(open_history(str(tmp_path / "bare.duckdb"), str(ROOT))).__name__ == (
+        "DuckDBHistory"
+    )
+    with pytest.raises(ConfigError, match="expected a URL starting with duckdb:// or bigquery://"):
+        open_history("postgres://x/y", str(ROOT))
