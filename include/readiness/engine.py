@@ -16,7 +16,7 @@ from typing import Any
 from readiness import trackers
 from readiness.collectors import CollectRequest, get_collector
 from readiness.config import Settings
-from readiness.errors import Problem
+from readiness.errors import ConfigError, Problem
 from readiness.evidence import sample_feed
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.store import EvidenceStore, StoreUnavailable, open_store
@@ -313,17 +313,128 @@ def score_service(
     )
 
 
+# --------------------------------------------------------------------------- the pipeline
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """One service's run, stage by stage: collect → validate → score → record → sync.
+
+    The only orchestration there is. ``evaluate`` (the CLI's batch) runs these stages for
+    many services in one process, validating all of them in one GX batch;
+    ``readiness.stages`` runs each as an Airflow task and passes JSON between them."""
+
+    spec: ServiceSpec
+    checklist: Checklist
+    items: tuple[tuple[Item, str | None], ...]
+
+    @classmethod
+    def of(cls, catalog: Catalog, service: str) -> ServicePlan:
+        """The plan of a service the catalog defines; a ``ConfigError`` names the spec's
+        problems when it does not."""
+        if service not in catalog.specs:
+            problems = [p for ps in catalog.broken_specs.values() for p in ps]
+            related = [p for p in problems if service in str(p)] or [
+                Problem(
+                    "services/",
+                    "service",
+                    f"no valid spec defines service {service!r}; "
+                    f"defined: {', '.join(sorted(catalog.specs)) or 'none'}",
+                )
+            ]
+            raise ConfigError(related)
+        spec = catalog.specs[service]
+        checklist = catalog.checklist_for(spec)
+        return cls(spec, checklist, tuple(effective_items(checklist, spec)))
+
+    @property
+    def service(self) -> str:
+        return self.spec.service
+
+    def run_id(self, run_key: str) -> str:
+        return run_id_for(self.spec.service, run_key)
+
+    def store(self, settings: Settings, as_of: datetime) -> EvidenceStore:
+        return service_store(settings, self.spec, as_of)
+
+    def collect(
+        self, settings: Settings, as_of: datetime, section: str | None = None
+    ) -> dict[str, Evidence]:
+        """Evidence for the applicable items (of one section, when given)."""
+        wanted = [(i, na) for i, na in self.items if section is None or i.section == section]
+        if not wanted:
+            known = ", ".join(s.id for s in self.checklist.sections)
+            raise ConfigError(
+                [
+                    Problem(
+                        self.checklist.file,
+                        "sections",
+                        f"no section {section!r}; expected one of {known}",
+                    )
+                ]
+            )
+        store = self.store(settings, as_of)
+        return collect_evidence(
+            settings, self.spec, wanted, store, as_of, max(1, settings.collect_workers)
+        )
+
+    def waivers(self, settings: Settings, as_of: datetime) -> tuple[list[Waiver], list[str]]:
+        return waivers_for(self.spec, self.store(settings, as_of), as_of)
+
+    def validation_tasks(self, evidence: dict[str, Evidence]) -> list[ValidationTask]:
+        return validation_tasks(self.spec.service, self.items, evidence)
+
+    def score(
+        self,
+        history: HistoryStore,
+        *,
+        run_id: str,
+        as_of: datetime,
+        evidence: dict[str, Evidence],
+        validated: dict[str, TaskResult],
+        waivers: Sequence[Waiver],
+        grace_runs: int,
+    ) -> ServiceEvaluation:
+        """The level rule over validated evidence, against the service's recorded past."""
+        with history.session():
+            prior = history.prior_states(self.spec.service, as_of, run_id)
+            previous_level = history.previous_level(self.spec.service, as_of, run_id)
+        return score_service(
+            run_id=run_id,
+            spec=self.spec,
+            checklist=self.checklist,
+            as_of=as_of,
+            items=self.items,
+            evidence=evidence,
+            validated=validated,
+            waivers=waivers,
+            prior=prior,
+            previous_level=previous_level,
+            grace_runs=grace_runs,
+        )
+
+
+def record(history: HistoryStore, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
+    """Write runs to history, replacing each run's own rows if it was recorded before."""
+    with history.session():
+        history.write(evaluations, meta)
+
+
+def sync(
+    history: HistoryStore,
+    tracker: IssueTracker,
+    evaluation: ServiceEvaluation,
+    quarterly_waivers: Sequence[Waiver] | None = None,
+) -> SyncReport:
+    """Bring the tracker in line with a recorded run. Deliberately outside a history
+    session: tracker calls may retry for minutes, and a session would hold DuckDB's file
+    lock (and every other service's writes) for that long."""
+    return sync_issues(
+        evaluation, history, tracker, evaluation.run_id, quarterly_waivers=quarterly_waivers
+    )
+
+
 # --------------------------------------------------------------------------- whole run
-
-
-def open_tracker(
-    settings: Settings, api_key: str | None = None, endpoint: str | None = None
-) -> IssueTracker:
-    """The configured tracker (``readiness.trackers.TRACKERS``). ``api_key`` and
-    ``endpoint`` come from its Airflow hook; without them the tracker reads the environment
-    (``LINEAR_API_KEY``, ``LINEAR_ENDPOINT``, the ``linear_endpoint`` setting)."""
-    options = {k: v for k, v in (("api_key", api_key), ("endpoint", endpoint)) if v}
-    return trackers.open_tracker(settings, **options)
 
 
 def evaluate(
@@ -339,14 +450,15 @@ def evaluate(
     validator: BatchValidator | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Evaluate services (all by default) as of a moment (now by default)."""
+    """Evaluate services (all by default) as of a moment (now by default): the pipeline's
+    stages for each, with one GX batch for all of them."""
     as_of = as_of or utcnow()
     meta = meta or RunMeta(run_key=default_run_key(as_of))
     catalog = catalog or load_catalog(settings.checklist_paths, settings.service_paths)
     report = RunReport(
         run_key=meta.run_key, as_of=as_of, dry_run=dry_run, problems=list(catalog.problems)
     )
-    chosen = list(catalog.specs.values())
+    chosen = list(catalog.specs)
     if services:
         unknown = [s for s in services if s not in catalog.specs]
         for name in unknown:
@@ -355,34 +467,27 @@ def evaluate(
             ]
             hint = f" (its spec has problems: {broken[0]})" if broken else ""
             report.warnings.append(f"service {name!r} is not defined{hint}")
-        chosen = [catalog.specs[s] for s in services if s in catalog.specs]
+        chosen = [s for s in services if s in catalog.specs]
+    plans = [ServicePlan.of(catalog, service) for service in chosen]
     history = history or history_for(settings)
     history.init()
 
     # 1. collect
-    plans = []
-    total = sum(len(catalog.checklist_for(spec).items) for spec in chosen)
+    collected: list[tuple[ServicePlan, dict[str, Evidence], list[Waiver]]] = []
+    total = sum(len(plan.items) for plan in plans)
     done = 0
-    workers = max(1, settings.collect_workers)
-    for spec in chosen:
-        checklist = catalog.checklist_for(spec)
-        store = service_store(settings, spec, as_of)
-        items = effective_items(checklist, spec)
-        evidence = collect_evidence(settings, spec, items, store, as_of, workers)
-        done += len(items)
+    for plan in plans:
+        evidence = plan.collect(settings, as_of)
+        done += len(plan.items)
         if progress:
-            progress(f"collected {spec.service}", done, total)
-        waivers, warnings = waivers_for(spec, store, as_of)
+            progress(f"collected {plan.service}", done, total)
+        waivers, warnings = plan.waivers(settings, as_of)
         report.warnings.extend(warnings)
-        plans.append((spec, checklist, items, evidence, waivers))
+        collected.append((plan, evidence, waivers))
 
     # 2. validate everything in one batch
     validator = validator or BatchValidator()
-    tasks = [
-        task
-        for spec, _c, items, evidence, _w in plans
-        for task in validation_tasks(spec.service, items, evidence)
-    ]
+    tasks = [task for plan, evidence, _w in collected for task in plan.validation_tasks(evidence)]
     validated = validator.validate(tasks, as_of) if tasks else {}
     report.gx_calls = validator.calls
     if progress:
@@ -391,35 +496,27 @@ def evaluate(
     # 3. score, 4. record, 5. sync (the tracker is opened first: a bad tracker setting must
     # fail the run before anything is recorded)
     if not dry_run:
-        tracker = tracker or open_tracker(settings)
+        tracker = tracker or trackers.open_tracker(settings)
     with history.session():
-        for spec, checklist, items, evidence, waivers in plans:
-            run_id = run_id_for(spec.service, meta.run_key)
-            evaluation = score_service(
-                run_id=run_id,
-                spec=spec,
-                checklist=checklist,
-                as_of=as_of,
-                items=items,
-                evidence=evidence,
-                validated=validated,
-                waivers=waivers,
-                prior=history.prior_states(spec.service, as_of, run_id),
-                previous_level=history.previous_level(spec.service, as_of, run_id),
-                grace_runs=settings.error_grace_runs,
-            )
-            report.evaluations.append(evaluation)
-        if not dry_run:
-            history.write(report.evaluations, meta)
-            assert tracker is not None
-            waivers_by_service = {spec.service: waivers for spec, *_, waivers in plans}
-            quarterly = meta.trigger == "quarterly"
-            for evaluation in report.evaluations:
-                report.issues[evaluation.service] = sync_issues(
-                    evaluation,
+        for plan, evidence, waivers in collected:
+            report.evaluations.append(
+                plan.score(
                     history,
-                    tracker,
-                    evaluation.run_id,
-                    quarterly_waivers=waivers_by_service[evaluation.service] if quarterly else None,
+                    run_id=plan.run_id(meta.run_key),
+                    as_of=as_of,
+                    evidence=evidence,
+                    validated=validated,
+                    waivers=waivers,
+                    grace_runs=settings.error_grace_runs,
                 )
+            )
+    if dry_run:
+        return report
+    assert tracker is not None
+    record(history, report.evaluations, meta)
+    quarterly = meta.trigger == "quarterly"
+    for (_plan, _evidence, waivers), evaluation in zip(collected, report.evaluations, strict=True):
+        report.issues[evaluation.service] = sync(
+            history, tracker, evaluation, waivers if quarterly else None
+        )
     return report

@@ -1,9 +1,9 @@
-"""One service's evaluation split into stages that can run as separate processes:
-collect (per checklist section) → score → record → sync issues.
+"""The pipeline's stages (``engine.ServicePlan``) as separate processes: collect (per
+checklist section) → score → record → sync issues, each taking and returning JSON.
 
-``engine.evaluate`` runs all of them in one process; an orchestrator (the Airflow DAGs in
-``plugins/readiness_airflow``) runs each stage as a task and passes the JSON each returns to
-the next. Every stage is idempotent for a given run id: re-running ``record`` replaces the
+An orchestrator (the Airflow DAGs in ``plugins/readiness_airflow``) runs each stage as a task
+and passes the JSON each returns to the next; ``engine.evaluate`` runs the same stages in
+one process. Every stage is idempotent for a given run id: re-running ``record`` replaces the
 run's rows, re-running ``sync`` finds the issues already opened for the run's episodes."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from readiness import engine, trackers
 from readiness.codec import (
     evaluation_from_json,
     evaluation_to_json,
@@ -21,19 +22,7 @@ from readiness.codec import (
     evidence_to_json,
 )
 from readiness.config import Settings
-from readiness.engine import (
-    collect_evidence,
-    effective_items,
-    open_tracker,
-    run_id_for,
-    score_service,
-    service_store,
-    validation_tasks,
-    waivers_for,
-)
-from readiness.errors import ConfigError, Problem
 from readiness.history import HistoryStore, RunMeta, history_for
-from readiness.issues import sync_issues
 from readiness.loader import Catalog, load_catalog_cached
 from readiness.model import Item, ServiceEvaluation
 from readiness.trackers import IssueTracker
@@ -94,27 +83,18 @@ def headline(result: Mapping[str, Any], issues: Mapping[str, Any] | None = None)
 
 
 class ServiceStages:
-    """The stages of one service's run. Cheap to build: it loads YAML, never GX."""
+    """The stages of one service's run, in and out as JSON. Cheap to build: it loads YAML,
+    never GX."""
 
     def __init__(self, settings: Settings, service: str, catalog: Catalog | None = None) -> None:
         self.settings = settings
         self.catalog = catalog or load_catalog_cached(
             settings.checklist_paths, settings.service_paths
         )
-        if service not in self.catalog.specs:
-            problems = [p for ps in self.catalog.broken_specs.values() for p in ps]
-            related = [p for p in problems if service in str(p)] or [
-                Problem(
-                    "services/",
-                    "service",
-                    f"no valid spec defines service {service!r}; "
-                    f"defined: {', '.join(sorted(self.catalog.specs)) or 'none'}",
-                )
-            ]
-            raise ConfigError(related)
-        self.spec = self.catalog.specs[service]
-        self.checklist = self.catalog.checklist_for(self.spec)
-        self.items = effective_items(self.checklist, self.spec)
+        self.plan = engine.ServicePlan.of(self.catalog, service)
+        self.spec = self.plan.spec
+        self.checklist = self.plan.checklist
+        self.items = self.plan.items
 
     @property
     def sections(self) -> list[SectionRef]:
@@ -138,22 +118,7 @@ class ServiceStages:
 
     def collect(self, section_id: str, as_of: datetime) -> dict[str, dict[str, Any]]:
         """Evidence for one section's applicable items, by item id."""
-        wanted = [(item, na) for item, na in self.items if item.section == section_id]
-        if not wanted:
-            known = ", ".join(s.id for s in self.checklist.sections)
-            raise ConfigError(
-                [
-                    Problem(
-                        self.checklist.file,
-                        "sections",
-                        f"no section {section_id!r}; expected one of {known}",
-                    )
-                ]
-            )
-        store = service_store(self.settings, self.spec, as_of)
-        evidence = collect_evidence(
-            self.settings, self.spec, wanted, store, as_of, self.settings.collect_workers
-        )
+        evidence = self.plan.collect(self.settings, as_of, section_id)
         return {item_id: evidence_to_json(ev) for item_id, ev in evidence.items()}
 
     def score(
@@ -171,23 +136,17 @@ class ServiceStages:
             for section in collected
             for item_id, data in section.items()
         }
-        run_id = run_id_for(self.spec.service, run_key)
-        store = service_store(self.settings, self.spec, as_of)
-        waivers, warnings = waivers_for(self.spec, store, as_of)
-        tasks = validation_tasks(self.spec.service, self.items, evidence)
+        waivers, warnings = self.plan.waivers(self.settings, as_of)
+        tasks = self.plan.validation_tasks(evidence)
         validated = BatchValidator().validate(tasks, as_of) if tasks else {}
-        with self._history() as history, history.session():
-            evaluation = score_service(
-                run_id=run_id,
-                spec=self.spec,
-                checklist=self.checklist,
+        with self._history() as history:
+            evaluation = self.plan.score(
+                history,
+                run_id=self.plan.run_id(run_key),
                 as_of=as_of,
-                items=self.items,
                 evidence=evidence,
                 validated=validated,
                 waivers=waivers,
-                prior=history.prior_states(self.spec.service, as_of, run_id),
-                previous_level=history.previous_level(self.spec.service, as_of, run_id),
                 grace_runs=self.settings.error_grace_runs,
             )
         return evaluation_to_json(evaluation), warnings
@@ -199,8 +158,8 @@ class ServiceStages:
         """Write the run to history (replacing the run's own rows if it was recorded
         before); returns the outcome."""
         ev = self.load(evaluation)
-        with self._history() as history, history.session():
-            history.write([ev], meta)
+        with self._history() as history:
+            engine.record(history, [ev], meta)
         return outcome(ev)
 
     def sync(
@@ -214,11 +173,10 @@ class ServiceStages:
         ``failed`` and retried by the next run. A quarterly run also opens the service's
         revalidation issue (once per quarter)."""
         ev = self.load(evaluation)
-        tracker = tracker or open_tracker(self.settings)
+        tracker = tracker or trackers.open_tracker(self.settings)
         waivers = None
         if quarterly:
-            store = service_store(self.settings, self.spec, ev.evaluated_at)
-            waivers, _warnings = waivers_for(self.spec, store, ev.evaluated_at)
-        with self._history() as history, history.session():
-            report = sync_issues(ev, history, tracker, ev.run_id, quarterly_waivers=waivers)
+            waivers, _warnings = self.plan.waivers(self.settings, ev.evaluated_at)
+        with self._history() as history:
+            report = engine.sync(history, tracker, ev, waivers)
         return asdict(report)

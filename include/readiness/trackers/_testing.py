@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from readiness.engine import score_service, task_key
+from readiness.engine import ServicePlan, record, sync, task_key
 from readiness.history import HistoryStore, RunMeta
-from readiness.issues import sync_issues
 from readiness.model import (
     Checklist,
     Evidence,
@@ -80,20 +79,17 @@ def evaluate_day(
         unexpected_sample=[] if success else [outcome],
         observed={"element_count": 1, "unexpected_count": 0 if success else 1},
     )
-    ev = score_service(
+    plan = ServicePlan(SPEC, CHECKLIST, ((ITEM, None),))
+    ev = plan.score(
+        history,
         run_id=run_id,
-        spec=SPEC,
-        checklist=CHECKLIST,
         as_of=as_of,
-        items=[(ITEM, None)],
         evidence={"RP3": evidence},
         validated={task_key("svc", "RP3"): TaskResult([result])},
         waivers=waivers,
-        prior=history.prior_states("svc", as_of, run_id),
-        previous_level=history.previous_level("svc", as_of, run_id),
         grace_runs=2,
     )
-    history.write([ev], RunMeta(run_key=f"day{day}"))
+    record(history, [ev], RunMeta(run_key=f"day{day}"))
     return ev
 
 
@@ -105,7 +101,7 @@ def run_day(
     waivers: Sequence[Waiver] = (),
 ) -> SyncReport:
     ev = evaluate_day(history, day, outcome, waivers)
-    return sync_issues(ev, history, tracker, ev.run_id)
+    return sync(history, tracker, ev)
 
 
 def actions(report: SyncReport) -> list[str]:
