@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from readiness.errors import ConfigError, Problem
+from readiness.jsonvalues import decode, jsonable
 from readiness.model import (
     Checklist,
     Evidence,
@@ -28,35 +29,6 @@ from readiness.model import (
 FORMAT = 1
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    item = getattr(value, "item", None)
-    if callable(item):  # numpy scalar
-        return _encode(item())
-    return str(value)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and "$datetime" in value:
-            return datetime.fromisoformat(value["$datetime"])
-        if len(value) == 1 and "$date" in value:
-            return date.fromisoformat(value["$date"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
 def _ts(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -67,7 +39,7 @@ def _parse_ts(value: str | None) -> datetime | None:
 
 def evidence_to_json(ev: Evidence) -> dict[str, Any]:
     return {
-        "rows": _encode(ev.rows),
+        "rows": jsonable(ev.rows, typed=True),
         "columns": list(ev.columns),
         "uri": ev.uri,
         "sha256": ev.sha256,
@@ -76,7 +48,7 @@ def evidence_to_json(ev: Evidence) -> dict[str, Any]:
         "expires_at": _ts(ev.expires_at),
         "found": ev.found,
         "error": ev.error,
-        "summary": _encode(ev.summary),
+        "summary": jsonable(ev.summary, typed=True),
         "transient": ev.transient,
     }
 
@@ -85,7 +57,7 @@ def evidence_from_json(data: Mapping[str, Any]) -> Evidence:
     fetched = _parse_ts(data["fetched_at"])
     assert fetched is not None
     return Evidence(
-        rows=_decode(data["rows"]),
+        rows=decode(data["rows"]),
         columns=tuple(data["columns"]),
         uri=data["uri"],
         sha256=data["sha256"],
@@ -94,7 +66,7 @@ def evidence_from_json(data: Mapping[str, Any]) -> Evidence:
         expires_at=_parse_ts(data["expires_at"]),
         found=data["found"],
         error=data["error"],
-        summary=_decode(data["summary"]),
+        summary=decode(data["summary"]),
         transient=data.get("transient", False),
     )
 
@@ -102,11 +74,11 @@ def evidence_from_json(data: Mapping[str, Any]) -> Evidence:
 def _outcome_from_json(data: Mapping[str, Any]) -> ExpectationOutcome:
     return ExpectationOutcome(
         type=data["expectation"],
-        kwargs=_decode(data["kwargs"]),
+        kwargs=decode(data["kwargs"]),
         success=data["success"],
-        observed=_decode(data["observed"]),
+        observed=decode(data["observed"]),
         unexpected_count=data["unexpected_count"],
-        unexpected_sample=_decode(data["unexpected_sample"]),
+        unexpected_sample=decode(data["unexpected_sample"]),
         error=data["error"],
     )
 
@@ -115,9 +87,9 @@ def _outcome_to_json(outcome: ExpectationOutcome) -> dict[str, Any]:
     data = outcome.as_json()
     return {
         **data,
-        "kwargs": _encode(data["kwargs"]),
-        "observed": _encode(data["observed"]),
-        "unexpected_sample": _encode(data["unexpected_sample"]),
+        "kwargs": jsonable(data["kwargs"], typed=True),
+        "observed": jsonable(data["observed"], typed=True),
+        "unexpected_sample": jsonable(data["unexpected_sample"], typed=True),
     }
 
 

@@ -23,7 +23,6 @@ from readiness.model import (
     Waiver,
 )
 from readiness.timeutil import format_duration
-from readiness.validation import jsonable
 
 EPISODE_NAMESPACE = uuid.UUID("6f1d3c5e-5b7a-4c41-9d2e-8a2f0b7c1e11")
 
@@ -200,6 +199,5 @@ __all__ = [
     "describe_expectation",
     "episode_id",
     "is_regression",
-    "jsonable",
     "resolve_status",
 ]

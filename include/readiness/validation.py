@@ -25,10 +25,11 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from readiness.expectations import SUPPORTED, columns_of
+from readiness.jsonvalues import jsonable
 from readiness.model import Evidence, Expectation, ExpectationOutcome
 from readiness.timeutil import parse_duration
 
@@ -71,32 +72,6 @@ def resolve_value(value: Any, as_of: datetime) -> Any:
 
 def resolve_kwargs(kwargs: dict[str, Any], as_of: datetime) -> dict[str, Any]:
     return {k: resolve_value(v, as_of) for k, v in kwargs.items()}
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON types for history and issue bodies (timestamps as ISO strings)."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(v) for v in value]
-    iso = getattr(value, "isoformat", None)
-    if callable(iso):  # pandas Timestamp
-        try:
-            return iso()
-        except ValueError:  # NaT
-            return None
-    item = getattr(value, "item", None)
-    if callable(item):  # numpy scalar
-        return jsonable(item())
-    return str(value)
 
 
 def condition_columns(kwargs: dict[str, Any], available: set[str]) -> list[str]:

@@ -23,7 +23,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from readiness.clients.bigquery import bigquery_client, query_parameter
@@ -32,6 +32,7 @@ from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
 from readiness.history.sql import VIEWS_FILE, view_statements
 from readiness.history.sqlstore import SqlHistory
+from readiness.jsonvalues import jsonable
 from readiness.model import ServiceEvaluation
 from readiness.timeutil import utcnow
 
@@ -40,12 +41,11 @@ VIEWS_LABEL = "readiness_views"
 STAGING_TTL = timedelta(hours=1)
 
 
-def _jsonable(value: Any) -> Any:
+def _plain(value: Any) -> Any:
+    """A load-job value: timestamps in UTC, the rest as every other JSON writer does."""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+        value = value.astimezone(UTC)
+    return jsonable(value)
 
 
 class BigQueryHistory(SqlHistory):
@@ -210,7 +210,7 @@ class BigQueryHistory(SqlHistory):
         staging = f"{self.project}.{self.dataset}._staging_{table}_{uuid.uuid4().hex[:12]}"
         lines = []
         for row in rows:
-            out = {n: _jsonable(row.get(n)) for n in names}
+            out = {n: _plain(row.get(n)) for n in names}
             for n in json_columns:  # a JSON column is loaded as the value, not its text
                 if isinstance(out[n], str):
                     out[n] = json.loads(out[n])

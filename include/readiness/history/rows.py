@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from readiness.history import RunMeta
+from readiness.jsonvalues import jsonable
 from readiness.model import ServiceEvaluation
-from readiness.validation import jsonable
 
 
 def _json(value: Any) -> str | None:
