@@ -8,9 +8,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from readiness.engine import RunReport
 from readiness.history import ServiceSnapshot
 from readiness.model import SATISFIED, ServiceEvaluation, Status
+from readiness.run_report import RunReport
 
 STATUS_STYLE = {
     "pass": "green",

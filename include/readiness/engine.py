@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ from readiness.model import (
     Status,
     Waiver,
 )
+from readiness.run_report import RunReport
 from readiness.scoring import (
     achieved_level,
     apply_grace,
@@ -47,18 +48,6 @@ from readiness.validation import BatchValidator, TaskResult, ValidationTask
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class RunReport:
-    run_key: str
-    as_of: datetime
-    dry_run: bool
-    evaluations: list[ServiceEvaluation] = field(default_factory=list)
-    issues: dict[str, SyncReport] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    gx_calls: int = 0
 
 
 def run_id_for(service: str, run_key: str) -> str:
