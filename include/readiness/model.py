@@ -31,6 +31,21 @@ PASSING: frozenset[Status] = frozenset({Status.PASS, Status.WAIVED})
 #: Statuses that are findings against the service.
 FAILING: frozenset[Status] = frozenset({Status.FAIL, Status.STALE, Status.MISSING, Status.ERROR})
 
+
+def sql_list(statuses: frozenset[Status]) -> str:
+    """A status set as a SQL list, in ``Status`` order: ``('pass', 'waived', …)``."""
+    return "(" + ", ".join(f"'{s.value}'" for s in Status if s in statuses) + ")"
+
+
+#: Placeholders the history and report SQL use instead of writing statuses out; filled in
+#: by ``readiness.history.sql.fill`` so a new status reaches every query.
+SQL_TERMS: dict[str, str] = {
+    "{satisfied}": sql_list(SATISFIED),
+    "{failing}": sql_list(FAILING),
+    "{status_error}": f"'{Status.ERROR.value}'",
+    "{status_counts}": ", ".join(f"count_{s.value}" for s in Status),
+}
+
 NO_LEVEL = "none"
 #: How bad a failing item is, lowest first (the checklist's ``severity``).
 Severity = Literal["low", "medium", "high", "critical"]

@@ -30,7 +30,7 @@ from readiness.clients.bigquery import bigquery_client, query_parameter
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
-from readiness.history.sql import VIEWS_FILE, view_statements
+from readiness.history.sql import VIEWS_FILE, fill, view_statements
 from readiness.history.sqlstore import SqlHistory
 from readiness.jsonvalues import jsonable
 from readiness.model import ServiceEvaluation
@@ -268,7 +268,7 @@ class BigQueryHistory(SqlHistory):
     # ------------------------------------------------------------------ reads
 
     def native(self, googlesql: str) -> str:
-        return googlesql.replace("{dataset}", self.ref)
+        return fill(googlesql, self.ref)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """A parameterised GoogleSQL query (``@name``); rows as dicts."""

@@ -43,7 +43,7 @@ FAILING_ITEMS = """
 SELECT item_id, title, required_from, severity, status, effective_status, reason, evidence_uri
 FROM {dataset}.item_results
 WHERE run_id = @run_id AND evaluated_at = @evaluated_at
-  AND effective_status NOT IN ('pass', 'waived', 'not_applicable')
+  AND effective_status NOT IN {satisfied}
 ORDER BY required_rank, item_id
 """
 
@@ -51,13 +51,13 @@ IN_GRACE_ITEMS = """
 SELECT item_id, title, required_from, severity, status, effective_status, reason, evidence_uri
 FROM {dataset}.item_results
 WHERE run_id = @run_id AND evaluated_at = @evaluated_at
-  AND status = 'error' AND effective_status IN ('pass', 'waived', 'not_applicable')
+  AND status = {status_error} AND effective_status IN {satisfied}
 ORDER BY required_rank, item_id
 """
 
 TIMELINE = """
 SELECT evaluated_at, run_id, trigger, achieved_level, previous_level, target_level,
-       regressions, count_pass, count_fail, count_stale, count_missing, count_error, count_waived
+       regressions, {status_counts}
 FROM {dataset}.evaluations
 WHERE service = @service AND evaluated_at >= @since
 ORDER BY evaluated_at, run_id

@@ -5,6 +5,8 @@ start, so history written by an older version stays readable."""
 
 from __future__ import annotations
 
+from readiness.model import Status
+
 EVALUATIONS: list[tuple[str, str]] = [
     ("run_id", "STRING"),
     ("run_key", "STRING"),
@@ -27,13 +29,7 @@ EVALUATIONS: list[tuple[str, str]] = [
     ("previous_rank", "INT64"),
     ("downgraded", "BOOL"),
     ("regressions", "INT64"),
-    ("count_pass", "INT64"),
-    ("count_fail", "INT64"),
-    ("count_stale", "INT64"),
-    ("count_missing", "INT64"),
-    ("count_error", "INT64"),
-    ("count_waived", "INT64"),
-    ("count_not_applicable", "INT64"),
+    *((f"count_{status.value}", "INT64") for status in Status),
     ("items", "INT64"),
     ("report_uri", "STRING"),
 ]

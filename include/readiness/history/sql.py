@@ -5,14 +5,23 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from readiness.model import SQL_TERMS
+
 VIEWS_FILE = Path(__file__).with_name("views.sql")
+
+
+def fill(text: str, dataset: str) -> str:
+    """``{dataset}`` and the status placeholders (``model.SQL_TERMS``) filled in."""
+    for term, sql in SQL_TERMS.items():
+        text = text.replace(term, sql)
+    return text.replace("{dataset}", dataset)
 
 
 def view_statements(dataset: str, dialect: str) -> list[tuple[str, str]]:
     """(view name, CREATE VIEW statement) in ``dialect`` (``bigquery`` or ``duckdb``)."""
     import sqlglot
 
-    text = VIEWS_FILE.read_text().replace("{dataset}", dataset)
+    text = fill(VIEWS_FILE.read_text(), dataset)
     out = []
     for statement in sqlglot.parse(text, read="bigquery"):
         if statement is None:
@@ -28,7 +37,7 @@ def translate(googlesql: str, dataset: str, dialect: str) -> str:
     ``{dataset}`` filled in; ``@name`` becomes DuckDB's ``$name``."""
     import sqlglot
 
-    text = googlesql.replace("{dataset}", dataset)
+    text = fill(googlesql, dataset)
     if dialect == "bigquery":
         return text
     return str(sqlglot.transpile(text, read="bigquery", write=dialect)[0])

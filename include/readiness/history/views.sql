@@ -50,7 +50,7 @@ JOIN (
   GROUP BY service, item_id, episode_id
 ) AS ep ON ep.service = l.service AND ep.item_id = l.item_id AND ep.episode_id = l.episode_id
 LEFT JOIN {dataset}.issue_links AS i ON i.episode_id = l.episode_id
-WHERE l.effective_status IN ('fail', 'stale', 'missing', 'error');
+WHERE l.effective_status IN {failing};
 
 -- Time each service spent below its target level, per quarter. Each evaluation holds
 -- until the next one; the latest evaluation holds for no time yet.

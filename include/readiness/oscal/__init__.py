@@ -27,6 +27,20 @@ from typing import Any
 from readiness.history import HistoryStore
 from readiness.history import queries as q
 from readiness.history.sqlstore import END_OF_TIME
+from readiness.model import Status
+
+#: A finding's state per item status. A waived item is ``not-satisfied``: the control is
+#: not met, and the waiver appears beside it as a ``deviation-approved`` risk, which is how
+#: OSCAL records an accepted gap. ``not_applicable`` is satisfied: nothing is owed.
+FINDING_STATE: dict[Status, str] = {
+    Status.PASS: "satisfied",
+    Status.NOT_APPLICABLE: "satisfied",
+    Status.WAIVED: "not-satisfied",
+    Status.FAIL: "not-satisfied",
+    Status.STALE: "not-satisfied",
+    Status.MISSING: "not-satisfied",
+    Status.ERROR: "not-satisfied",
+}
 
 OSCAL_VERSION = "1.1.2"
 NS = "https://github.com/readiness/readiness/ns/oscal"
@@ -190,9 +204,7 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
                 "type": "objective-id",
                 "target-id": item_id,
                 "status": {
-                    "state": "satisfied"
-                    if status in ("pass", "not_applicable")
-                    else "not-satisfied",
+                    "state": FINDING_STATE[Status(status)],
                     "reason": status,
                 },
             },

@@ -36,7 +36,7 @@ WITH runs AS (
 states AS (
   SELECT r.service, r.item_id, r.title, r.required_from, r.required_rank,
          r.effective_status, r.evaluated_at,
-         r.effective_status NOT IN ('pass', 'waived', 'not_applicable') AS failing,
+         r.effective_status NOT IN {satisfied} AS failing,
          GREATEST(TIMESTAMP_DIFF(LEAST(COALESCE(h.next_at, @end), @end),
                                  GREATEST(h.evaluated_at, @start), MICROSECOND), 0) AS held_us,
          FIRST_VALUE(r.effective_status) OVER (
@@ -79,7 +79,7 @@ FROM (
 LEFT JOIN {dataset}.item_results AS r
   ON r.service = ep.service AND r.item_id = ep.item_id
   AND r.evaluated_at > ep.last_failing_at AND r.evaluated_at < @end
-  AND r.effective_status IN ('pass', 'waived', 'not_applicable')
+  AND r.effective_status IN {satisfied}
 LEFT JOIN {dataset}.issue_links AS i ON i.episode_id = ep.episode_id
 GROUP BY ep.service, ep.item_id, ep.episode_id, ep.title, ep.severity, ep.required_from,
          ep.opened_at
