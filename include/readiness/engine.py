@@ -14,7 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from readiness import trackers
-from readiness.collectors import CollectRequest, get_collector
+from readiness.collectors import (
+    CollectContext,
+    CollectRequest,
+    CredentialMissing,
+    CredentialSource,
+    environment_credentials,
+    get_collector,
+)
 from readiness.config import Settings
 from readiness.errors import ConfigError, Problem
 from readiness.evidence import sample_feed
@@ -117,13 +124,25 @@ def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[
     return names
 
 
+def collect_context(
+    settings: Settings, credentials: CredentialSource | None = None
+) -> CollectContext:
+    """What every collector of a run gets: the settings' endpoints and credentials from
+    ``credentials`` (the Airflow glue passes its connections) else the environment."""
+    return CollectContext(
+        bigquery_endpoint=settings.bigquery_endpoint or None,
+        bigquery_location=settings.bigquery_location or None,
+        credentials=credentials or environment_credentials,
+    )
+
+
 def collect_item(
     settings: Settings,
     spec: ServiceSpec,
     item: Item,
     store: EvidenceStore,
     as_of: datetime,
-    extras: dict[str, Any] | None = None,
+    context: CollectContext | None = None,
 ) -> Evidence:
     """Collect one item's evidence; any failure becomes an ``error`` Evidence."""
     params = substitute(item.evidence.params, _runtime_names(spec, item, store))
@@ -146,15 +165,13 @@ def collect_item(
         as_of=as_of,
         store=store,
         project_root=str(settings.project_root),
-        extras={
-            "bigquery_endpoint": settings.bigquery_endpoint,
-            "bigquery_location": settings.bigquery_location,
-            **(extras or {}),
-        },
+        context=context or collect_context(settings),
         live=settings.live,
     )
     try:
         return get_collector(item.evidence.kind).collect(request)
+    except CredentialMissing as exc:
+        return Evidence.failed(None, utcnow(), f"{spec.file}: item {item.id}: {exc}")
     except Exception as exc:  # a collector bug must not stop the run
         log.exception("collector %s crashed for %s %s", item.evidence.kind, spec.service, item.id)
         return Evidence.failed(
@@ -169,16 +186,20 @@ def collect_evidence(
     store: EvidenceStore,
     as_of: datetime,
     workers: int = 1,
+    context: CollectContext | None = None,
 ) -> dict[str, Evidence]:
     """Evidence for every applicable item of ``items`` (not-applicable ones are skipped)."""
     to_collect = [item for item, na in items if na is None]
+    context = context or collect_context(settings)
     if workers > 1 and len(to_collect) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             collected = list(
-                pool.map(lambda it: collect_item(settings, spec, it, store, as_of), to_collect)
+                pool.map(
+                    lambda it: collect_item(settings, spec, it, store, as_of, context), to_collect
+                )
             )
     else:
-        collected = [collect_item(settings, spec, it, store, as_of) for it in to_collect]
+        collected = [collect_item(settings, spec, it, store, as_of, context) for it in to_collect]
     return {item.id: ev for item, ev in zip(to_collect, collected, strict=True)}
 
 
@@ -347,7 +368,11 @@ class ServicePlan:
         return service_store(settings, self.spec, as_of)
 
     def collect(
-        self, settings: Settings, as_of: datetime, section: str | None = None
+        self,
+        settings: Settings,
+        as_of: datetime,
+        section: str | None = None,
+        credentials: CredentialSource | None = None,
     ) -> dict[str, Evidence]:
         """Evidence for the applicable items (of one section, when given)."""
         wanted = [(i, na) for i, na in self.items if section is None or i.section == section]
@@ -364,7 +389,13 @@ class ServicePlan:
             )
         store = self.store(settings, as_of)
         return collect_evidence(
-            settings, self.spec, wanted, store, as_of, max(1, settings.collect_workers)
+            settings,
+            self.spec,
+            wanted,
+            store,
+            as_of,
+            max(1, settings.collect_workers),
+            collect_context(settings, credentials),
         )
 
     def waivers(self, settings: Settings, as_of: datetime) -> tuple[list[Waiver], list[str]]:

@@ -21,6 +21,7 @@ from readiness.codec import (
     evidence_from_json,
     evidence_to_json,
 )
+from readiness.collectors import CredentialSource
 from readiness.config import Settings
 from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.loader import Catalog, load_catalog_cached
@@ -116,9 +117,11 @@ class ServiceStages:
 
     # ------------------------------------------------------------------ stages
 
-    def collect(self, section_id: str, as_of: datetime) -> dict[str, dict[str, Any]]:
+    def collect(
+        self, section_id: str, as_of: datetime, credentials: CredentialSource | None = None
+    ) -> dict[str, dict[str, Any]]:
         """Evidence for one section's applicable items, by item id."""
-        evidence = self.plan.collect(self.settings, as_of, section_id)
+        evidence = self.plan.collect(self.settings, as_of, section_id, credentials)
         return {item_id: evidence_to_json(ev) for item_id, ev in evidence.items()}
 
     def score(

@@ -1,4 +1,4 @@
-"""Hooks: the Airflow side of the issue tracker's credentials.
+"""Hooks: the Airflow side of credentials, for the issue tracker and for collectors.
 
 ``LinearHook`` owns the connection id (``linear_default``), reads the personal API key from
 the connection's password (a secrets backend in production) and falls back to
@@ -70,3 +70,16 @@ class LinearHook(BaseHook):
         (``LINEAR_ENDPOINT``, the ``linear_endpoint`` setting, Linear's public API)."""
         self._resolve()
         return self._endpoint
+
+
+def connection_credentials(name: str) -> str | None:
+    """The collectors' credential source inside Airflow: the password of connection
+    ``readiness_<name>`` (so a secrets backend serves it), else the environment
+    (``READINESS_CREDENTIAL_<NAME>``). Airflow masks connection passwords in task logs."""
+    from readiness.collectors import connection_id_for, environment_credentials
+
+    try:
+        conn = BaseHook.get_connection(connection_id_for(name))
+    except Exception:  # not defined: the environment may still hold it
+        conn = None
+    return (conn.password if conn is not None else None) or environment_credentials(name)

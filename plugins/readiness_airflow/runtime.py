@@ -61,9 +61,10 @@ def collect_section(
     retries with backoff) until the last try, which records them as ``error`` items so the
     run still scores; bad content is never retried, it is a finding."""
     from readiness.stages import ServiceStages
+    from readiness_airflow.hooks import connection_credentials
 
     stages = ServiceStages(settings(), service)
-    collected = stages.collect(section, as_of(context))
+    collected = stages.collect(section, as_of(context), connection_credentials)
     unreachable = {k: v["error"] for k, v in collected.items() if v.get("transient")}
     errors = {k: v["error"] for k, v in collected.items() if v["error"]}
     for item_id, error in sorted(errors.items()):

@@ -12,6 +12,9 @@ parse time) stays cheap.
 from __future__ import annotations
 
 import importlib
+import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -39,6 +42,73 @@ KINDS: dict[str, str] = {
 }
 
 
+class Secret:
+    """A credential's value. Its ``repr`` and ``str`` never show it, so a log line, an
+    exception message or an XCom built from a request cannot leak it by accident."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+class CredentialMissing(LookupError):
+    """No source holds the credential a collector needs; the item becomes ``error``."""
+
+
+#: Where credentials come from: name → value or None. The environment by default; the
+#: Airflow glue puts its connections first (``readiness_airflow.hooks``).
+CredentialSource = Callable[[str], str | None]
+
+
+def env_var_for(name: str) -> str:
+    """``pagerduty`` → ``READINESS_CREDENTIAL_PAGERDUTY``."""
+    return "READINESS_CREDENTIAL_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def connection_id_for(name: str) -> str:
+    """``pagerduty`` → ``readiness_pagerduty``: the Airflow connection holding it."""
+    return f"readiness_{name}"
+
+
+def environment_credentials(name: str) -> str | None:
+    return os.environ.get(env_var_for(name)) or None
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    """What a run gives every collector besides the item: endpoints, deadlines, clients
+    a test injects, and credentials by name."""
+
+    bigquery_endpoint: str | None = None
+    bigquery_location: str | None = None
+    #: the bounded deadline of one source's API calls, retries included
+    api_retry_s: float = 30.0
+    #: clients a test hands in (the emulators); None builds the real one from settings
+    bigquery_client: Any = None
+    storage_client: Any = None
+    credentials: CredentialSource = environment_credentials
+
+    def credential(self, name: str) -> Secret:
+        """The credential ``name`` (a checklist param names it; the value never appears
+        in a spec, a log or history)."""
+        value = self.credentials(name)
+        if not value:
+            raise CredentialMissing(
+                f"no credential {name!r}: set the password of Airflow connection "
+                f"{connection_id_for(name)!r} or the {env_var_for(name)} environment variable"
+            )
+        return Secret(value)
+
+
 @dataclass
 class CollectRequest:
     """Everything a collector may use for one item of one service."""
@@ -49,7 +119,7 @@ class CollectRequest:
     as_of: datetime
     store: EvidenceStore
     project_root: str
-    extras: dict[str, Any] = field(default_factory=dict)
+    context: CollectContext = field(default_factory=CollectContext)
     #: Read live sources (cloud APIs, HTTP endpoints) rather than the recorded documents
     #: of the same shape in the evidence store (``live_sources`` setting).
     live: bool = False

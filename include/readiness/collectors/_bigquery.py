@@ -1,5 +1,5 @@
-"""What the BigQuery collectors share: the client (from the request's extras in tests, else
-built from the settings) and a bounded retry."""
+"""What the BigQuery collectors share: the client (from the request's context: the
+emulator's in tests, else built from the settings) and a bounded retry."""
 
 from __future__ import annotations
 
@@ -16,23 +16,19 @@ COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,299}$")
 
 
 def client_for(request: CollectRequest, project: str) -> Any:
-    given = request.extras.get("bigquery_client")
-    if given is not None:
-        return given
+    context = request.context
+    if context.bigquery_client is not None:
+        return context.bigquery_client
     from readiness.clients.bigquery import bigquery_client
 
-    return bigquery_client(
-        project,
-        request.extras.get("bigquery_location") or None,
-        request.extras.get("bigquery_endpoint") or None,
-    )
+    return bigquery_client(project, context.bigquery_location, context.bigquery_endpoint)
 
 
 def budget(request: CollectRequest) -> dict[str, Any]:
     """Bounded here; past it the task fails and Airflow retries it with backoff."""
     from google.cloud.bigquery import DEFAULT_RETRY
 
-    seconds = float(request.extras.get("api_retry_s", 30.0))
+    seconds = request.context.api_retry_s
     return {"retry": DEFAULT_RETRY.with_timeout(seconds), "timeout": min(seconds, 30.0)}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from readiness.collectors import CollectContext
 from readiness.collectors._testing import request
 from readiness.collectors.bigquery_query.collector import COLLECTOR
 from readiness.testing.emulators import PROJECT
@@ -19,7 +20,9 @@ SQL = (
 
 def _live(params: dict, endpoint: str) -> object:
     req = request(params, TESTDATA / "store")
-    return replace(req, live=True, extras={"bigquery_endpoint": endpoint, "api_retry_s": 5.0})
+    return replace(
+        req, live=True, context=CollectContext(bigquery_endpoint=endpoint, api_retry_s=5.0)
+    )
 
 
 def test_live_rows_with_parameters(bigquery_emulator: str) -> None:
@@ -60,7 +63,7 @@ def test_a_parameter_without_a_value_is_an_error_naming_it() -> None:
 
 def test_an_unreachable_api_is_a_transient_error() -> None:
     req = _live({"name": "q", "sql": "SELECT 1", "project": PROJECT}, "http://127.0.0.1:9")
-    req.extras["api_retry_s"] = 1.0
+    req = replace(req, context=replace(req.context, api_retry_s=1.0))
     ev = COLLECTOR.collect(req)
     assert ev.error is not None and ev.transient
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from readiness.collectors import CollectContext
 from readiness.collectors._testing import request
 from readiness.collectors.bigquery_table.collector import COLLECTOR
 from readiness.testing.emulators import PROJECT
@@ -17,7 +18,9 @@ TESTDATA = Path(__file__).with_name("testdata")
 
 def _live(params: dict, endpoint: str) -> object:
     req = request(params, TESTDATA / "store")
-    return replace(req, live=True, extras={"bigquery_endpoint": endpoint, "api_retry_s": 5.0})
+    return replace(
+        req, live=True, context=CollectContext(bigquery_endpoint=endpoint, api_retry_s=5.0)
+    )
 
 
 def test_live_metadata_and_freshness(bigquery_emulator: str) -> None:
@@ -64,7 +67,7 @@ def test_a_table_that_does_not_exist_is_missing(bigquery_emulator: str) -> None:
 
 def test_an_unreachable_api_is_a_transient_error() -> None:
     req = _live({"table": f"{PROJECT}.d.t"}, "http://127.0.0.1:9")
-    req.extras["api_retry_s"] = 1.0
+    req = replace(req, context=replace(req.context, api_retry_s=1.0))
     ev = COLLECTOR.collect(req)
     assert ev.error is not None and ev.transient
 

@@ -75,9 +75,9 @@ class BucketSettingsCollector:
         uri = ",".join(f"gs://{n}" for n in names)
         rows, resources = [], []
         # bounded here; past it the task fails and Airflow retries it with backoff
-        budget = float(request.extras.get("api_retry_s", 30.0))
+        budget = request.context.api_retry_s
         try:
-            client = request.extras.get("storage_client") or storage_client()
+            client = request.context.storage_client or storage_client()
             for name in names:
                 try:
                     bucket = client.get_bucket(

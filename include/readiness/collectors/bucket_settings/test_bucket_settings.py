@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+from readiness.collectors import CollectContext
 from readiness.collectors._testing import request
 from readiness.collectors.bucket_settings.collector import COLLECTOR, row_from_resource
 
@@ -15,7 +16,7 @@ TESTDATA = Path(__file__).with_name("testdata")
 
 def _live(params: dict, client: object) -> object:
     req = request(params, TESTDATA)
-    return replace(req, live=True, extras={"storage_client": client})
+    return replace(req, live=True, context=CollectContext(storage_client=client))
 
 
 def test_live_settings_from_the_emulator(gcs_client) -> None:
@@ -38,8 +39,10 @@ def test_an_unreachable_api_is_a_transient_error(monkeypatch) -> None:
     from readiness.evidence.gcs import storage_client
 
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")  # nothing listens
-    req = replace(_live({"buckets": "b"}, storage_client("p")), extras={"api_retry_s": 1.0})
-    req.extras["storage_client"] = storage_client("p")
+    req = replace(
+        _live({"buckets": "b"}, storage_client("p")),
+        context=CollectContext(api_retry_s=1.0, storage_client=storage_client("p")),
+    )
     ev = COLLECTOR.collect(req)
     assert ev.error is not None and ev.transient
     assert "cannot read bucket settings" in ev.error

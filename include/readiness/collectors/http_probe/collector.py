@@ -25,6 +25,9 @@ class ProbeParams(BaseModel):
     timeout: str = "5s"
     #: metric names the endpoint must expose (Prometheus text exposition)
     metrics: list[str] = []
+    #: a named credential (``CollectContext.credential``) sent as ``Authorization: Bearer``
+    #: for endpoints behind auth; the spec names it, never holds it
+    credential: str | None = None
 
 
 def metric_names(text: str) -> set[str]:
@@ -75,11 +78,15 @@ class HttpProbeCollector:
 
                 evidence = replace(evidence, rows=rows, columns=columns)
             return evidence
-        return self._live(urls, params)
+        return self._live(urls, params, request)
 
-    def _live(self, urls: list[str], params: ProbeParams) -> Evidence:
+    def _live(self, urls: list[str], params: ProbeParams, request: CollectRequest) -> Evidence:
         import httpx
 
+        headers = {}
+        if params.credential:
+            token = request.context.credential(params.credential)
+            headers["Authorization"] = f"Bearer {token.reveal()}"
         fetched_at = utcnow()
         timeout = parse_duration(params.timeout).total_seconds()
         rows: list[dict[str, Any]] = []
@@ -88,7 +95,7 @@ class HttpProbeCollector:
             started = time.monotonic()
             row: dict[str, Any] = {"url": url, "checked_at": utcnow()}
             try:
-                response = httpx.get(url, timeout=timeout, follow_redirects=False)
+                response = httpx.get(url, timeout=timeout, follow_redirects=False, headers=headers)
             except httpx.TimeoutException:
                 # it is reachable but does not answer in time: a finding, not an outage of ours
                 row.update(status_code=0, latency_ms=round(timeout * 1000))

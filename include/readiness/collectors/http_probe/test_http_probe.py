@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness.collectors import CollectContext, CollectRequest, CredentialMissing
 from readiness.collectors._testing import request
 from readiness.collectors.http_probe.collector import COLLECTOR, metric_names
 from readiness.testing.emulators import free_port
@@ -29,8 +30,14 @@ upload_duration_seconds_count 14
 RELEASE = threading.Event()
 
 
+TOKEN = "probe-token-5f2c"
+
+
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/private/healthz":
+            ok = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+            self.path = "/healthz" if ok else "/unauthorized"
         if self.path == "/slow":
             RELEASE.wait(2)  # longer than the probe's timeout; released at teardown
         status, body = {
@@ -38,6 +45,7 @@ class Handler(BaseHTTPRequestHandler):
             "/readyz": (503, "warming up"),
             "/metrics": (200, METRICS),
             "/slow": (200, "late"),
+            "/unauthorized": (401, "who are you"),
         }.get(self.path, (404, "no"))
         data = body.encode()
         self.send_response(status)
@@ -62,7 +70,7 @@ def service() -> Iterator[str]:
     server.server_close()
 
 
-def _live(params: dict) -> object:
+def _live(params: dict) -> CollectRequest:
     return replace(request(params, DATA / "store"), live=True)
 
 
@@ -115,3 +123,28 @@ def test_recorded_probe_results_by_default() -> None:
     assert metrics.rows[0]["missing_metrics"] == "queue_depth"
     absent = COLLECTOR.collect(request({"urls": f"{base}/livez"}, DATA / "store"))
     assert not absent.found
+
+
+def test_a_named_credential_authenticates_the_probe(service: str) -> None:
+    context = CollectContext(credentials={"status-api": TOKEN}.get)
+    params = {"urls": f"{service}/private/healthz", "credential": "status-api"}
+    ev = COLLECTOR.collect(replace(_live(params), context=context))
+    assert [r["status_code"] for r in ev.rows] == [200]
+    anonymous = COLLECTOR.collect(_live({"urls": f"{service}/private/healthz"}))
+    assert [r["status_code"] for r in anonymous.rows] == [401]
+
+
+def test_a_missing_credential_is_an_error_naming_where_to_put_it(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("READINESS_CREDENTIAL_STATUS_API", raising=False)
+    live = _live({"urls": f"{service}/private/healthz", "credential": "status-api"})
+    with pytest.raises(CredentialMissing) as missing:
+        COLLECTOR.collect(live)
+    assert "'readiness_status-api'" in str(missing.value)
+    assert "READINESS_CREDENTIAL_STATUS_API" in str(missing.value)
+
+    monkeypatch.setenv("READINESS_CREDENTIAL_STATUS_API", TOKEN)  # the default source
+    ev = COLLECTOR.collect(live)
+    assert [r["status_code"] for r in ev.rows] == [200]
+    assert TOKEN not in repr(ev) and TOKEN not in repr(CollectContext().credential("status-api"))

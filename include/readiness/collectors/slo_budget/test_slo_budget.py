@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness.collectors import CollectContext
 from readiness.collectors._testing import request
 from readiness.collectors.slo_budget.collector import COLLECTOR, budget_figures
 
@@ -96,7 +97,7 @@ def test_buckets_from_a_bigquery_query(bigquery_emulator: str) -> None:
     req = replace(
         request(params, Path("."), as_of=AS_OF),
         live=True,
-        extras={"bigquery_endpoint": bigquery_emulator, "api_retry_s": 5.0},
+        context=CollectContext(bigquery_endpoint=bigquery_emulator, api_retry_s=5.0),
     )
     ev = COLLECTOR.collect(req)
     assert ev.error is None and ev.found, ev.error or ev.summary
