@@ -1,0 +1,129 @@
+"""The catalog: every checklist and spec of a run, loaded so that one bad file never
+hides the others."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from readiness.errors import Problem
+from readiness.loader.checklists import parse_checklist
+from readiness.loader.specs import cross_check, parse_spec
+from readiness.model import (
+    Checklist,
+    ServiceSpec,
+)
+
+
+@dataclass
+class Catalog:
+    """Every checklist and spec that loaded cleanly, plus every problem found.
+
+    ``broken_specs`` maps a spec file that could not be used to its problems, so a DAG
+    factory can still show that service (as a failing DAG) instead of dropping it."""
+
+    checklists: dict[str, Checklist] = field(default_factory=dict)
+    specs: dict[str, ServiceSpec] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    broken_specs: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> list[str]:
+        """Deprecation notes of the specs that loaded (each names its file)."""
+        return [note for spec in self.specs.values() for note in spec.deprecations]
+
+    def checklist_for(self, spec: ServiceSpec) -> Checklist:
+        return self.checklists[spec.checklist]
+
+
+def _yaml_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    return files
+
+
+def is_spec_file(path: Path) -> bool:
+    """A service spec names its ``service:`` at the top level; a checklist never does (a
+    spec's ``checklist:`` key only says which checklist it follows). So checklists and
+    specs may share a folder."""
+    try:
+        head = path.read_text(errors="replace")[:8000]
+    except OSError:
+        return False
+    return any(line.startswith("service:") for line in head.splitlines())
+
+
+def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) -> Catalog:
+    """Load every checklist and spec; never raises for bad input. A folder listed for
+    checklists skips the specs in it, and one listed for specs skips the files loaded as
+    checklists."""
+    catalog = Catalog()
+    explicit = {p for p in checklist_paths if not p.is_dir()}
+    spec_files = _yaml_files(spec_paths)
+    for path in _yaml_files(checklist_paths):
+        if path not in explicit and (path in spec_files or is_spec_file(path)):
+            continue
+        checklist, problems = parse_checklist(path)
+        catalog.problems.extend(problems)
+        if checklist is not None:
+            if checklist.id in catalog.checklists:
+                catalog.problems.append(
+                    Problem(
+                        str(path),
+                        "checklist",
+                        f"checklist id {checklist.id!r} is also "
+                        f"defined in {catalog.checklists[checklist.id].file}",
+                    )
+                )
+            else:
+                catalog.checklists[checklist.id] = checklist
+    checklist_files = {Path(c.file).resolve() for c in catalog.checklists.values()}
+    for path in spec_files:
+        if path.resolve() in checklist_files:
+            continue
+        spec, problems = parse_spec(path)
+        if spec is not None:
+            problems = cross_check(spec, catalog.checklists)
+            if spec.service in catalog.specs:
+                problems.append(
+                    Problem(
+                        str(path),
+                        "service",
+                        f"service {spec.service!r} is also defined in "
+                        f"{catalog.specs[spec.service].file}",
+                    )
+                )
+        catalog.problems.extend(problems)
+        if spec is not None and not problems:
+            catalog.specs[spec.service] = spec
+        elif problems:
+            catalog.broken_specs[str(path)] = problems
+    return catalog
+
+
+_CACHED: dict[tuple[object, ...], Catalog] = {}
+
+
+def load_catalog_cached(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) -> Catalog:
+    """``load_catalog`` memoised on the files' names, sizes and modification times.
+
+    A process that builds several stages of one run (``dag.test()``, the quarterly task)
+    parses the YAML once; an edited file changes the key, so it is never stale."""
+    checklists, specs = list(checklist_paths), list(spec_paths)
+    key: list[object] = [tuple(map(str, checklists)), tuple(map(str, specs))]
+    for path in _yaml_files([*checklists, *specs]):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        key.append((str(path), stat.st_mtime_ns, stat.st_size))
+    frozen = tuple(key)
+    if frozen not in _CACHED:
+        _CACHED.clear()  # one configuration per process; keep memory flat
+        _CACHED[frozen] = load_catalog(checklists, specs)
+    return _CACHED[frozen]
