@@ -90,7 +90,7 @@ class ServiceStages:
     def __init__(self, settings: Settings, service: str, catalog: Catalog | None = None) -> None:
         self.settings = settings
         self.catalog = catalog or load_catalog_cached(
-            settings.checklist_paths, settings.service_paths
+            settings.checklist_paths, settings.service_paths, service
         )
         self.plan = engine.ServicePlan.of(self.catalog, service)
         self.spec = self.plan.spec

@@ -130,3 +130,53 @@ def test_parsing_the_dag_folder_imports_nothing_heavy() -> None:
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result == {"dags": 3, "errors": 0, "heavy": []}
+
+
+def _many_specs(tmp_path: Path, n: int) -> Path:
+    services = tmp_path / "services"
+    shutil.copytree(ROOT / "services", services)
+    template = (services / "file-storage-service.yaml").read_text()
+    for i in range(n):
+        name = f"generated-{i:04d}"
+        text = template.replace("service: file-storage-service", f"service: {name}")
+        (services / f"{name}.yaml").write_text(text)
+    (services / "broken.yaml").write_text("service: [unclosed\n")
+    return services
+
+
+def test_a_task_process_builds_only_the_dag_being_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the parsing context set (as Airflow sets it for a task), the factory reads the
+    checklists and that service's spec, and no other spec."""
+    from airflow.sdk.definitions._internal.dag_parsing_context import (
+        _airflow_parsing_context_manager,
+    )
+
+    import readiness.loader.catalog as catalog
+    from readiness_airflow.factory import build_dags
+
+    services = _many_specs(tmp_path, 50)
+    opened: list[str] = []
+    real = catalog.parse_spec
+    monkeypatch.setattr(catalog, "parse_spec", lambda p: (opened.append(p.name), real(p))[1])
+
+    with _airflow_parsing_context_manager(dag_id="readiness__generated-0007", task_id="score"):
+        dags = build_dags(_settings(services))
+    assert list(dags) == ["readiness__generated-0007"]
+    assert opened == ["generated-0007.yaml"]
+    assert [t.task_id for t in dags["readiness__generated-0007"].tasks] == [
+        "collect",
+        "score",
+        "record",
+        "sync_issues",
+    ]
+
+    # the quarterly DAG maps over every service, and a broken spec's DAG needs the whole
+    # folder: both build everything, as the dag-processor does
+    for dag_id, tried in (("readiness__quarterly_revalidation", 0), ("readiness__broken", 1)):
+        opened.clear()
+        with _airflow_parsing_context_manager(dag_id=dag_id, task_id="x"):
+            dags = build_dags(_settings(services))
+        assert dag_id in dags and len(dags) == 54, dag_id
+        assert len(opened) == 53 + tried, dag_id

@@ -13,7 +13,7 @@ from readiness.console import STATUS_STYLE
 from readiness.history import queries as history_queries
 from readiness.history.schema import EVALUATIONS
 from readiness.history.sql import fill, view_statements
-from readiness.model import FAILING, SATISFIED, SQL_TERMS, Status
+from readiness.model import FAILING, SATISFIED, Status
 from readiness.oscal import FINDING_STATE
 from readiness.reports import queries as report_queries
 

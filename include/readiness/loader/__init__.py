@@ -8,7 +8,14 @@ line numbers), ``placeholders`` (run-time substitution), ``checklists`` and ``sp
 
 from __future__ import annotations
 
-from readiness.loader.catalog import Catalog, is_spec_file, load_catalog, load_catalog_cached
+from readiness.loader.catalog import (
+    Catalog,
+    is_spec_file,
+    load_catalog,
+    load_catalog_cached,
+    load_service_catalog,
+    load_service_catalog_cached,
+)
 from readiness.loader.checklists import parse_checklist
 from readiness.loader.placeholders import PLACEHOLDER, RUNTIME_NAMES, placeholders, substitute
 from readiness.loader.specs import parse_spec
@@ -20,6 +27,8 @@ __all__ = [
     "is_spec_file",
     "load_catalog",
     "load_catalog_cached",
+    "load_service_catalog",
+    "load_service_catalog_cached",
     "parse_checklist",
     "parse_spec",
     "placeholders",

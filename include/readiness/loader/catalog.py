@@ -109,21 +109,86 @@ def load_catalog(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) ->
 _CACHED: dict[tuple[object, ...], Catalog] = {}
 
 
-def load_catalog_cached(checklist_paths: Iterable[Path], spec_paths: Iterable[Path]) -> Catalog:
-    """``load_catalog`` memoised on the files' names, sizes and modification times.
-
-    A process that builds several stages of one run (``dag.test()``, the quarterly task)
-    parses the YAML once; an edited file changes the key, so it is never stale."""
-    checklists, specs = list(checklist_paths), list(spec_paths)
-    key: list[object] = [tuple(map(str, checklists)), tuple(map(str, specs))]
-    for path in _yaml_files([*checklists, *specs]):
+def _files_key(paths: Iterable[Path]) -> list[object]:
+    key: list[object] = []
+    for path in _yaml_files(paths):
         try:
             stat = path.stat()
         except OSError:
             continue
         key.append((str(path), stat.st_mtime_ns, stat.st_size))
-    frozen = tuple(key)
-    if frozen not in _CACHED:
+    return key
+
+
+def load_service_catalog_cached(
+    checklist_paths: Iterable[Path], spec_paths: Iterable[Path], service: str
+) -> Catalog | None:
+    """``load_service_catalog`` memoised on the checklists and that one spec file."""
+    checklists, specs = list(checklist_paths), list(spec_paths)
+    own = [f / f"{service}{x}" for f in specs if f.is_dir() for x in (".yaml", ".yml")]
+    key = ("service", service, *map(str, specs), *_files_key(checklists), *_files_key(own))
+    if key not in _CACHED:
+        one = load_service_catalog(checklists, specs, service)
+        if one is None:
+            return None
         _CACHED.clear()  # one configuration per process; keep memory flat
-        _CACHED[frozen] = load_catalog(checklists, specs)
-    return _CACHED[frozen]
+        _CACHED[key] = one
+    return _CACHED[key]
+
+
+def load_catalog_cached(
+    checklist_paths: Iterable[Path], spec_paths: Iterable[Path], service: str | None = None
+) -> Catalog:
+    """``load_catalog`` memoised on the files' names, sizes and modification times; with
+    ``service``, only that service's spec when it can (``load_service_catalog``).
+
+    A process that builds several stages of one run (a task parsing its DAG, then running
+    it; ``dag.test()``; the quarterly task) parses the YAML once; an edited file changes the
+    key, so it is never stale."""
+    checklists, specs = list(checklist_paths), list(spec_paths)
+    if service is not None:
+        one = load_service_catalog_cached(checklists, specs, service)
+        if one is not None:
+            return one
+    key = ("all", *map(str, checklists), *map(str, specs), *_files_key([*checklists, *specs]))
+    if key not in _CACHED:
+        _CACHED.clear()
+        _CACHED[key] = load_catalog(checklists, specs)
+    return _CACHED[key]
+
+
+def load_service_catalog(
+    checklist_paths: Iterable[Path], spec_paths: Iterable[Path], service: str
+) -> Catalog | None:
+    """The checklists and one service's spec, read from ``<service>.yaml`` in a spec folder
+    without opening any other spec: what a task of that service's DAG needs, at a cost that
+    does not grow with the number of specs. ``None`` when that file is absent, names another
+    service or has problems: the caller then loads everything, which is always right."""
+    checklist_paths, spec_paths = list(checklist_paths), list(spec_paths)
+    found = [
+        path
+        for folder in spec_paths
+        if folder.is_dir()
+        for path in (folder / f"{service}.yaml", folder / f"{service}.yml")
+        if path.is_file()
+    ]
+    if len(found) != 1:
+        return None
+    spec, problems = parse_spec(found[0])
+    if spec is None or problems or spec.service != service:
+        return None
+    named = [
+        path
+        for folder in checklist_paths
+        if folder.is_dir()
+        for path in (folder / f"{spec.checklist}.yaml", folder / f"{spec.checklist}.yml")
+        if path.is_file()
+    ]
+    # the checklist's own file when it is named after its id, else every checklist
+    catalog = load_catalog(named if len(named) == 1 else checklist_paths, [])
+    if catalog.problems or spec.checklist not in catalog.checklists:
+        return None
+    if cross_check(spec, catalog.checklists):
+        return None
+    catalog.specs[service] = spec
+    return catalog
