@@ -75,6 +75,9 @@ def worker(mode: str, folder: Path) -> dict[str, Any]:
     eval_s = time.perf_counter() - t0
     items = sum(len(ev.items) for ev in report.evaluations)
     statuses = Counter(r.status.value for ev in report.evaluations for r in ev.items)
+    by_item = {
+        f"{ev.service}/{r.item.id}": r.status.value for ev in report.evaluations for r in ev.items
+    }
     # history write alone (the run replaces its own rows, so this is the same write again)
     history = DuckDBHistory(history_file)
     t0 = time.perf_counter()
@@ -90,6 +93,7 @@ def worker(mode: str, folder: Path) -> dict[str, Any]:
         "items_per_s": round(items / eval_s, 1),
         "gx_calls": report.gx_calls,
         "statuses": dict(sorted(statuses.items())),
+        "item_statuses": by_item,
         "duckdb_rows_per_s": round(rows / write_s),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
@@ -157,7 +161,13 @@ def measure(n: int, work: Path, with_bigquery: bool) -> dict[str, Any]:
         "floor_validate_s": floor["validate_s"],
         "gx_vs_floor": round(gx["eval_s"] / floor["eval_s"], 2),
         "gx_vs_floor_validation": round(gx["validate_s"] / max(floor["validate_s"], 1e-6), 2),
-        "same_statuses": gx["statuses"] == floor["statuses"],
+        # each item's status, not only the counts
+        "same_statuses": gx["item_statuses"] == floor["item_statuses"],
+        "status_disagreements": sorted(
+            k
+            for k in gx["item_statuses"]
+            if gx["item_statuses"][k] != floor["item_statuses"].get(k)
+        )[:10],
         "statuses": gx["statuses"],
         "gx_calls": gx["gx_calls"],
         "peak_rss_mb": gx["peak_rss_mb"],
