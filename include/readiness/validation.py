@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,12 +94,29 @@ def signature(expectation: Expectation, as_of: datetime) -> str:
 # --------------------------------------------------------------------------- GX access
 
 
+#: CPU-seconds this process spent importing Great Expectations (0 when a long-lived
+#: parent had imported it before forking the task: ``readiness_airflow.preload``).
+GX_IMPORT_CPU_S = 0.0
+
+
+def preload() -> None:
+    """Import Great Expectations and what a validation needs, without building a context:
+    for a long-lived process whose forked children validate (executor workers)."""
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
+
+
 class _GX:
     """Lazily built ephemeral GX context with one reusable dataframe batch definition."""
 
     def __init__(self) -> None:
+        global GX_IMPORT_CPU_S
+        started = time.process_time()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        GX_IMPORT_CPU_S += time.process_time() - started
 
         # GX sets some of its loggers to INFO explicitly; keep run logs about readiness
         for name in [*logging.root.manager.loggerDict, "great_expectations"]:

@@ -72,7 +72,8 @@ def collect(service: str, section: str) -> dict[str, dict[str, Any]]:
 
     context = get_current_context()
     context["readiness_label"] = section  # type: ignore[typeddict-unknown-key]
-    collected = runtime.collect_section(service, section, context, final_try=_final_try())
+    with runtime.task_metrics("collect", service):
+        collected = runtime.collect_section(service, section, context, final_try=_final_try())
     context["readiness_label"] = runtime.section_label(  # type: ignore[typeddict-unknown-key]
         service, section, collected
     )
@@ -86,7 +87,8 @@ def score(service: str, collected: list[dict[str, dict[str, Any]]]) -> dict[str,
 
     # One slice is one request for every section's XCom (iterating asks item by item and
     # logs a 404 for the one past the end).
-    return runtime.score(service, list(collected[:]), get_current_context())
+    with runtime.task_metrics("score", service):
+        return runtime.score(service, list(collected[:]), get_current_context())
 
 
 #: History may be briefly unreachable (BigQuery); a write replaces the run's own rows, so
@@ -106,7 +108,8 @@ def record(service: str, evaluation: dict[str, Any]) -> dict[str, Any]:
     from readiness_airflow import runtime
 
     context = get_current_context()
-    result = runtime.record(service, evaluation, context, None)
+    with runtime.task_metrics("record", service):
+        result = runtime.record(service, evaluation, context, None)
     context["outlet_events"][history_asset(service)].extra = result
     return result
 
@@ -116,7 +119,8 @@ def sync_issues(service: str, evaluation: dict[str, Any]) -> dict[str, list[str]
     """Opens, comments on and closes the service's issues (outbox or Linear)."""
     from readiness_airflow import runtime
 
-    return runtime.sync(service, evaluation)
+    with runtime.task_metrics("sync_issues", service):
+        return runtime.sync(service, evaluation)
 
 
 @task(map_index_template="{{ readiness_label }}", **SYNC_RETRIES)  # type: ignore[call-overload]

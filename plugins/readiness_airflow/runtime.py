@@ -6,8 +6,12 @@ so everything a task needs comes from its context, its XCom inputs and the proje
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Mapping
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +27,37 @@ QUARTERLY = "quarterly"
 
 class TransientCollectionError(RuntimeError):
     """A source could not be reached; the task fails so Airflow retries it with backoff."""
+
+
+#: Where tasks append one JSON line of their CPU figures (``bench/production_path.py``).
+METRICS_ENV = "READINESS_TASK_METRICS"
+
+
+@contextmanager
+def task_metrics(stage: str, service: str) -> Iterator[None]:
+    """CPU of this task process: before the task's code (fork, DAG parse, task start) and
+    in it, with the Great Expectations import apart. Logged at debug; appended to the file
+    ``READINESS_TASK_METRICS`` names, for the production-path benchmark."""
+    before = time.process_time()
+    try:
+        yield
+    finally:
+        spent = time.process_time() - before
+        from readiness import validation
+
+        figures = {
+            "stage": stage,
+            "service": service,
+            "pid": os.getpid(),
+            "before_task_s": round(before, 4),
+            "task_s": round(spent, 4),
+            "gx_import_s": round(validation.GX_IMPORT_CPU_S, 4),
+        }
+        log.debug("READINESS cpu %s", figures)
+        path = os.environ.get(METRICS_ENV)
+        if path:
+            with open(path, "a", encoding="utf-8") as sink:
+                sink.write(json.dumps(figures) + "\n")
 
 
 def settings() -> Settings:
