@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from readiness.collectors import (
     CredentialSource,
     environment_credentials,
     get_collector,
+    source_of,
 )
 from readiness.config import Settings
 from readiness.errors import ConfigError, Problem
@@ -41,6 +42,7 @@ from readiness.model import (
     Status,
     Waiver,
 )
+from readiness.overrides import effective_items
 from readiness.run_report import RunReport
 from readiness.scoring import (
     achieved_level,
@@ -73,30 +75,6 @@ def default_run_key(as_of: datetime) -> str:
 
 
 # --------------------------------------------------------------------------- per service
-
-
-def effective_items(checklist: Checklist, spec: ServiceSpec) -> list[tuple[Item, str | None]]:
-    """Checklist items with the spec's overrides applied; (item, not-applicable reason)."""
-    out: list[tuple[Item, str | None]] = []
-    for item in checklist.items:
-        override = spec.overrides.get(item.id)
-        if override is None:
-            out.append((item, None))
-            continue
-        changed = item
-        if override.required_from:
-            changed = replace(changed, required_from=override.required_from)
-        if override.max_age is not None:
-            changed = replace(changed, max_age=override.max_age)
-        if override.params:
-            changed = replace(
-                changed,
-                evidence=replace(
-                    changed.evidence, params={**changed.evidence.params, **override.params}
-                ),
-            )
-        out.append((changed, override.not_applicable))
-    return out
 
 
 def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
@@ -367,23 +345,38 @@ class ServicePlan:
     def store(self, settings: Settings, as_of: datetime) -> EvidenceStore:
         return service_store(settings, self.spec, as_of)
 
+    def sources(self, live: bool) -> dict[str, int]:
+        """The systems the applicable items are collected from, with how many items each:
+        one collection task per source in a DAG run."""
+        counts: dict[str, int] = {}
+        for item, na in self.items:
+            if na is None:
+                source = source_of(item.evidence.kind, live)
+                counts[source] = counts.get(source, 0) + 1
+        return counts
+
     def collect(
         self,
         settings: Settings,
         as_of: datetime,
-        section: str | None = None,
+        source: str | None = None,
         credentials: CredentialSource | None = None,
     ) -> dict[str, Evidence]:
-        """Evidence for the applicable items (of one section, when given)."""
-        wanted = [(i, na) for i, na in self.items if section is None or i.section == section]
-        if not wanted:
-            known = ", ".join(s.id for s in self.checklist.sections)
+        """Evidence for the applicable items (of one source, when given)."""
+        wanted = [
+            (item, na)
+            for item, na in self.items
+            if source is None or source_of(item.evidence.kind, settings.live) == source
+        ]
+        if source is not None and not any(na is None for _i, na in wanted):
+            known = ", ".join(self.sources(settings.live))
             raise ConfigError(
                 [
                     Problem(
-                        self.checklist.file,
-                        "sections",
-                        f"no section {section!r}; expected one of {known}",
+                        self.spec.file,
+                        "source",
+                        f"no item of {self.spec.service} is collected from {source!r}; "
+                        f"expected one of {known}",
                     )
                 ]
             )

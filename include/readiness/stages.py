@@ -1,5 +1,5 @@
 """The pipeline's stages (``engine.ServicePlan``) as separate processes: collect (per
-checklist section) → score → record → sync issues, each taking and returning JSON.
+evidence source) → score → record → sync issues, each taking and returning JSON.
 
 An orchestrator (the Airflow DAGs in ``plugins/readiness_airflow``) runs each stage as a task
 and passes the JSON each returns to the next; ``engine.evaluate`` runs the same stages in
@@ -30,16 +30,11 @@ from readiness.trackers import IssueTracker
 
 
 @dataclass(frozen=True)
-class SectionRef:
-    """A checklist section as the orchestrator shows it (one collection task each)."""
+class SourceRef:
+    """An evidence source as the orchestrator shows it (one collection task each)."""
 
     id: str
-    title: str
     items: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.id} {self.title}"
 
 
 def outcome(ev: ServiceEvaluation) -> dict[str, Any]:
@@ -98,8 +93,8 @@ class ServiceStages:
         self.items = self.plan.items
 
     @property
-    def sections(self) -> list[SectionRef]:
-        return [SectionRef(s.id, s.title, len(s.items)) for s in self.checklist.sections]
+    def sources(self) -> list[SourceRef]:
+        return [SourceRef(k, n) for k, n in self.plan.sources(self.settings.live).items()]
 
     @contextmanager
     def _history(self) -> Iterator[HistoryStore]:
@@ -118,10 +113,10 @@ class ServiceStages:
     # ------------------------------------------------------------------ stages
 
     def collect(
-        self, section_id: str, as_of: datetime, credentials: CredentialSource | None = None
+        self, source: str, as_of: datetime, credentials: CredentialSource | None = None
     ) -> dict[str, dict[str, Any]]:
-        """Evidence for one section's applicable items, by item id."""
-        evidence = self.plan.collect(self.settings, as_of, section_id, credentials)
+        """Evidence for the applicable items read from one source, by item id."""
+        evidence = self.plan.collect(self.settings, as_of, source, credentials)
         return {item_id: evidence_to_json(ev) for item_id, ev in evidence.items()}
 
     def score(

@@ -20,6 +20,7 @@ from readiness.config import Settings, load_settings
 from readiness.errors import ConfigError, Problem
 from readiness.loader import Catalog, load_catalog, load_service_catalog_cached
 from readiness.model import Checklist, ServiceSpec
+from readiness.overrides import sources
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,17 @@ def _final_try() -> bool:
 @task(  # type: ignore[call-overload]
     map_index_template="{{ readiness_label }}", show_return_value_in_logs=False, **COLLECT_RETRIES
 )
-def collect(service: str, section: str) -> dict[str, dict[str, Any]]:
-    """Evidence for one checklist section (one mapped task per section)."""
+def collect(service: str, source: str) -> dict[str, dict[str, Any]]:
+    """Evidence from one source (one mapped task per source: the evidence store, the
+    repository, each live API), so a failing source is retried on its own."""
     from readiness_airflow import runtime
 
     context = get_current_context()
-    context["readiness_label"] = section  # type: ignore[typeddict-unknown-key]
+    context["readiness_label"] = source  # type: ignore[typeddict-unknown-key]
     with runtime.task_metrics("collect", service):
-        collected = runtime.collect_section(service, section, context, final_try=_final_try())
-    context["readiness_label"] = runtime.section_label(  # type: ignore[typeddict-unknown-key]
-        service, section, collected
+        collected = runtime.collect_source(service, source, context, final_try=_final_try())
+    context["readiness_label"] = runtime.source_label(  # type: ignore[typeddict-unknown-key]
+        service, source, collected
     )
     return collected
 
@@ -85,7 +87,7 @@ def score(service: str, collected: list[dict[str, dict[str, Any]]]) -> dict[str,
     """Great Expectations validation and the level rule; writes nothing."""
     from readiness_airflow import runtime
 
-    # One slice is one request for every section's XCom (iterating asks item by item and
+    # One slice is one request for every source's XCom (iterating asks item by item and
     # logs a 404 for the one past the end).
     with runtime.task_metrics("score", service):
         return runtime.score(service, list(collected[:]), get_current_context())
@@ -133,7 +135,7 @@ def revalidate(service: str) -> dict[str, Any]:
     context["readiness_label"] = service  # type: ignore[typeddict-unknown-key]
     stages = ServiceStages(runtime.settings(), service)
     collected = [
-        runtime.collect_section(service, s.id, context, final_try=True) for s in stages.sections
+        runtime.collect_source(service, s.id, context, final_try=True) for s in stages.sources
     ]
     evaluation = runtime.score(service, collected, context, trigger=runtime.QUARTERLY)
     result = runtime.record(service, evaluation, context, runtime.QUARTERLY)
@@ -167,7 +169,7 @@ def _owner_links(spec: ServiceSpec) -> dict[str, str]:
     return {spec.owner_team: first} if first else {}
 
 
-def service_dag(spec: ServiceSpec, checklist: Checklist) -> DAG:
+def service_dag(spec: ServiceSpec, checklist: Checklist, live: bool = False) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
         description=(
@@ -184,7 +186,7 @@ def service_dag(spec: ServiceSpec, checklist: Checklist) -> DAG:
         default_args={"owner": spec.owner_team},
     ) as dag:
         collected = collect.partial(service=spec.service).expand(
-            section=[s.id for s in checklist.sections]
+            source=sources(checklist, spec, live)
         )
         evaluation: Any = score(spec.service, collected)  # an XComArg at parse time
         recorded = record.override(outlets=[history_asset(spec.service)])(spec.service, evaluation)
@@ -263,7 +265,7 @@ def _only_the_dag_being_run(settings: Settings) -> dict[str, DAG] | None:
     if catalog is None:
         return None
     spec = catalog.specs[service]
-    return {wanted: service_dag(spec, catalog.checklist_for(spec))}
+    return {wanted: service_dag(spec, catalog.checklist_for(spec), settings.live)}
 
 
 def build_dags(settings: Settings | None = None, catalog: Catalog | None = None) -> dict[str, DAG]:
@@ -287,7 +289,7 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         log.warning("readiness: %s", note)
     for name, spec in sorted(catalog.specs.items()):
         try:
-            dags[dag_id_for(name)] = service_dag(spec, catalog.checklist_for(spec))
+            dags[dag_id_for(name)] = service_dag(spec, catalog.checklist_for(spec), settings.live)
         except Exception as exc:  # e.g. a schedule Airflow rejects: only this DAG breaks
             broken[spec.file] = [
                 Problem(spec.file, "schedule", f"Airflow cannot build the DAG: {exc}")

@@ -89,41 +89,42 @@ def run_meta(context: Mapping[str, Any], trigger: str | None = None) -> RunMeta:
     )
 
 
-def collect_section(
-    service: str, section: str, context: Mapping[str, Any], *, final_try: bool
+def collect_source(
+    service: str, source: str, context: Mapping[str, Any], *, final_try: bool
 ) -> dict[str, dict[str, Any]]:
-    """One section's evidence. Sources that could not be reached fail the task (Airflow
-    retries with backoff) until the last try, which records them as ``error`` items so the
-    run still scores; bad content is never retried, it is a finding."""
+    """The evidence of every item read from one source. A source that could not be reached
+    fails the task (Airflow retries it with backoff, on its own) until the last try, which
+    records its items as ``error`` so the run still scores; bad content is never retried,
+    it is a finding."""
     from readiness.stages import ServiceStages
     from readiness_airflow.hooks import connection_credentials
 
     stages = ServiceStages(settings(), service)
-    collected = stages.collect(section, as_of(context), connection_credentials)
+    collected = stages.collect(source, as_of(context), connection_credentials)
     unreachable = {k: v["error"] for k, v in collected.items() if v.get("transient")}
     errors = {k: v["error"] for k, v in collected.items() if v["error"]}
     for item_id, error in sorted(errors.items()):
-        log.warning("%s %s %s: %s", service, section, item_id, error)
+        log.warning("%s %s %s: %s", service, source, item_id, error)
     if unreachable and not final_try:
         raise TransientCollectionError(
-            f"{service} section {section}: {len(unreachable)} source(s) unreachable "
+            f"{service} source {source}: {len(unreachable)} item(s) unreachable "
             f"({', '.join(sorted(unreachable))}); retrying"
         )
     log.info(
-        "%s section %s: %d item(s) collected, %d with errors",
+        "%s source %s: %d item(s) collected, %d with errors",
         service,
-        section,
+        source,
         len(collected),
         len(errors),
     )
     return collected
 
 
-def section_label(service: str, section: str, collected: Mapping[str, Mapping[str, Any]]) -> str:
-    """What the grid shows for a section's collection task."""
+def source_label(service: str, source: str, collected: Mapping[str, Mapping[str, Any]]) -> str:
+    """What the grid shows for a source's collection task."""
     errors = sum(1 for v in collected.values() if v["error"])
     missing = sum(1 for v in collected.values() if not v["found"])
-    text = f"{section}: {len(collected)} collected"
+    text = f"{source}: {len(collected)} collected"
     if missing:
         text += f", {missing} missing"
     if errors:

@@ -16,6 +16,7 @@ import pytest
 from readiness.config import Settings
 from readiness.errors import ConfigError
 from readiness.loader import load_catalog
+from readiness.overrides import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 # jsonschema is not here: Airflow itself imports it.
@@ -55,12 +56,12 @@ def test_service_dags_follow_their_specs() -> None:
         assert dag.doc_md is not None
         for item in checklist.items:
             assert f"| {item.id} |" in dag.doc_md
-        # grid: one collection task mapped over the sections, then score, record, sync
+        # grid: one collection task mapped over the evidence sources, then score, record, sync
         assert {t.task_id for t in dag.tasks} == {"collect", "score", "record", "sync_issues"}
         collect = dag.get_task("collect")
         assert collect.partial_kwargs["retries"] >= 2
         assert collect.partial_kwargs["retry_exponential_backoff"]
-        assert collect.op_kwargs_expand_input.value["section"] == [s.id for s in checklist.sections]  # type: ignore[attr-defined]
+        assert collect.op_kwargs_expand_input.value["source"] == sources(checklist, spec, False)  # type: ignore[attr-defined]
         assert dag.get_task("sync_issues").upstream_task_ids == {"record", "score"}
         outlets = dag.get_task("record").outlets
         assert [a.uri for a in outlets] == [f"readiness://history/{name}"]

@@ -12,6 +12,7 @@ from readiness import trackers
 from readiness.config import load_settings
 from readiness.errors import ConfigError
 from readiness.history import BACKENDS, open_history
+from readiness.loader import load_catalog
 from readiness.trackers import TRACKERS, TrackerKind
 from readiness.trackers.outbox.tracker import OutboxTracker
 
@@ -68,3 +69,31 @@ def test_history_backends_by_scheme(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="expected a URL starting with duckdb:// or bigquery://"):
         open_history("postgres://x/y", str(ROOT))
+
+
+def test_every_collector_names_its_source_and_recorded_ones_read_the_store_by_default() -> None:
+    from readiness.collectors import KINDS, get_collector, source_of
+
+    for kind in KINDS:
+        assert get_collector(kind).source in ("store", "repo", "bigquery", "gcs", "http"), kind
+    assert source_of("http_probe", live=True) == "http"
+    assert source_of("http_probe", live=False) == "store"  # the uptime checks' exports
+    assert source_of("repo_grep", live=False) == "repo"
+    assert source_of("bigquery_table", live=True) == "bigquery"
+
+
+def test_a_service_is_collected_in_one_task_per_source() -> None:
+    from readiness.overrides import sources
+
+    settings = load_settings()
+    catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+    spec = catalog.specs["file-storage-service"]
+    checklist = catalog.checklist_for(spec)
+    assert sources(checklist, spec, live=False) == ["repo", "store"]
+    assert sorted(sources(checklist, spec, live=True)) == [
+        "bigquery",
+        "gcs",
+        "http",
+        "repo",
+        "store",
+    ]

@@ -127,6 +127,9 @@ class CollectRequest:
 
 class Collector(Protocol):
     kind: ClassVar[str]
+    #: The system it reads: ``store`` (the evidence store), ``repo``, ``bigquery``, ``gcs``,
+    #: ``http``. A DAG run collects each source in one task, retried on its own.
+    source: ClassVar[str]
     Params: ClassVar[type[BaseModel]]
 
     def collect(self, request: CollectRequest) -> Evidence: ...
@@ -141,6 +144,16 @@ def get_collector(kind: str) -> Collector:
         module = importlib.import_module(KINDS[kind])
         _CACHE[kind] = module.COLLECTOR
     return _CACHE[kind]
+
+
+def source_of(kind: str, live: bool) -> str:
+    """Where an item of ``kind`` is collected from: its collector's ``source`` when live
+    sources are read, else the evidence store for a collector that has ``recorded``
+    documents of the same shape there (the embedded default)."""
+    collector = get_collector(kind)
+    if getattr(collector, "recorded", False) and not live:
+        return "store"
+    return str(getattr(collector, "source", "store"))
 
 
 def register(kind: str, module: str) -> None:

@@ -39,6 +39,7 @@ def _norm(role: str) -> str:
 
 class AttestationCollector:
     kind: ClassVar[str] = "attestation"
+    source: ClassVar[str] = "store"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -41,6 +41,8 @@ class Params(BaseModel):
 
 class BigQueryTableCollector:
     kind: ClassVar[str] = "bigquery_table"
+    source: ClassVar[str] = "bigquery"
+    recorded: ClassVar[bool] = True
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -183,6 +183,7 @@ def _pct(covered: int, total: int) -> float | None:
 
 class CoverageReportCollector:
     kind: ClassVar[str] = "coverage_report"
+    source: ClassVar[str] = "store"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -62,6 +62,7 @@ def matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
 
 class DocumentCollector:
     kind: ClassVar[str] = "document"
+    source: ClassVar[str] = "store"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

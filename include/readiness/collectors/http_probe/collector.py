@@ -52,6 +52,8 @@ def _missing(wanted: list[str], found: set[str]) -> list[str]:
 
 class HttpProbeCollector:
     kind: ClassVar[str] = "http_probe"
+    source: ClassVar[str] = "http"
+    recorded: ClassVar[bool] = True
     Params: ClassVar[type[BaseModel]] = ProbeParams
 
     def collect(self, request: CollectRequest) -> Evidence:

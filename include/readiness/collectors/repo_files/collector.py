@@ -24,6 +24,7 @@ class Params(BaseModel):
 
 class RepoFilesCollector:
     kind: ClassVar[str] = "repo_files"
+    source: ClassVar[str] = "repo"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

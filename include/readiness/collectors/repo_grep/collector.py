@@ -37,6 +37,7 @@ class Params(BaseModel):
 
 class RepoGrepCollector:
     kind: ClassVar[str] = "repo_grep"
+    source: ClassVar[str] = "repo"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -115,6 +115,8 @@ def budget_figures(
 
 class SloBudgetCollector:
     kind: ClassVar[str] = "slo_budget"
+    source: ClassVar[str] = "bigquery"
+    recorded: ClassVar[bool] = True
     Params: ClassVar[type[BaseModel]] = SloParams
 
     def collect(self, request: CollectRequest) -> Evidence:
