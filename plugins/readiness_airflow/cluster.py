@@ -188,6 +188,7 @@ def local_cluster(
     executor: str = "LocalExecutor",
     celery_workers: int = 0,
     broker_url: str = "redis://127.0.0.1:6379/0",
+    celery_queues: str | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Migrate a fresh metadata database, start the components, yield once the api-server
@@ -245,8 +246,9 @@ def local_cluster(
             ("scheduler", ["scheduler"]),
             ("dag-processor", ["dag-processor"]),
         ]
+        queues = ["--queues", celery_queues] if celery_queues else []
         components += [
-            (f"worker-{i}", ["celery", "worker", "--hostname", f"worker{i}@%h"])
+            (f"worker-{i}", ["celery", "worker", "--celery-hostname", f"worker{i}@%h", *queues])
             for i in range(1, celery_workers + 1)
         ]
         for name, command in components:
