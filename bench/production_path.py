@@ -32,7 +32,13 @@ from readiness_airflow.cluster import Cluster, local_cluster  # noqa: E402
 SERVICE = "file-storage-service"
 DAG_ID = f"readiness__{SERVICE}"
 STORY = datetime(2026, 11, 20, 6, tzinfo=UTC)
-EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+EXECUTORS = {
+    "local": "LocalExecutor",
+    # the LocalExecutor whose workers import GX once before forking tasks
+    "local-preload": "readiness_airflow.executors.ReadinessLocalExecutor",
+    "celery": "CeleryExecutor",
+}
+CELERY_CONFIG = "readiness_airflow.celery_config.CELERY_CONFIG"
 
 
 def make_services(folder: Path, total: int) -> None:
@@ -58,20 +64,26 @@ def _all_parsed(cluster: Cluster, expected: int) -> bool:
     return int(dags["total_entries"]) >= expected
 
 
-def measure(executor: str, specs: int, runs: int, idle_s: float, work: Path) -> dict[str, Any]:
-    services = work / f"services-{executor}-{specs}"
+def measure(
+    executor: str, specs: int, runs: int, idle_s: float, work: Path, interval: int | None
+) -> dict[str, Any]:
+    label = executor.rsplit(".", 1)[-1]
+    services = work / f"services-{label}-{specs}-{interval}"
     make_services(services, specs)
-    metrics = work / f"metrics-{executor}-{specs}.jsonl"
+    metrics = work / f"metrics-{label}-{specs}-{interval}.jsonl"
     env = {
         "READINESS_SERVICES": str(services),
         "READINESS_TASK_METRICS": str(metrics),
         # only the DAG under test runs: no cron ticks of a thousand others
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": CELERY_CONFIG,
     }
+    if interval is not None:  # the large-installation setting (docs/scale.md)
+        env["AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL"] = str(interval)
     workers = 2 if executor == "CeleryExecutor" else 0
     with throwaway_postgres() as pg:
-        home = work / f"airflow-{executor}-{specs}"
+        home = work / f"airflow-{label}-{specs}-{interval}"
         with local_cluster(
             pg, home, ROOT, executor=executor, celery_workers=workers, extra_env=env
         ) as cluster:
@@ -119,8 +131,9 @@ def measure(executor: str, specs: int, runs: int, idle_s: float, work: Path) -> 
     work_s = sum(t["task_s"] for t in tasks) - gx_import
     in_tasks = before_task + gx_import + work_s
     return {
-        "executor": executor,
+        "executor": label,
         "specs": specs,
+        "min_file_process_interval": interval or 30,
         "runs": n,
         "succeeded": sum(r["state"] == "success" for r in per_run),
         "cpu_s_per_run": round(sum(r["cpu_s"] for r in per_run) / n, 2),
@@ -146,26 +159,33 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--specs", type=int, nargs="+", default=[2, 1000])
     parser.add_argument("--executor", nargs="+", choices=sorted(EXECUTORS), default=["local"])
     parser.add_argument("--idle", type=float, default=30.0, help="idle window, seconds")
+    parser.add_argument(
+        "--min-file-process-interval",
+        type=int,
+        help="the dag-processor's re-parse interval, seconds (Airflow's default: 30)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="readiness-prod-bench-"))
     try:
         rows = [
-            measure(EXECUTORS[e], n, args.runs, args.idle, work)
+            measure(EXECUTORS[e], n, args.runs, args.idle, work, args.min_file_process_interval)
             for e in args.executor
             for n in args.specs
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     header = (
-        f"{'executor':>15} {'specs':>6} {'ok':>5} {'CPU-s/run':>9} {'CPU-s/task':>10} "
+        f"{'executor':>22} {'specs':>6} {'interval':>8} {'ok':>5} "
+        f"{'CPU-s/run':>9} {'CPU-s/task':>10} "
         f"{'wall s':>7} {'tasks':>5} {'parse+start s/task':>18} {'GX import s/run':>15} "
         f"{'parse%':>6} {'import%':>7} {'work%':>6} {'idle dag-proc':>13}"
     )
     print(header)
     for r in rows:
         print(
-            f"{r['executor']:>15} {r['specs']:>6} {r['succeeded']:>2}/{r['runs']:<2} "
+            f"{r['executor']:>22} {r['specs']:>6} {r['min_file_process_interval']:>8} "
+            f"{r['succeeded']:>2}/{r['runs']:<2} "
             f"{r['cpu_s_per_run']:>9.2f} {r['cpu_s_per_task']:>10.3f} {r['wall_s_per_run']:>7.1f} "
             f"{r['tasks_per_run']:>5.0f} {r['task_parse_and_start_s_per_task']:>18.3f} "
             f"{r['gx_import_s_per_run']:>15.2f} {100 * r['share_parse_and_start']:>5.0f}% "

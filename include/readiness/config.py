@@ -49,6 +49,10 @@ class Settings:
     #: auto: live cloud APIs and HTTP probes when evidence_root is gs:// (production), the
     #: recorded settings documents in the evidence store otherwise. true / false force it.
     live_sources: str = "auto"
+    #: An Airflow pool the ``record`` tasks write history through, sized to what the
+    #: warehouse allows at once (BigQuery: 2 mutating DML statements per table run, 20
+    #: queue; docs/history.md). Empty: no pool (DuckDB serialises writers itself).
+    history_write_pool: str = ""
 
     @property
     def live(self) -> bool:

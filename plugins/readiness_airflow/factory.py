@@ -169,7 +169,9 @@ def _owner_links(spec: ServiceSpec) -> dict[str, str]:
     return {spec.owner_team: first} if first else {}
 
 
-def service_dag(spec: ServiceSpec, checklist: Checklist, live: bool = False) -> DAG:
+def service_dag(
+    spec: ServiceSpec, checklist: Checklist, live: bool = False, history_pool: str = ""
+) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
         description=(
@@ -189,7 +191,10 @@ def service_dag(spec: ServiceSpec, checklist: Checklist, live: bool = False) -> 
             source=sources(checklist, spec, live)
         )
         evaluation: Any = score(spec.service, collected)  # an XComArg at parse time
-        recorded = record.override(outlets=[history_asset(spec.service)])(spec.service, evaluation)
+        pool = {"pool": history_pool} if history_pool else {}
+        recorded = record.override(outlets=[history_asset(spec.service)], **pool)(
+            spec.service, evaluation
+        )
         synced = sync_issues(spec.service, evaluation)
         recorded >> synced
     return dag
@@ -245,6 +250,11 @@ def _broken_dag_id(file: str, taken: Mapping[str, object]) -> str:
     return dag_id if dag_id not in taken else dag_id_for(f"{stem}__broken_spec")
 
 
+def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG:
+    checklist = catalog.checklist_for(spec)
+    return service_dag(spec, checklist, settings.live, settings.history_write_pool)
+
+
 def dag_being_run() -> str | None:
     """The dag_id a task process parses the DAG file for (None in the dag-processor)."""
     from airflow.sdk import get_parsing_context
@@ -265,7 +275,7 @@ def _only_the_dag_being_run(settings: Settings) -> dict[str, DAG] | None:
     if catalog is None:
         return None
     spec = catalog.specs[service]
-    return {wanted: service_dag(spec, catalog.checklist_for(spec), settings.live)}
+    return {wanted: _service_dag(settings, catalog, spec)}
 
 
 def build_dags(settings: Settings | None = None, catalog: Catalog | None = None) -> dict[str, DAG]:
@@ -289,7 +299,7 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         log.warning("readiness: %s", note)
     for name, spec in sorted(catalog.specs.items()):
         try:
-            dags[dag_id_for(name)] = service_dag(spec, catalog.checklist_for(spec), settings.live)
+            dags[dag_id_for(name)] = _service_dag(settings, catalog, spec)
         except Exception as exc:  # e.g. a schedule Airflow rejects: only this DAG breaks
             broken[spec.file] = [
                 Problem(spec.file, "schedule", f"Airflow cannot build the DAG: {exc}")

@@ -181,3 +181,15 @@ def test_a_task_process_builds_only_the_dag_being_run(
             dags = build_dags(_settings(services))
         assert dag_id in dags and len(dags) == 54, dag_id
         assert len(opened) == 53 + tried, dag_id
+
+
+def test_history_writes_go_through_the_configured_pool() -> None:
+    from dataclasses import replace
+
+    from readiness_airflow.factory import build_dags
+
+    pooled = build_dags(replace(_settings(), history_write_pool="readiness_history"))
+    record = pooled["readiness__file-storage-service"].get_task("record")
+    assert record.pool == "readiness_history"
+    plain = build_dags(_settings())["readiness__file-storage-service"].get_task("record")
+    assert plain.pool == "default_pool"

@@ -30,6 +30,8 @@ def query_parameter(name: str, value: Any, kind: str | None = None) -> Any:
     from google.cloud import bigquery
 
     if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, date) and not isinstance(v, datetime) for v in value):
+            return bigquery.ArrayQueryParameter(name, "DATE", list(value))
         return bigquery.ArrayQueryParameter(name, "STRING", [str(v) for v in value])
     if kind is None:
         if isinstance(value, bool):

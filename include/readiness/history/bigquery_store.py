@@ -23,7 +23,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from readiness.clients.bigquery import bigquery_client, query_parameter
@@ -195,13 +195,39 @@ class BigQueryHistory(SqlHistory):
         services = sorted({ev.service for ev in evaluations})
         items = [row for ev in evaluations for row in item_rows(ev)]
         runs = [evaluation_row(ev, meta, recorded_at) for ev in evaluations]
-        self._replace("item_results", items, run_ids, services)
-        self._replace("evaluations", runs, run_ids, services)
+        days = self._days(evaluations, run_ids, services)
+        self._replace("item_results", items, run_ids, services, days)
+        self._replace("evaluations", runs, run_ids, services, days)
+
+    def _days(
+        self, evaluations: Sequence[ServiceEvaluation], run_ids: list[str], services: list[str]
+    ) -> list[date]:
+        """The evaluation days the runs' rows live in: the new rows' days, and any other
+        day the same run ids were recorded on before (a manual run re-recorded with another
+        ``--as-of``). Looked up in ``evaluations``, one row per run, clustered by service,
+        so the replace below can name its partitions."""
+        days = {ev.evaluated_at.astimezone(UTC).date() for ev in evaluations}
+        rows = self._run(
+            f"SELECT DISTINCT DATE(evaluated_at) AS day FROM {self.ref}.evaluations "
+            "WHERE service IN UNNEST(@services) AND run_id IN UNNEST(@run_ids)",
+            {"services": services, "run_ids": run_ids},
+        )
+        days.update(row["day"] for row in rows)
+        return sorted(days)
 
     def _replace(
-        self, table: str, rows: list[dict[str, Any]], run_ids: list[str], services: list[str]
+        self,
+        table: str,
+        rows: list[dict[str, Any]],
+        run_ids: list[str],
+        services: list[str],
+        days: list[date],
     ) -> None:
-        """Load ``rows`` into a staging table, MERGE them over the runs' old rows, drop it."""
+        """Load ``rows`` into a staging table, MERGE them over the runs' old rows, drop it.
+
+        The delete names the runs' partitions (``DATE(T.evaluated_at) IN UNNEST(@days)``),
+        so BigQuery reads those days only: a write costs what its run holds, not the whole
+        history (docs/history.md)."""
         from google.cloud import bigquery
 
         columns = TABLES[table]
@@ -231,11 +257,12 @@ class BigQueryHistory(SqlHistory):
             source = f"`{self.project}`.{self.dataset}.{staging.rsplit('.', 1)[1]}"
             self._run(
                 f"MERGE {target} AS T USING {source} AS S ON FALSE "
-                f"WHEN NOT MATCHED BY SOURCE AND T.service IN UNNEST(@services) "
+                f"WHEN NOT MATCHED BY SOURCE AND DATE(T.evaluated_at) IN UNNEST(@days) "
+                f"AND T.service IN UNNEST(@services) "
                 f"AND T.run_id IN UNNEST(@run_ids) THEN DELETE "
                 f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
                 f"VALUES ({', '.join(f'S.{n}' for n in names)})",
-                {"services": services, "run_ids": run_ids},
+                {"services": services, "run_ids": run_ids, "days": days},
             )
         finally:
             self.client.delete_table(staging, not_found_ok=True, retry=self._retry())

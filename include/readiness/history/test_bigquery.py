@@ -126,6 +126,25 @@ def test_the_engine_writes_and_reads_bigquery_and_a_rerun_never_duplicates(
     assert store.services() == [FSS, MNT]
 
 
+def test_a_run_recorded_again_on_another_day_still_replaces_its_rows(
+    bigquery_emulator: str, tmp_path: Path
+) -> None:
+    """The replace names the run's partitions: the new day, and the day it was recorded on
+    before (looked up), so a re-recorded ``--run-id`` never leaves its old rows behind."""
+    dataset = _dataset()
+    settings = _settings(tmp_path, bigquery_emulator, dataset)
+    evaluate(settings, services=[FSS], as_of=T1, meta=RunMeta(run_key="same"), dry_run=False)
+    evaluate(settings, services=[FSS], as_of=T2, meta=RunMeta(run_key="same"))
+    store = _store(bigquery_emulator, dataset)
+    rows = store.query(
+        f"SELECT DATE(evaluated_at) AS day, COUNT(*) AS n FROM {store.ref}.item_results "
+        "GROUP BY day"
+    )
+    assert [(r["day"], r["n"]) for r in rows] == [(T2.date(), 99)]
+    runs = store.query(f"SELECT run_id, evaluated_at FROM {store.ref}.evaluations")
+    assert [(r["run_id"], r["evaluated_at"]) for r in runs] == [(f"{FSS}@same", T2)]
+
+
 def test_service_names_are_parameters_never_sql(bigquery_emulator: str, tmp_path: Path) -> None:
     dataset = _dataset()
     evaluate(_settings(tmp_path, bigquery_emulator, dataset), as_of=T1, meta=RunMeta("r1"))
