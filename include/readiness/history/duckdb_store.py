@@ -49,9 +49,13 @@ def _aware(value: Any) -> Any:
 class DuckDBHistory(SqlHistory):
     backend = "duckdb"
 
-    def __init__(self, path: Path, dataset: str = "readiness") -> None:
+    def __init__(
+        self, path: Path, dataset: str = "readiness", lock_wait_s: float = _LOCK_WAIT_S
+    ) -> None:
         self.path = path
         self.dataset = dataset
+        #: how long an operation waits for another process's lock before it fails
+        self.lock_wait_s = lock_wait_s
         self._ready = False
         self._held: Any = None
 
@@ -73,7 +77,7 @@ class DuckDBHistory(SqlHistory):
         import duckdb
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + _LOCK_WAIT_S
+        deadline = time.monotonic() + self.lock_wait_s
         delay = 0.05
         while True:
             try:

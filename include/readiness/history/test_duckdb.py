@@ -105,3 +105,63 @@ def test_another_process_can_write_between_operations(history: DuckDBHistory) ->
         [sys.executable, "-c", code, str(history.path)], capture_output=True, timeout=60
     )
     assert done.returncode == 0, done.stderr.decode()
+
+
+WRITER = r"""
+import sys, time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from readiness.config import Settings
+from readiness.engine import evaluate
+from readiness.history import RunMeta
+from readiness.history.duckdb_store import DuckDBHistory
+from readiness.trackers.outbox.tracker import OutboxTracker
+
+root, db, outbox, service, days, slow = sys.argv[1:7]
+
+class SlowTracker(OutboxTracker):
+    # a tracker whose every call takes longer than the other writer waits for a lock
+    def open(self, doc):
+        time.sleep(float(slow))
+        return super().open(doc)
+
+settings = Settings(project_root=Path(root), history=f"duckdb://{db}", collect_workers=1)
+history = DuckDBHistory(Path(db), lock_wait_s=3.0)
+tracker = SlowTracker(Path(outbox))
+for day in range(int(days)):
+    as_of = datetime(2026, 11, 20, 6, tzinfo=UTC) + timedelta(days=7 * day)
+    report = evaluate(settings, services=[service], as_of=as_of, meta=RunMeta(f"w{day}"),
+                      history=history, tracker=tracker)
+    print(service, day, [k for r in report.issues.values() for k in r.opened], flush=True)
+"""
+
+
+def test_two_processes_record_and_sync_into_one_file_and_lose_nothing(tmp_path: Path) -> None:
+    """Two services' runs at once, as two LocalExecutor tasks would be: one is in a slow
+    tracker call (8 s) while the other records, with a lock wait of 3 s. Both succeed only
+    because no history lock is held across a tracker call; every row is there."""
+    db = tmp_path / "history.duckdb"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(ROOT), str(db), str(tmp_path / name), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, args in (
+            ("outbox-a", (FSS, "2", "8")),  # day 2 opens RP3's issue, slowly
+            ("outbox-b", ("maintenance-service", "6", "0")),
+        )
+    ]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+    assert "file-storage-service 1 ['OUT-1']" in outputs[0][0]
+    history = DuckDBHistory(db)
+    runs = history.query(
+        "SELECT service, COUNT(*) AS n FROM readiness.evaluations GROUP BY service ORDER BY 1"
+    )
+    assert [(r["service"], r["n"]) for r in runs] == [(FSS, 2), ("maintenance-service", 6)]
+    (items,) = history.query("SELECT COUNT(*) AS n FROM readiness.item_results")
+    assert items["n"] == 2 * 99 + 6 * 116
+    assert [link.issue_key for link in history.links(FSS)] == ["OUT-1"]
