@@ -174,3 +174,14 @@ def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
             (row["reason"] or "")[:300],
         )
     console.print(table)
+    if snap.overridden:  # the rules this service runs differ from the checklist's
+        modified = Table(title="rules changed by the service spec", title_justify="left")
+        for column in ("item", "status", "override"):
+            modified.add_column(column, overflow="fold")
+        for row in snap.overridden:
+            modified.add_row(
+                row["item_id"],
+                Text(row["effective_status"], style=STATUS_STYLE.get(row["effective_status"], "")),
+                row["spec_override"],
+            )
+        console.print(modified)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from readiness import trackers
@@ -257,6 +257,7 @@ def score_service(
             item, ev, outcomes, task.error if task else None, item_waiver, not_applicable, as_of
         )
         before = prior.get(item.id)
+        override = spec.overrides.get(item.id)
         effective, streak = apply_grace(status, before, grace_runs)
         if status is Status.ERROR and effective is not Status.ERROR:
             reason += f" (error {streak} of {grace_runs} allowed; counting as {effective.value})"
@@ -283,6 +284,7 @@ def score_service(
                 waiver=item_waiver,
                 error_streak=streak,
                 episode_id=episode,
+                override=override.description if override and override.in_force(today) else "",
             )
         )
     level = achieved_level(
@@ -317,9 +319,9 @@ class ServicePlan:
     items: tuple[tuple[Item, str | None], ...]
 
     @classmethod
-    def of(cls, catalog: Catalog, service: str) -> ServicePlan:
-        """The plan of a service the catalog defines; a ``ConfigError`` names the spec's
-        problems when it does not."""
+    def of(cls, catalog: Catalog, service: str, on: date | None = None) -> ServicePlan:
+        """The plan of a service the catalog defines, with the spec's overrides in force
+        ``on`` a day; a ``ConfigError`` names the spec's problems when it does not."""
         if service not in catalog.specs:
             problems = [p for ps in catalog.broken_specs.values() for p in ps]
             related = [p for p in problems if service in str(p)] or [
@@ -333,7 +335,7 @@ class ServicePlan:
             raise ConfigError(related)
         spec = catalog.specs[service]
         checklist = catalog.checklist_for(spec)
-        return cls(spec, checklist, tuple(effective_items(checklist, spec)))
+        return cls(spec, checklist, tuple(effective_items(checklist, spec, on)))
 
     @property
     def service(self) -> str:
@@ -368,7 +370,7 @@ class ServicePlan:
             for item, na in self.items
             if source is None or source_of(item.evidence.kind, settings.live) == source
         ]
-        if source is not None and not any(na is None for _i, na in wanted):
+        if source is not None and not wanted:
             known = ", ".join(self.sources(settings.live))
             raise ConfigError(
                 [
@@ -481,7 +483,7 @@ def evaluate(
             hint = f" (its spec has problems: {broken[0]})" if broken else ""
             report.warnings.append(f"service {name!r} is not defined{hint}")
         chosen = [s for s in services if s in catalog.specs]
-    plans = [ServicePlan.of(catalog, service) for service in chosen]
+    plans = [ServicePlan.of(catalog, service, as_of.date()) for service in chosen]
     history = history or history_for(settings)
     history.init()
 

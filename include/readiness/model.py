@@ -85,6 +85,22 @@ class EvidenceSource:
 
 
 @dataclass(frozen=True)
+class Overridable:
+    """What a checklist lets a service spec change on an item. ``params`` maps a collector
+    param to ``any`` (a location or resource name), ``min`` (a lower bound: the spec may
+    only raise it) or ``max`` (an upper bound: it may only lower it). The flags permit the
+    weakening overrides without an approver."""
+
+    params: tuple[tuple[str, str], ...] = ()
+    not_applicable: bool = False
+    max_age: bool = False
+    required_from: bool = False
+
+    def param_rule(self, name: str) -> str | None:
+        return dict(self.params).get(name)
+
+
+@dataclass(frozen=True)
 class Item:
     id: str
     title: str
@@ -102,6 +118,7 @@ class Item:
     remediation_days: int | None = None
     #: Why a person should look at this item; ``import-checklist`` sets it where it guessed.
     review: str = ""
+    overridable: Overridable = field(default_factory=Overridable)
 
 
 @dataclass(frozen=True)
@@ -201,6 +218,19 @@ class ItemOverride:
     max_age: timedelta | None = None
     params: dict[str, Any] = field(default_factory=dict)
     not_applicable: str | None = None  # the reason, when the item does not apply
+    #: The authority for a weakening override the checklist does not permit, as for a
+    #: waiver: who approved it, why, until when (it lapses after ``expires``).
+    approver: str | None = None
+    reason: str = ""
+    expires: date | None = None
+    reference: str = ""
+    #: What it changes, in words, for status, the report and the OSCAL export (the loader
+    #: fills it in once it has checked the override against its checklist).
+    description: str = ""
+
+    def in_force(self, day: date | None) -> bool:
+        """An approved override lapses after its expiry; a permitted one never does."""
+        return self.expires is None or day is None or day <= self.expires
 
 
 @dataclass(frozen=True)
@@ -327,6 +357,9 @@ class ItemResult:
     #: What the item counted as last run (after error grace): what a regression is decided
     #: on, and what an issue names as "before". ``previous_status`` is the raw status.
     previous_effective_status: Status | None = None
+    #: The service spec's override of this item, in words ("" when it runs the checklist's
+    #: rule as written): an auditor must see that a service runs a modified rule.
+    override: str = ""
 
     @property
     def satisfied(self) -> bool:

@@ -25,7 +25,7 @@ from readiness.collectors import CredentialSource
 from readiness.config import Settings
 from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.loader import Catalog, load_catalog_cached
-from readiness.model import Item, ServiceEvaluation
+from readiness.model import ServiceEvaluation
 from readiness.trackers import IssueTracker
 
 
@@ -107,8 +107,9 @@ class ServiceStages:
         finally:
             history.close()
 
-    def _items_by_id(self) -> dict[str, Item]:
-        return {item.id: item for item, _na in self.items}
+    def _on(self, as_of: datetime) -> engine.ServicePlan:
+        """The plan with the spec's overrides in force on the run's day."""
+        return engine.ServicePlan.of(self.catalog, self.spec.service, as_of.date())
 
     # ------------------------------------------------------------------ stages
 
@@ -116,7 +117,7 @@ class ServiceStages:
         self, source: str, as_of: datetime, credentials: CredentialSource | None = None
     ) -> dict[str, dict[str, Any]]:
         """Evidence for the applicable items read from one source, by item id."""
-        evidence = self.plan.collect(self.settings, as_of, source, credentials)
+        evidence = self._on(as_of).collect(self.settings, as_of, source, credentials)
         return {item_id: evidence_to_json(ev) for item_id, ev in evidence.items()}
 
     def score(
@@ -134,13 +135,14 @@ class ServiceStages:
             for section in collected
             for item_id, data in section.items()
         }
-        waivers, warnings = self.plan.waivers(self.settings, as_of)
-        tasks = self.plan.validation_tasks(evidence)
+        plan = self._on(as_of)
+        waivers, warnings = plan.waivers(self.settings, as_of)
+        tasks = plan.validation_tasks(evidence)
         validated = BatchValidator().validate(tasks, as_of) if tasks else {}
         with self._history() as history:
-            evaluation = self.plan.score(
+            evaluation = plan.score(
                 history,
-                run_id=self.plan.run_id(run_key),
+                run_id=plan.run_id(run_key),
                 as_of=as_of,
                 evidence=evidence,
                 validated=validated,
@@ -150,7 +152,9 @@ class ServiceStages:
         return evaluation_to_json(evaluation), warnings
 
     def load(self, evaluation: Mapping[str, Any]) -> ServiceEvaluation:
-        return evaluation_from_json(evaluation, self.spec, self.checklist, self._items_by_id())
+        evaluated_at = datetime.fromisoformat(evaluation["evaluated_at"])
+        items = {item.id: item for item, _na in self._on(evaluated_at).items}
+        return evaluation_from_json(evaluation, self.spec, self.checklist, items)
 
     def record(self, evaluation: Mapping[str, Any], meta: RunMeta) -> dict[str, Any]:
         """Write the run to history (replacing the run's own rows if it was recorded

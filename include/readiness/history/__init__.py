@@ -71,6 +71,8 @@ class ServiceSnapshot:
     #: Items whose collector failed (``error``) but still count as their last status, within
     #: ``error_grace_runs``: not failing yet, but a broken source an SRE should see.
     in_grace: list[dict[str, Any]] = field(default_factory=list)
+    #: Items held to a rule the service spec changed (``spec_override`` says how).
+    overridden: list[dict[str, Any]] = field(default_factory=list)
 
 
 class HistoryStore(Protocol):

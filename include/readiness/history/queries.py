@@ -55,6 +55,14 @@ WHERE run_id = @run_id AND evaluated_at = @evaluated_at
 ORDER BY required_rank, item_id
 """
 
+#: Items whose rule the service spec changed: an auditor must see a modified rule.
+OVERRIDDEN_ITEMS = """
+SELECT item_id, title, required_from, effective_status, spec_override
+FROM {dataset}.item_results
+WHERE run_id = @run_id AND evaluated_at = @evaluated_at AND spec_override IS NOT NULL
+ORDER BY required_rank, item_id
+"""
+
 TIMELINE = """
 SELECT evaluated_at, run_id, trigger, achieved_level, previous_level, target_level,
        regressions, {status_counts}

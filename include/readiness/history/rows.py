@@ -84,6 +84,7 @@ def item_rows(ev: ServiceEvaluation) -> list[dict[str, Any]]:
                 "evidence_expires_at": evidence.expires_at if evidence else None,
                 "waiver": _json(r.waiver.as_json() if r.waiver else None),
                 "evaluated_at": ev.evaluated_at,
+                "spec_override": r.override or None,
             }
         )
     return rows

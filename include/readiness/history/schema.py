@@ -60,6 +60,8 @@ ITEM_RESULTS: list[tuple[str, str]] = [
     ("evidence_expires_at", "TIMESTAMP"),
     ("waiver", "JSON"),
     ("evaluated_at", "TIMESTAMP"),
+    #: the service spec's override of the item, in words; NULL for the checklist's rule
+    ("spec_override", "STRING"),
 ]
 
 ISSUE_LINKS: list[tuple[str, str]] = [

@@ -89,6 +89,9 @@ class SqlHistory(ABC):
             in_grace=self.select(
                 q.IN_GRACE_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
             ),
+            overridden=self.select(
+                q.OVERRIDDEN_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
+            ),
         )
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:

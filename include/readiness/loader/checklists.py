@@ -14,7 +14,13 @@ from pydantic import (
 from readiness.collectors import KINDS, get_collector
 from readiness.errors import Problem, join_path
 from readiness.expectations import check_arguments
-from readiness.loader.documents import ChecklistDoc, EvidenceDoc, ItemDoc, SectionDoc
+from readiness.loader.documents import (
+    ChecklistDoc,
+    EvidenceDoc,
+    ItemDoc,
+    OverridableDoc,
+    SectionDoc,
+)
 from readiness.loader.placeholders import is_runtime_name, placeholders, substitute
 from readiness.loader.yaml_source import Source, read_yaml, structure_problems
 from readiness.model import (
@@ -23,6 +29,7 @@ from readiness.model import (
     Expectation,
     Item,
     Level,
+    Overridable,
     PromotionRule,
     Section,
 )
@@ -320,4 +327,18 @@ def _item(
         notes=idoc.notes,
         remediation_days=idoc.remediation_days,
         review=idoc.review,
+        overridable=_overridable(doc.defaults.overridable, idoc.overridable),
+    )
+
+
+def _overridable(defaults: OverridableDoc, own: OverridableDoc | None) -> Overridable:
+    """The checklist's defaults, widened by the item's own declaration."""
+    params = dict(defaults.params)
+    if own is not None:
+        params.update(own.params)
+    return Overridable(
+        params=tuple(sorted(params.items())),
+        not_applicable=defaults.not_applicable or bool(own and own.not_applicable),
+        max_age=defaults.max_age or bool(own and own.max_age),
+        required_from=defaults.required_from or bool(own and own.required_from),
     )

@@ -4,7 +4,7 @@ may say, field by field, before any cross-checks."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -44,6 +44,15 @@ class TemplateDoc(StrictDoc):
     max_age: str | None = None
 
 
+class OverridableDoc(StrictDoc):
+    """What a service spec may change on an item (or, under ``defaults``, on every item)."""
+
+    params: dict[str, Literal["any", "min", "max"]] = {}
+    not_applicable: bool = False
+    max_age: bool = False
+    required_from: bool = False
+
+
 class ItemDoc(StrictDoc):
     id: str = Field(pattern=ID_PATTERN)
     title: str
@@ -61,6 +70,7 @@ class ItemDoc(StrictDoc):
     remediation_days: int | None = Field(default=None, ge=0)
     #: Why a person should look at this item (set by ``import-checklist`` when it guessed).
     review: str = ""
+    overridable: OverridableDoc | None = None
 
 
 class SectionDoc(StrictDoc):
@@ -75,6 +85,7 @@ class DefaultsDoc(StrictDoc):
     severity: Severity = "medium"
     max_age: str | None = None
     runbook: str | None = None
+    overridable: OverridableDoc = OverridableDoc()
 
 
 class PromotionDoc(StrictDoc):
@@ -105,6 +116,11 @@ class OverrideDoc(StrictDoc):
     max_age: str | None = None
     params: dict[str, Any] = {}
     not_applicable: str | None = None
+    #: the authority for a change the checklist does not permit, as for a waiver
+    approver: str | None = None
+    reason: str = ""
+    expires: date | None = None
+    reference: str = ""
 
 
 class WaiverDoc(StrictDoc):

@@ -3,6 +3,7 @@ they name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import (
@@ -19,6 +20,7 @@ from readiness.model import (
     ServiceSpec,
     Waiver,
 )
+from readiness.overrides import override_problems
 
 
 def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
@@ -39,6 +41,10 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
             ),
             params=dict(odoc.params),
             not_applicable=odoc.not_applicable,
+            approver=odoc.approver,
+            reason=odoc.reason,
+            expires=odoc.expires,
+            reference=odoc.reference,
         )
     if problems:
         return None, problems
@@ -120,6 +126,11 @@ def cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pro
                     f"level {override.required_from!r} does not exist; expected one of {level_ids}",
                 )
             )
+        else:
+            item = next(i for i in checklist.items if i.id == item_id)
+            found, description = override_problems(checklist, item, override)
+            problems.extend(problem(join_path("overrides", item_id, f), m) for f, m in found)
+            spec.overrides[item_id] = replace(override, description=description)
     for position, waiver in enumerate(spec.waivers):
         if waiver.item not in item_ids:
             problems.append(

@@ -193,6 +193,8 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
                     ("status", status),
                     ("collector", row["evidence_kind"]),
                     ("expectations", _expectation_summary(row["expectations"])),
+                    # the service runs a modified rule: an auditor must see how
+                    ("spec-override", row.get("spec_override")),
                 ),
             )
         )

@@ -101,6 +101,8 @@ class ServiceQuarter:
     failing_longest: list[FailingItem]
     waivers: list[WaiverDue] = field(default_factory=list)
     signoffs: list[SignoffDue] = field(default_factory=list)
+    #: (item id, title, what the service spec changes) at the period's last evaluation
+    overrides: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def at_target(self) -> bool:
@@ -290,6 +292,8 @@ def _due(service_q: ServiceQuarter, last_items: list[dict[str, Any]], stop: date
     horizon = quarter_end(*_next_of_period(stop))
     today = (stop - timedelta(microseconds=1)).date()  # the period's last day
     for row in last_items:
+        if row.get("spec_override"):
+            service_q.overrides.append((row["item_id"], row["title"] or "", row["spec_override"]))
         waiver = _json(row["waiver"])
         if waiver:
             expires = date.fromisoformat(waiver["expires"])

@@ -91,7 +91,8 @@ ORDER BY ep.service, ep.opened_at, ep.item_id
 #: sign-offs behind every attestation item (their rows are in ``observed``). One query for
 #: the whole portfolio; ``@since`` (the oldest of those evaluations) bounds the partitions.
 LAST_RUN_ITEMS = """
-SELECT r.service, r.item_id, r.title, r.evidence_kind, r.effective_status, r.waiver, r.observed
+SELECT r.service, r.item_id, r.title, r.evidence_kind, r.effective_status, r.waiver, r.observed,
+       r.spec_override
 FROM {dataset}.item_results AS r
 JOIN (
   SELECT service, run_id, evaluated_at
@@ -100,6 +101,6 @@ JOIN (
   QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
 ) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
 WHERE r.evaluated_at >= @since AND r.evaluated_at < @end
-  AND (r.waiver IS NOT NULL OR r.evidence_kind = 'attestation')
+  AND (r.waiver IS NOT NULL OR r.evidence_kind = 'attestation' OR r.spec_override IS NOT NULL)
 ORDER BY r.service, r.item_id
 """

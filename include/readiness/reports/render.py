@@ -177,6 +177,7 @@ REGRESSIONS = ("item", "title", "regressed", "remediated", "time to remediate", 
 FAILING = ("item", "title", "required from", "failing", "status at end", "failing since")
 WAIVERS = ("waiver", "expires", "approver", "reason")
 SIGNOFFS = ("item", "role", "signed by", "signed", "counts until", "state")
+OVERRIDES = ("item", "title", "what the service spec changes")
 
 
 def regression_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str]) -> Rows:
@@ -226,6 +227,10 @@ def waiver_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
         )
         for w in sq.waivers
     ]
+
+
+def override_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
+    return [(esc(item), esc(title), esc(text)) for item, title, text in sq.overrides]
 
 
 def signoff_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str]) -> Rows:
@@ -337,6 +342,9 @@ def render_markdown(report: QuarterReport) -> str:
             lines += _md_table(SIGNOFFS, signoff_rows(sq, md, _plain))
         if not sq.waivers and not sq.signoffs:
             lines.append("Nothing due.")
+        if sq.overrides:
+            lines += ["", "### Rules changed by the service spec", ""]
+            lines += _md_table(OVERRIDES, override_rows(sq, md))
     return "\n".join(lines) + "\n"
 
 
@@ -502,5 +510,8 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
         out.append(_table(SIGNOFFS, signoff_rows(sq, _h, _span)) + "</details>")
     if not sq.waivers and not sq.signoffs:
         out.append("<p class='muted'>Nothing due.</p>")
+    if sq.overrides:
+        out.append("<h3>Rules changed by the service spec</h3>")
+        out.append(_table(OVERRIDES, override_rows(sq, _h)))
     out.append("</div>")
     return "\n".join(out)
