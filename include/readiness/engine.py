@@ -111,6 +111,7 @@ def collect_context(
         bigquery_endpoint=settings.bigquery_endpoint or None,
         bigquery_location=settings.bigquery_location or None,
         credentials=credentials or environment_credentials,
+        repo_roots=tuple(str(settings.path(root)) for root in settings.repo_roots),
     )
 
 

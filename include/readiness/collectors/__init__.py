@@ -96,6 +96,8 @@ class CollectContext:
     bigquery_client: Any = None
     storage_client: Any = None
     credentials: CredentialSource = environment_credentials
+    #: absolute folders a service's ``repo`` must lie under (empty: the project root)
+    repo_roots: tuple[str, ...] = ()
 
     def credential(self, name: str) -> Secret:
         """The credential ``name`` (a checklist param names it; the value never appears

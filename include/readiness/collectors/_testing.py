@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from readiness.collectors import CollectRequest
+from readiness.collectors import CollectContext, CollectRequest
 from readiness.evidence.store import LocalStore
 from readiness.model import EvidenceSource, Item, ServiceSpec
 
@@ -49,4 +49,5 @@ def request(
         as_of=as_of,
         store=LocalStore(store),
         project_root=str(store),
+        context=CollectContext(repo_roots=(str(repo),) if repo else ()),
     )

@@ -1,10 +1,13 @@
-"""A checked-out repository, read safely: no path may escape the configured root."""
+"""A checked-out repository, read safely: the repository must lie under a configured
+repository root (``repo_roots``), and no path may escape the repository."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from readiness.model import ServiceSpec
+from readiness.model import Evidence, ServiceSpec
 
 
 class PathEscape(ValueError):
@@ -16,6 +19,29 @@ def repo_root(spec: ServiceSpec, project_root: str) -> Path | None:
         return None
     root = Path(spec.repo)
     return root if root.is_absolute() else Path(project_root) / root
+
+
+def checkout(
+    spec: ServiceSpec, project_root: str, roots: Sequence[str], fetched_at: datetime
+) -> Path | Evidence:
+    """The service's repository, or the Evidence that says why it cannot be read: none
+    configured or not there (``missing``), or outside every repository root (``error``: a
+    spec pointed at ``/proc/self`` must not copy a worker's environment into history)."""
+    root = repo_root(spec, project_root)
+    if root is None or not root.is_dir():
+        why = "no repository configured" if root is None else f"{root} does not exist"
+        return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
+    allowed = [Path(r).resolve() for r in (roots or [project_root])]
+    resolved = root.resolve()
+    if not any(resolved == a or resolved.is_relative_to(a) for a in allowed):
+        return Evidence.failed(
+            f"file://{root}",
+            fetched_at,
+            f"{spec.file}: repo {spec.repo!r} is outside the repository roots "
+            f"({', '.join(map(str, allowed))}); expected a path under one of them "
+            "(setting repo_roots)",
+        )
+    return root
 
 
 def safe_path(root: Path, relative: str) -> Path:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.collectors import CollectRequest
-from readiness.evidence.repo import PathEscape, iter_files, repo_root, safe_path
+from readiness.evidence.repo import PathEscape, checkout, iter_files, safe_path
 from readiness.model import Evidence
 from readiness.timeutil import utcnow
 
@@ -30,10 +30,11 @@ class RepoFilesCollector:
     def collect(self, request: CollectRequest) -> Evidence:
         params = Params.model_validate(request.params)
         fetched_at = utcnow()
-        root = repo_root(request.service, request.project_root)
-        if root is None or not root.is_dir():
-            why = "no repository configured" if root is None else f"{root} does not exist"
-            return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
+        root = checkout(
+            request.service, request.project_root, request.context.repo_roots, fetched_at
+        )
+        if isinstance(root, Evidence):
+            return root
         digest = hashlib.sha256()
         rows: list[dict[str, Any]] = []
         newest: float | None = None

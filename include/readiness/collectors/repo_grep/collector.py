@@ -10,7 +10,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.collectors import CollectRequest
-from readiness.evidence.repo import PathEscape, iter_files, repo_root
+from readiness.evidence.repo import PathEscape, checkout, iter_files
 from readiness.model import Evidence
 from readiness.timeutil import utcnow
 
@@ -43,10 +43,11 @@ class RepoGrepCollector:
     def collect(self, request: CollectRequest) -> Evidence:
         params = Params.model_validate(request.params)
         fetched_at = utcnow()
-        root = repo_root(request.service, request.project_root)
-        if root is None or not root.is_dir():
-            why = "no repository configured" if root is None else f"{root} does not exist"
-            return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
+        root = checkout(
+            request.service, request.project_root, request.context.repo_roots, fetched_at
+        )
+        if isinstance(root, Evidence):
+            return root
         regex = re.compile(params.pattern)
         try:
             files = iter_files(root, params.paths, params.exclude)

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from readiness.collectors import CollectContext
 from readiness.collectors._testing import request
 from readiness.collectors.repo_grep.collector import COLLECTOR
 
@@ -29,3 +33,17 @@ def test_scanning_nothing_is_missing(tmp_path: Path) -> None:
         request({"pattern": "x", "paths": ["src/**/*.ts"]}, tmp_path, repo=tmp_path / "repo")
     )
     assert not ev.found
+
+
+def test_a_repo_outside_the_repository_roots_is_an_error_and_copies_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's attack: a spec whose repo is /proc/self greps the worker's environment,
+    where LINEAR_API_KEY may live, into XCom and history."""
+    monkeypatch.setenv("LINEAR_API_KEY", "lin_api_secret_in_the_worker")
+    (tmp_path / "checkouts").mkdir()
+    req = request({"pattern": "LINEAR", "paths": ["environ"]}, tmp_path, repo=Path("/proc/self"))
+    req = replace(req, context=CollectContext(repo_roots=(str(tmp_path / "checkouts"),)))
+    ev = COLLECTOR.collect(req)
+    assert ev.error and "svc.yaml" in ev.error and "repo_roots" in ev.error
+    assert ev.rows == [] and "lin_api_secret" not in repr(ev)
