@@ -50,6 +50,7 @@ def evidence_to_json(ev: Evidence) -> dict[str, Any]:
         "error": ev.error,
         "summary": jsonable(ev.summary, typed=True),
         "transient": ev.transient,
+        "outage": ev.outage,
     }
 
 
@@ -68,6 +69,7 @@ def evidence_from_json(data: Mapping[str, Any]) -> Evidence:
         error=data["error"],
         summary=decode(data["summary"]),
         transient=data.get("transient", False),
+        outage=data.get("outage"),
     )
 
 

@@ -53,6 +53,9 @@ class Settings:
     #: warehouse allows at once (BigQuery: 2 mutating DML statements per table run, 20
     #: queue; docs/history.md). Empty: no pool (DuckDB serialises writers itself).
     history_write_pool: str = ""
+    #: How long an unreachable evidence source (a bucket, BigQuery, an HTTP endpoint) is
+    #: tried in one run, retries included, before its items are recorded as ``error``.
+    source_deadline_s: int = 60
     #: Folders a spec's ``repo`` must lie under (where CI checks the services out). A spec
     #: can point nowhere else: ``repo_grep`` copies matching lines into history.
     repo_roots: list[str] = field(default_factory=lambda: ["."])

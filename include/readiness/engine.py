@@ -7,9 +7,10 @@ become that item's ``error`` status, and the rest of the run goes on."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -80,15 +81,16 @@ def default_run_key(as_of: datetime) -> str:
 def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
     """The service's evidence store as of a run. On embedded defaults (an evidence root of
     ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
+    deadline = float(settings.source_deadline_s)
     if spec.evidence_store:
-        return open_store(spec.evidence_store, settings.project_root)
+        return open_store(spec.evidence_store, settings.project_root, deadline)
     root = settings.evidence_root.rstrip("/")
     if root.startswith(sample_feed.SCHEME):
         folder = settings.path(root[len(sample_feed.SCHEME) :]) / spec.service
         template = settings.path(sample_feed.TEMPLATE) / spec.service
         sample_feed.feed(template, folder, spec.service, as_of, spec.waivers)
         return open_store(str(folder), settings.project_root)
-    return open_store(f"{root}/{spec.service}", settings.project_root)
+    return open_store(f"{root}/{spec.service}", settings.project_root, deadline)
 
 
 def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[str, Any]:
@@ -111,6 +113,7 @@ def collect_context(
         bigquery_endpoint=settings.bigquery_endpoint or None,
         bigquery_location=settings.bigquery_location or None,
         credentials=credentials or environment_credentials,
+        api_retry_s=float(settings.source_deadline_s),
         repo_roots=tuple(str(settings.path(root)) for root in settings.repo_roots),
     )
 
@@ -170,16 +173,53 @@ def collect_evidence(
     """Evidence for every applicable item of ``items`` (not-applicable ones are skipped)."""
     to_collect = [item for item, na in items if na is None]
     context = context or collect_context(settings)
+    breaker = _Breaker(settings.live, store)
+
+    def one(item: Item) -> Evidence:
+        return breaker.collect(
+            item, lambda: collect_item(settings, spec, item, store, as_of, context)
+        )
+
     if workers > 1 and len(to_collect) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            collected = list(
-                pool.map(
-                    lambda it: collect_item(settings, spec, it, store, as_of, context), to_collect
-                )
-            )
+            collected = list(pool.map(one, to_collect))
     else:
-        collected = [collect_item(settings, spec, it, store, as_of, context) for it in to_collect]
+        collected = [one(item) for item in to_collect]
     return {item.id: ev for item, ev in zip(to_collect, collected, strict=True)}
+
+
+class _Breaker:
+    """One outage per source per run: once a source with a single endpoint (the evidence
+    store, BigQuery, the Cloud Storage API) is unreachable, its other items fail at once
+    with the same cause instead of each waiting out the deadline. HTTP probes each name
+    their own endpoint, so they are not grouped."""
+
+    GROUPED = ("store", "bigquery", "gcs")
+
+    def __init__(self, live: bool, store: EvidenceStore) -> None:
+        self.live = live
+        self.store = store
+        self.down: dict[str, Evidence] = {}
+        self.lock = threading.Lock()
+
+    def collect(self, item: Item, run: Callable[[], Evidence]) -> Evidence:
+        source = source_of(item.evidence.kind, self.live)
+        with self.lock:
+            failed = self.down.get(source)
+        if failed is not None:
+            return replace(failed, fetched_at=utcnow())
+        evidence = run()
+        if evidence.transient and evidence.error:
+            name = (
+                self.store.root
+                if source == "store"
+                else (source if source in self.GROUPED else (evidence.uri or source))
+            )
+            evidence = replace(evidence, outage=name)
+            if source in self.GROUPED:
+                with self.lock:
+                    self.down.setdefault(source, evidence)
+        return evidence
 
 
 def validation_tasks(
@@ -364,6 +404,7 @@ class ServicePlan:
         as_of: datetime,
         source: str | None = None,
         credentials: CredentialSource | None = None,
+        store: EvidenceStore | None = None,
     ) -> dict[str, Evidence]:
         """Evidence for the applicable items (of one source, when given)."""
         wanted = [
@@ -383,7 +424,7 @@ class ServicePlan:
                     )
                 ]
             )
-        store = self.store(settings, as_of)
+        store = store or self.store(settings, as_of)
         return collect_evidence(
             settings,
             self.spec,
@@ -394,8 +435,10 @@ class ServicePlan:
             collect_context(settings, credentials),
         )
 
-    def waivers(self, settings: Settings, as_of: datetime) -> tuple[list[Waiver], list[str]]:
-        return waivers_for(self.spec, self.store(settings, as_of), as_of)
+    def waivers(
+        self, settings: Settings, as_of: datetime, store: EvidenceStore | None = None
+    ) -> tuple[list[Waiver], list[str]]:
+        return waivers_for(self.spec, store or self.store(settings, as_of), as_of)
 
     def validation_tasks(self, evidence: dict[str, Evidence]) -> list[ValidationTask]:
         return validation_tasks(self.spec.service, self.items, evidence)
@@ -493,11 +536,12 @@ def evaluate(
     total = sum(len(plan.items) for plan in plans)
     done = 0
     for plan in plans:
-        evidence = plan.collect(settings, as_of)
+        store = plan.store(settings, as_of)  # one per service: an outage is met once
+        evidence = plan.collect(settings, as_of, store=store)
         done += len(plan.items)
         if progress:
             progress(f"collected {plan.service}", done, total)
-        waivers, warnings = plan.waivers(settings, as_of)
+        waivers, warnings = plan.waivers(settings, as_of, store)
         report.warnings.extend(warnings)
         collected.append((plan, evidence, waivers))
 

@@ -5,7 +5,9 @@
 - silent while the item stays failing, unless the reason changes (one comment);
 - close with a comment when it passes again, or as accepted risk when waived;
 - anything the tracker did not take stays pending and is retried by the next run,
-  because the episode id lives in history, not in memory.
+  because the episode id lives in history, not in memory;
+- an item whose only problem is an unreachable source gets no issue of its own: the
+  service gets one outage issue per source (``outages.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import date, datetime, timedelta
 from readiness.history import HistoryStore, IssueLink
 from readiness.markdown import code_block, code_span, escape, link
 from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
+from readiness.outages import outage_of, sync_outages
 from readiness.revalidation import REVALIDATION_ITEM, close_renewed, open_revalidation_issue
 from readiness.scoring import describe_expectation
 from readiness.timeutil import utcnow
@@ -158,14 +161,19 @@ def sync_issues(
                 report.closed.append(current.issue_key)
                 current = None
             if current is not None:
-                if result.reason != current.last_reason:
+                # an outage's reason is the outage issue's news, not this item's
+                if result.reason != current.last_reason and outage_of(result) is None:
                     tracker.comment(
                         IssueRef.of(current), _reason_comment(ev, result), at=ev.evaluated_at
                     )
                     history.save_link(replace(current, last_reason=result.reason, updated_at=now))
                     report.commented.append(current.issue_key)
                 continue
-            if _should_open(ev, result) and result.episode_id not in by_episode:
+            if (
+                _should_open(ev, result)
+                and result.episode_id not in by_episode
+                and outage_of(result) is None  # one outage issue instead (outages.py)
+            ):
                 previous = closed_by_item.get(item_id)
                 doc = IssueDocument(
                     episode_id=result.episode_id or "",
@@ -210,6 +218,7 @@ def sync_issues(
             )
             report.failed.append(item_id)
     if report.error is None:
+        sync_outages(ev, links, history, tracker, report)
         try:
             report.closed += close_renewed(ev, links, history, tracker)
         except TrackerError as exc:

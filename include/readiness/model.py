@@ -274,6 +274,9 @@ class Evidence:
     summary: dict[str, Any] = field(default_factory=dict)
     #: The error came from an unreachable source (worth retrying), not from bad content.
     transient: bool = False
+    #: With ``transient``: the source that could not be reached (``gs://…/svc``,
+    #: ``bigquery``, a URL): one outage, however many items read it.
+    outage: str | None = None
 
     @classmethod
     def missing(cls, uri: str | None, fetched_at: datetime, why: str, **summary: Any) -> Evidence:

@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import importlib
 import os
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,14 @@ class CachingStore(ABC):
         self._listing: list[StoredObject] | None = None
         self._cache: dict[str, tuple[bytes, str]] = {}
         self.memo: dict[Any, Any] = {}
+        #: Why the store was unreachable, once it was: every later call fails at once with
+        #: the same cause, so a dead source costs one deadline per run, not one per item.
+        self.down: str | None = None
+        self._listing_lock = threading.Lock()
+
+    def _unreachable(self, exc: StoreUnavailable) -> StoreUnavailable:
+        self.down = self.down or str(exc)
+        return exc
 
     @abstractmethod
     def _list_all(self) -> list[StoredObject]:
@@ -69,8 +78,14 @@ class CachingStore(ABC):
         """One object's content; StoreUnavailable if unreadable."""
 
     def list(self, pattern: str) -> list[StoredObject]:
-        if self._listing is None:
-            self._listing = self._list_all()
+        with self._listing_lock:  # collector threads wait for one listing, not retry four
+            if self.down:
+                raise StoreUnavailable(self.down)
+            if self._listing is None:
+                try:
+                    self._listing = self._list_all()
+                except StoreUnavailable as exc:
+                    raise self._unreachable(exc) from None
         key = ("list", pattern)  # one run asks for the same globs item after item
         if key not in self.memo:
             self.memo[key] = [obj for obj in self._listing if _match(obj.name, pattern)]
@@ -79,9 +94,22 @@ class CachingStore(ABC):
 
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:
-            data = self._fetch(obj)
+            if self.down:
+                raise StoreUnavailable(self.down)
+            try:
+                data = self._fetch(obj)
+            except StoreUnavailable as exc:
+                # one object refused (403) is that object's; a dead endpoint is everyone's
+                raise (self._unreachable(exc) if _is_outage(exc) else exc) from None
             self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
         return self._cache[obj.uri]
+
+
+_OUTAGE = ("ConnectionError", "RetryError", "Timeout", "ServiceUnavailable", "TransportError")
+
+
+def _is_outage(exc: Exception) -> bool:
+    return any(word in str(exc) for word in _OUTAGE)
 
 
 class LocalStore(CachingStore):
@@ -123,12 +151,16 @@ class LocalStore(CachingStore):
 SCHEMES: dict[str, str] = {"gs": "readiness.evidence.gcs:GcsStore"}
 
 
-def open_store(uri: str, base: Path | None = None) -> EvidenceStore:
-    """Open a store by URI; relative local paths resolve against ``base`` (the project)."""
+def open_store(
+    uri: str, base: Path | None = None, deadline_s: float | None = None
+) -> EvidenceStore:
+    """Open a store by URI; relative local paths resolve against ``base`` (the project).
+    ``deadline_s`` bounds a remote store's calls, retries included."""
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
     if scheme in SCHEMES:
         module, _, name = SCHEMES[scheme].partition(":")
-        store: EvidenceStore = getattr(importlib.import_module(module), name)(uri)
+        options = {"retry_s": deadline_s} if deadline_s else {}
+        store: EvidenceStore = getattr(importlib.import_module(module), name)(uri, **options)
         return store
     path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
     if not path.is_absolute() and base is not None:
