@@ -17,6 +17,48 @@ class LinearCredentialsMissing(RuntimeError):
     """Neither the connection nor the environment holds a Linear API key."""
 
 
+class ConnectionUnreadable(RuntimeError):
+    """The connection could not be read (a secrets backend down, a denied read): not the
+    same as a key nobody set, and never reported as one."""
+
+
+def _connection(conn_id: str) -> Any:
+    """The connection, or None when it is simply not defined. Any other failure says what
+    failed, naming the connection, instead of passing for "no key"."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        # Airflow reports a backend that failed as "isn't defined" (it logs the error at
+        # debug and tries the next one), so ask the backends again to tell the two apart.
+        failures = _backend_failures(conn_id)
+        if failures:
+            raise ConnectionUnreadable(
+                f"could not read Airflow connection {conn_id!r}: {'; '.join(failures)}"
+            ) from None
+        return None
+    except Exception as exc:  # an authoritative deny, the API server unreachable
+        raise ConnectionUnreadable(
+            f"could not read Airflow connection {conn_id!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _backend_failures(conn_id: str) -> list[str]:
+    """What each configured secrets backend raised for ``conn_id`` (none: not defined)."""
+    from airflow.sdk.execution_time.supervisor import ensure_secrets_backend_loaded
+
+    failures = []
+    for backend in ensure_secrets_backend_loaded():
+        try:
+            backend.get_connection(conn_id=conn_id)
+        except Exception as exc:
+            failures.append(
+                f"secrets backend {type(backend).__name__}: {type(exc).__name__}: {exc}"
+            )
+    return failures
+
+
 class LinearHook(BaseHook):
     conn_name_attr = "linear_conn_id"
     default_conn_name = "linear_default"
@@ -36,10 +78,7 @@ class LinearHook(BaseHook):
         if self._key is not None:
             return
         key = endpoint = None
-        try:
-            conn = self.get_connection(self.linear_conn_id)
-        except Exception:  # not defined: the environment may still hold the key
-            conn = None
+        conn = _connection(self.linear_conn_id)  # not defined: the environment may hold it
         if conn is not None:
             key = conn.password or None
             if conn.host:
@@ -78,8 +117,5 @@ def connection_credentials(name: str) -> str | None:
     (``READINESS_CREDENTIAL_<NAME>``). Airflow masks connection passwords in task logs."""
     from readiness.collectors import connection_id_for, environment_credentials
 
-    try:
-        conn = BaseHook.get_connection(connection_id_for(name))
-    except Exception:  # not defined: the environment may still hold it
-        conn = None
+    conn = _connection(connection_id_for(name))  # not defined: the environment may hold it
     return (conn.password if conn is not None else None) or environment_credentials(name)

@@ -176,15 +176,21 @@ class DuckDBHistory(SqlHistory):
         values = [_naive(getattr(link, n)) for n in names]
         with self._connect() as con:
             con.execute("BEGIN TRANSACTION")
-            con.execute(
-                f"DELETE FROM {self.dataset}.issue_links WHERE episode_id = ?", [link.episode_id]
-            )
-            con.execute(
-                f"INSERT INTO {self.dataset}.issue_links ({', '.join(names)}) "
-                f"VALUES ({', '.join('?' for _ in names)})",
-                values,
-            )
-            con.execute("COMMIT")
+            try:
+                con.execute(
+                    f"DELETE FROM {self.dataset}.issue_links WHERE episode_id = ?",
+                    [link.episode_id],
+                )
+                con.execute(
+                    f"INSERT INTO {self.dataset}.issue_links ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    values,
+                )
+                con.execute("COMMIT")
+            except Exception:
+                # never leave a held connection (a session) mid-transaction
+                con.execute("ROLLBACK")
+                raise
 
     # -- reads
 

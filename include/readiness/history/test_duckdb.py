@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from readiness.config import Settings
@@ -164,4 +166,29 @@ def test_two_processes_record_and_sync_into_one_file_and_lose_nothing(tmp_path: 
     assert [(r["service"], r["n"]) for r in runs] == [(FSS, 2), ("maintenance-service", 6)]
     (items,) = history.query("SELECT COUNT(*) AS n FROM readiness.item_results")
     assert items["n"] == 2 * 99 + 6 * 116
+    assert [link.issue_key for link in history.links(FSS)] == ["OUT-1"]
+
+
+def test_a_failed_link_write_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """Inside a session the connection is reused: a failed save_link must roll back, or
+    every later write of the run fails with "a transaction is already open"."""
+    history = DuckDBHistory(tmp_path / "history.duckdb")
+    history.init()
+    good = IssueLink(
+        service=FSS,
+        item_id="RP3",
+        episode_id="ep-1",
+        tracker="outbox",
+        issue_id="1",
+        issue_key="OUT-1",
+        url="file:///OUT-1.md",
+        state="open",
+        title="t",
+        opened_run_id="r",
+        opened_at=DAY1,
+    )
+    with history.session():
+        with pytest.raises(duckdb.ConversionException):
+            history.save_link(replace(good, opened_at="not a time"))  # type: ignore[arg-type]
+        history.save_link(good)
     assert [link.issue_key for link in history.links(FSS)] == ["OUT-1"]

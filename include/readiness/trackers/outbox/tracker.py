@@ -94,11 +94,20 @@ class OutboxTracker:
             )
 
     def comment(self, ref: IssueRef, body: str, *, at: datetime | None = None) -> None:
+        """Idempotent, as Linear's derived comment ids make it there: a retry after the
+        comment was written but before its link was saved finds it and posts nothing."""
+        moment = _moment(at)
         with self._connect() as con:
+            seen = con.execute(
+                "SELECT 1 FROM comments WHERE issue_key = ? AND body = ? AND created_at = ?",
+                (ref.issue_key, body, moment),
+            ).fetchone()
+            if seen:
+                return
             con.execute(
                 "INSERT INTO comments (issue_key, body, created_at, recorded_at) "
                 "VALUES (?, ?, ?, ?)",
-                (ref.issue_key, body, _moment(at), utcnow().isoformat()),
+                (ref.issue_key, body, moment, utcnow().isoformat()),
             )
             self._render(con, ref.issue_key)
 
