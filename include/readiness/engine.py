@@ -304,7 +304,11 @@ def score_service(
             reason += f" (error {streak} of {grace_runs} allowed; counting as {effective.value})"
         regressed = is_regression(before, effective)
         if regressed:
-            episode: str | None = episode_id(spec.service, item.id, run_id)
+            # named after the state it regressed from (``before`` exists: a regression
+            # needs a passing past), so racing runs from one prior state share it
+            episode: str | None = episode_id(
+                spec.service, item.id, f"after:{before.run_id}" if before else run_id
+            )
         elif effective in (Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE):
             episode = None
         else:

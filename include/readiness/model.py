@@ -340,6 +340,8 @@ class PriorItemState:
     error_streak: int = 0
     reason: str = ""
     episode_id: str | None = None
+    #: The run this state was recorded by: a regression's episode is named after it.
+    run_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -155,8 +155,10 @@ def is_regression(prior: PriorItemState | None, effective: Status) -> bool:
 
 
 def episode_id(service: str, item_id: str, run_id: str) -> str:
-    """Deterministic id of one regression episode: the same run always yields the same id,
-    which is what makes issue creation exactly-once across retries."""
+    """Deterministic id of one regression episode, named after the run whose state it
+    regressed from: a retry of a run, and two runs racing from the same prior state (the
+    quarterly revalidation and a daily run), yield the same id. That is what makes issue
+    creation exactly-once."""
     return str(uuid.uuid5(EPISODE_NAMESPACE, f"{service}|{item_id}|{run_id}"))
 
 

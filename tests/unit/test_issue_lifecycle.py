@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from readiness.engine import record, sync
+from readiness.history import RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.model import Waiver
-from readiness.trackers._testing import actions, run_day
+from readiness.trackers._testing import actions, run_day, score_day
 from readiness.trackers.outbox.tracker import OutboxTracker
 
 
@@ -47,3 +49,25 @@ def test_lifecycle(tmp_path: Path) -> None:
     ]
     # the waiver expires: a waived item failing again is a new regression
     assert run(61, "failed") == ["open OUT-3"]
+
+
+def test_a_daily_and_a_quarterly_run_racing_from_one_prior_state_file_one_issue(
+    tmp_path: Path,
+) -> None:
+    """Both runs score before either records (the quarterly revalidation and the daily DAG
+    at the same hour). Their regression is one episode, named after the state both
+    regressed from, so the second sync finds the first one's issue: nothing is superseded,
+    nothing is opened twice."""
+    history = DuckDBHistory(tmp_path / "h.duckdb")
+    tracker = OutboxTracker(tmp_path / "outbox")
+    assert actions(run_day(history, tracker, 0, "passed")) == []
+    daily = score_day(history, 1, "failed", run_key="daily")
+    quarterly = score_day(history, 1, "failed", run_key="quarterly", hours=1)
+    assert daily.items[0].episode_id == quarterly.items[0].episode_id
+    record(history, [daily], RunMeta(run_key="daily"))
+    assert actions(sync(history, tracker, daily)) == ["open OUT-1"]
+    record(history, [quarterly], RunMeta(run_key="quarterly", trigger="quarterly"))
+    assert actions(sync(history, tracker, quarterly)) == []
+    assert [(i["issue_key"], i["state"]) for i in tracker.issues()] == [("OUT-1", "open")]
+    # and the next day, still failing, stays silent on the same issue
+    assert actions(run_day(history, tracker, 2, "failed")) == []

@@ -5,7 +5,7 @@ parameters carry user input (service names, run ids)."""
 from __future__ import annotations
 
 PRIOR_STATES = """
-SELECT item_id, status, effective_status, error_streak, reason, episode_id
+SELECT item_id, status, effective_status, error_streak, reason, episode_id, run_id
 FROM {dataset}.item_results
 WHERE service = @service AND evaluated_at <= @as_of AND run_id <> @run_id
 QUALIFY ROW_NUMBER() OVER (PARTITION BY item_id ORDER BY evaluated_at DESC, run_id DESC) = 1

@@ -54,6 +54,7 @@ class SqlHistory(ABC):
                 error_streak=int(r["error_streak"] or 0),
                 reason=r["reason"] or "",
                 episode_id=r["episode_id"],
+                run_id=r["run_id"],
             )
             for r in rows
         }

@@ -55,13 +55,20 @@ SPEC = ServiceSpec(
 )
 
 
-def evaluate_day(
-    history: HistoryStore, day: int, outcome: str, waivers: Sequence[Waiver] = ()
+def score_day(
+    history: HistoryStore,
+    day: int,
+    outcome: str,
+    waivers: Sequence[Waiver] = (),
+    *,
+    run_key: str | None = None,
+    hours: int = 0,
 ) -> ServiceEvaluation:
-    """Score and record day ``day``, whose drill report says ``outcome`` (``passed`` passes);
-    the outcome text is the untrusted evidence that ends up in the issue."""
-    as_of = T0 + timedelta(days=day)
-    run_id = f"svc@day{day}"
+    """Score day ``day`` (plus ``hours``), whose drill report says ``outcome`` (``passed``
+    passes), against history, recording nothing; the outcome text is the untrusted evidence
+    that ends up in the issue."""
+    as_of = T0 + timedelta(days=day, hours=hours)
+    run_id = f"svc@{run_key or f'day{day}'}"
     evidence = Evidence(
         rows=[{"outcome": outcome}],
         columns=("outcome",),
@@ -80,7 +87,7 @@ def evaluate_day(
         observed={"element_count": 1, "unexpected_count": 0 if success else 1},
     )
     plan = ServicePlan(SPEC, CHECKLIST, ((ITEM, None),))
-    ev = plan.score(
+    return plan.score(
         history,
         run_id=run_id,
         as_of=as_of,
@@ -89,6 +96,13 @@ def evaluate_day(
         waivers=waivers,
         grace_runs=2,
     )
+
+
+def evaluate_day(
+    history: HistoryStore, day: int, outcome: str, waivers: Sequence[Waiver] = ()
+) -> ServiceEvaluation:
+    """Score and record day ``day``."""
+    ev = score_day(history, day, outcome, waivers)
     record(history, [ev], RunMeta(run_key=f"day{day}"))
     return ev
 
