@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,10 +59,17 @@ test: $(STAMP) ## ruff (lint + format) + mypy + the CI workflow's schema + pytes
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/pytest -q
 
-bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the quarterly report
+BENCH_PROD ?= --runs 3 --specs 2 1000 --executor local local-preload celery
+
+bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the production path (BENCH_PROD); the quarterly report
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/production_path.py $(BENCH_PROD)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
+
+bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
+	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery
+	$(BIN)/python bench/production_path.py --runs 1 --specs 2 100 --executor local-preload --idle 10
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
 	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock

@@ -60,3 +60,27 @@ def test_the_report_benchmark_runs_and_the_report_sees_every_service() -> None:
     assert run.returncode == 0, run.stderr
     assert "3 services × 14 days × 8 items = 336 item rows" in run.stdout
     assert "report / pulling the rows:" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_production_path_benchmark_runs_on_the_preloading_executor(tmp_path: Path) -> None:
+    """One run through real Airflow components with ReadinessLocalExecutor: the bench
+    cannot rot, and the executor that preloads GX is exercised (its score task imports
+    nothing)."""
+    out = tmp_path / "prod.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "production_path.py"),
+            *("--runs", "1", "--specs", "2", "--executor", "local-preload", "--idle", "2"),
+            *("--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    (row,) = json.loads(out.read_text())
+    assert row["executor"] == "ReadinessLocalExecutor" and row["succeeded"] == 1
+    assert row["tasks_per_run"] == 5 and row["cpu_s_per_run"] > 0
+    assert row["gx_import_s_per_run"] < 0.2, row  # imported by the workers, before the fork

@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
 
     oscal = sub.add_parser(
-        "oscal", help="a service's evaluation as an OSCAL 1.1 assessment-results document"
+        "oscal", help="a service's evaluation as an OSCAL 1.2.1 assessment-results document"
     )
     oscal.add_argument("service")
     oscal.add_argument("--run-id", help="which evaluation (default: the latest)")

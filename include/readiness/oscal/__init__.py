@@ -1,4 +1,4 @@
-"""A service's evaluation as an OSCAL 1.1 assessment-results document, for auditors' tools.
+"""A service's evaluation as an OSCAL assessment-results document, for auditors' tools.
 
 Built from history only (``evaluations`` + ``item_results``), so an evaluation from any
 past run can be exported the same way, on BigQuery or DuckDB:
@@ -10,9 +10,9 @@ past run can be exported the same way, on BigQuery or DuckDB:
 - every waiver in force as a ``risk`` with status ``deviation-approved``.
 
 UUIDs are derived from the run and item ids, so exporting the same run twice gives the same
-document. No OSCAL 1.1 JSON schema ships on PyPI, so :func:`validate` checks the required
-fields and allowed values the OSCAL 1.1.2 model reference documents
-(``assessment-results-1.1-required.schema.json``)."""
+document. :func:`validate` checks it against compliance-trestle's ``AssessmentResults``,
+generated from NIST's published OSCAL schema (OSCAL 1.2.1 in trestle 5.2), so an export
+that NIST's model rejects is never written."""
 
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ import json
 import re
 import uuid
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from readiness.history import HistoryStore
@@ -42,9 +40,9 @@ FINDING_STATE: dict[Status, str] = {
     Status.ERROR: "not-satisfied",
 }
 
-OSCAL_VERSION = "1.1.2"
+#: The OSCAL version of compliance-trestle's models, which the export is validated against.
+OSCAL_VERSION = "1.2.1"
 NS = "https://github.com/readiness/readiness/ns/oscal"
-SCHEMA_FILE = Path(__file__).with_name("assessment-results-1.1-required.schema.json")
 _UUID_NS = uuid.UUID("7d1f0f52-5a43-4bd8-9f6c-2f8f4f1b7a11")
 _ATTESTED = {"attestation"}
 
@@ -308,16 +306,20 @@ def _expectation_summary(raw: Any) -> str:
     return f"{passed} of {len(outcomes)} expectations met" if outcomes else ""
 
 
-@lru_cache(maxsize=1)
-def _validator() -> Any:
-    from jsonschema import Draft202012Validator
-
-    schema = json.loads(SCHEMA_FILE.read_text())
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
-
-
 def validate(document: dict[str, Any]) -> list[str]:
-    """What breaks OSCAL 1.1's documented required fields and values: ``path: message``."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.absolute_path))
-    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}" for e in errors]
+    """What breaks NIST's OSCAL model of assessment results (compliance-trestle's
+    ``AssessmentResults``, generated from NIST's published schema): ``path: message``."""
+    from pydantic import ValidationError
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    body = document.get("assessment-results")
+    if not isinstance(body, dict):
+        return ["(root): 'assessment-results' is required"]
+    try:  # the model's own validator: trestle's wrapper keeps only the first error
+        AssessmentResults.__pydantic_validator__.validate_python(body)
+    except ValidationError as exc:
+        return [
+            f"assessment-results/{'/'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors()
+        ]
+    return []
