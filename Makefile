@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -66,6 +66,9 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/production_path.py $(BENCH_PROD)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
+
+chaos: $(STAMP) ## faults injected into real runs (kill -9 at failpoints, Linear storms, a storage outage, half-written evidence, two writers), then the promises checked
+	$(BIN)/python scripts/chaos.py
 
 bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
 	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery

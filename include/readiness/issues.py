@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+from readiness import failpoints
 from readiness.history import HistoryStore, IssueLink
 from readiness.markdown import code_block, code_span, escape, link
 from readiness.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
@@ -166,6 +167,7 @@ def sync_issues(
                     tracker.comment(
                         IssueRef.of(current), _reason_comment(ev, result), at=ev.evaluated_at
                     )
+                    failpoints.hit("sync-after-comment")
                     history.save_link(replace(current, last_reason=result.reason, updated_at=now))
                     report.commented.append(current.issue_key)
                 continue
@@ -189,6 +191,7 @@ def sync_issues(
                     at=ev.evaluated_at,
                 )
                 ref = tracker.open(doc)
+                failpoints.hit("sync-after-open")
                 link_ = IssueLink(
                     service=ev.service,
                     item_id=item_id,

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from readiness import failpoints
 from readiness.clients.bigquery import bigquery_client, query_parameter
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
@@ -197,6 +198,7 @@ class BigQueryHistory(SqlHistory):
         runs = [evaluation_row(ev, meta, recorded_at) for ev in evaluations]
         days = self._days(evaluations, run_ids, services)
         self._replace("item_results", items, run_ids, services, days)
+        failpoints.hit("record")  # between the two tables: the retry must converge
         self._replace("evaluations", runs, run_ids, services, days)
 
     def _days(

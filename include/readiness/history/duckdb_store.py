@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from readiness import failpoints
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import TABLES
@@ -166,6 +167,7 @@ class DuckDBHistory(SqlHistory):
                     casts = ", ".join(f"CAST({n} AS {_TYPES[k]}) AS {n}" for n, k in TABLES[table])
                     con.execute(f"INSERT INTO {ds}.{table} SELECT {casts} FROM staging_rows")
                     con.unregister("staging_rows")
+                failpoints.hit("record")
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
