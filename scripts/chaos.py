@@ -84,7 +84,11 @@ class Project:
         self.attempted: set[str] = set()
 
     def evaluate(
-        self, run_key: str, as_of: str, *, services: tuple[str, ...] = (FSS,), **env: str
+        self,
+        run_key: str,
+        as_of: str,
+        env: dict[str, str] | None = None,
+        services: tuple[str, ...] = (FSS,),
     ) -> subprocess.CompletedProcess[str]:
         self.attempted.update(f"{s}@{run_key}" for s in services)
         args = [sys.executable, "-m", "readiness.cli", "evaluate", "--as-of", as_of]
@@ -92,7 +96,7 @@ class Project:
         for service in services:
             args += ["--service", service]
         return subprocess.run(
-            args, env={**self.env, **env}, capture_output=True, text=True, timeout=600
+            args, env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=600
         )
 
     def check(self, outcome: Outcome, issues: list[dict[str, Any]], comments: list[Any]) -> None:
@@ -149,7 +153,7 @@ def kill_during_record(work: Path) -> Outcome:
     project = Project(work)
     for key, day in (("d1", DAYS[0]), ("d2", DAYS[1])):
         out.faults += 1
-        if _killed(project.evaluate(key, day, READINESS_FAILPOINT="record")):
+        if _killed(project.evaluate(key, day, {"READINESS_FAILPOINT": "record"})):
             retry = project.evaluate(key, day)
             out.recovered += retry.returncode == 0
         else:
@@ -168,7 +172,7 @@ def kill_between_tracker_and_link(work: Path) -> Outcome:
     steps = (("d2", DAYS[1], "sync-after-open"), ("d3", DAYS[2], "sync-after-comment"))
     for key, day, point in steps:
         out.faults += 1
-        first = project.evaluate(key, day, READINESS_FAILPOINT=point)
+        first = project.evaluate(key, day, {"READINESS_FAILPOINT": point})
         if not _killed(first):
             out.notes.append(f"{point}: did not fire (rc {first.returncode})")
             continue
@@ -221,7 +225,7 @@ def linear_storm(work: Path) -> Outcome:
     url = linear.start()
     env = {"LINEAR_API_KEY": "lin_api_chaos", "LINEAR_ENDPOINT": url}
     try:
-        assert project.evaluate("d1", DAYS[0], **env).returncode == 0
+        assert project.evaluate("d1", DAYS[0], env).returncode == 0
         _keep_rp3_failing(project)  # so the calm run still has the issue to open
         linear.faults.extend(
             Fault(status=429, code="RATELIMITED", headers={"Retry-After": "0"})
@@ -230,9 +234,9 @@ def linear_storm(work: Path) -> Outcome:
             for i in range(400)
         )
         out.faults += 1
-        stormy = project.evaluate("d2", DAYS[1], **env)
+        stormy = project.evaluate("d2", DAYS[1], env)
         linear.faults.clear()
-        calm = project.evaluate("d3", DAYS[2], **env)
+        calm = project.evaluate("d3", DAYS[2], env)
         # the storm defers the issue; the calm run opens it, once
         out.recovered += stormy.returncode == 0 and calm.returncode == 0 and len(linear.issues) == 1
         if linear.rejected:
@@ -262,7 +266,7 @@ def storage_outage(work: Path) -> Outcome:
     }
     out.faults += 1
     started = time.monotonic()
-    dark = project.evaluate("d2", DAYS[1], **down)
+    dark = project.evaluate("d2", DAYS[1], down)
     seconds = time.monotonic() - started
     back = project.evaluate("d3", DAYS[2])
     out.recovered += dark.returncode == 0 and back.returncode == 0
