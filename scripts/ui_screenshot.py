@@ -81,8 +81,8 @@ def backfill(days: int) -> dict[str, list[tuple[str, str]]]:
     return runs
 
 
-def render(page: str, png: Path, width: int, height: int) -> None:
-    """``page`` (a UI path such as ``dags/<dag_id>``) as a PNG."""
+def render(pages: list[tuple[str, Path, int]], width: int, height: int) -> None:
+    """Each (UI path such as ``dags/<dag_id>``, PNG, wait in ms) with one api-server."""
     port = _free_port()
     env = {**os.environ, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
     bin_dir = Path(sys.executable).parent
@@ -105,7 +105,9 @@ def render(page: str, png: Path, width: int, height: int) -> None:
                     raise SystemExit(f"the api-server did not start; see {log.name}") from None
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     server.wait(timeout=1)
-        capture(f"http://127.0.0.1:{port}/{page}", png, width, height, wait_ms=30_000)
+        for page, png, wait_ms in pages:
+            capture(f"http://127.0.0.1:{port}/{page}", png, width, height, wait_ms=wait_ms)
+            print(f"wrote {png}", flush=True)
     finally:
         server.terminate()
         try:
@@ -120,6 +122,12 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=8)
     parser.add_argument("--dag", default="readiness__file-storage-service")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/img/airflow-grid.png")
+    parser.add_argument(
+        "--readiness-dir",
+        type=Path,
+        default=ROOT / "docs/img",
+        help="where the readiness pages' pictures go (portfolio, DAG tab, service page)",
+    )
     parser.add_argument("--size", default="1600,1000")
     args = parser.parse_args()
     if OUT.exists():
@@ -142,8 +150,18 @@ def main() -> int:
     shown = shown or (runs[-1][0] if runs else None)
     page = f"dags/{args.dag}" + (f"/runs/{quote(shown, safe='')}" if shown else "")
     width, height = (int(v) for v in args.size.split(","))
-    render(page, args.out, width, height)
-    print(f"wrote {args.out}")
+    shots = args.readiness_dir
+    service = args.dag.removeprefix("readiness__")
+    render(
+        [
+            (page, args.out, 30_000),
+            ("plugin/readiness", shots / "readiness-portfolio.png", 15_000),
+            (f"dags/{args.dag}/plugin/readiness-dag", shots / "readiness-dag-tab.png", 15_000),
+            (f"readiness/services/{service}", shots / "readiness-service.png", 3_000),
+        ],
+        width,
+        height,
+    )
     return 0
 
 

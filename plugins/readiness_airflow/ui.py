@@ -1,0 +1,309 @@
+"""Readiness inside the Airflow UI: a FastAPI app the plugin mounts on the api-server at
+``/readiness``, behind Airflow's own authentication.
+
+- ``/readiness/`` — the portfolio (nav entry "Readiness"): one row per service.
+- ``/readiness/services/{service}`` and ``/readiness/dags/{dag_id}`` (the tab on a service
+  DAG's page) — the service: items by section, what blocks the next level, the runs.
+- ``/readiness/api/v1/services`` and ``/readiness/api/v1/services/{service}`` — the same as
+  JSON, described in ``/readiness/openapi.json``.
+
+Every route needs an authenticated Airflow user (a bearer token or the UI's session cookie:
+``get_user``), and a user sees only the services whose DAGs the auth manager lets them read
+(``get_authorized_dag_ids``). A service they may not read answers 404, as one that does not
+exist. Evidence text, reasons and names are untrusted: every value is HTML-escaped, and no
+request value reaches SQL except as a bound parameter."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import HTMLResponse
+
+PREFIX = "readiness__"
+
+app = FastAPI(
+    title="Readiness",
+    description="Production readiness of every service, from the readiness history.",
+    version="1",
+)
+
+
+def _visible(user: GetUserDep) -> set[str]:
+    """The services whose DAGs this user may read."""
+    dag_ids = get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
+    return {d[len(PREFIX) :] for d in dag_ids if d.startswith(PREFIX)}
+
+
+Visible = Annotated[set[str], Depends(_visible)]
+
+
+def _history() -> Any:
+    from readiness.config import load_settings
+    from readiness.history import history_for
+
+    return history_for(load_settings())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- JSON API
+
+
+@app.get("/api/v1/services", summary="Every service you may read: level, target, trend, due")
+def api_services(visible: Visible) -> dict[str, Any]:
+    from readiness.portfolio import portfolio
+
+    rows, queries = portfolio(_history(), _now(), visible)
+    return {"services": [r.as_json() for r in rows], "queries": queries}
+
+
+@app.get("/api/v1/services/{service}", summary="One service: items, blocking, runs")
+def api_service(service: str, visible: Visible) -> dict[str, Any]:
+    detail = _detail(service, visible)
+    return {
+        "service": detail.service,
+        "latest": {**detail.latest, "evaluated_at": detail.latest["evaluated_at"].isoformat()},
+        "next_level": detail.next_level,
+        "blocking": [_plain(r) for r in detail.blocking],
+        "sections": {k: [_plain(r) for r in v] for k, v in detail.sections.items()},
+        "runs": [_plain(r) for r in detail.runs],
+        "queries": detail.queries,
+    }
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    from readiness.jsonvalues import jsonable
+
+    return dict(jsonable(row))
+
+
+def _detail(service: str, visible: set[str]) -> Any:
+    from readiness.portfolio import service_detail
+
+    if service not in visible:  # unknown or not yours: the same answer
+        raise HTTPException(status_code=404, detail="no such service")
+    detail = service_detail(_history(), service, _now())
+    if detail is None:
+        raise HTTPException(status_code=404, detail="no such service")
+    return detail
+
+
+# --------------------------------------------------------------------------- pages
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:16px;color:#1f2937}
+h1{font-size:20px;margin:0 0 12px}h2{font-size:16px;margin:18px 0 6px}
+table{border-collapse:collapse;width:100%}th,td{padding:4px 8px;border-bottom:1px solid #e5e7eb;
+text-align:left;vertical-align:top}th{cursor:pointer;background:#f9fafb}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px}
+.below{background:#fee2e2;color:#991b1b}.ok{background:#dcfce7;color:#166534}
+.stale{color:#b45309}.muted{color:#6b7280}.mono{font-family:ui-monospace,monospace;font-size:12px}
+.s-pass{color:#166534}.s-fail,.s-error{color:#991b1b}.s-stale,.s-missing{color:#b45309}
+.s-waived,.s-not_applicable{color:#6b7280}form{margin:0 0 10px}
+"""
+_SORT = """
+document.querySelectorAll('th[data-k]').forEach(function(th){th.onclick=function(){
+var t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,d=th.dataset.d=th.dataset.d==='1'?'0':'1';
+Array.from(b.rows).sort(function(x,y){var a=x.cells[i].dataset.v||x.cells[i].textContent,
+c=y.cells[i].dataset.v||y.cells[i].textContent;return (d==='1'?1:-1)*a.localeCompare(c,undefined,
+{numeric:true});}).forEach(function(r){b.appendChild(r);});};});
+"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"{body}<script>{_SORT}</script></body></html>"
+    )
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _spark(points: list[tuple[str, int]], top: int = 4) -> str:
+    """The level over the last 90 days as a small inline SVG."""
+    if len(points) < 2:
+        return "<span class='muted'>—</span>"
+    width, height = 120, 24
+    step = width / (len(points) - 1)
+    scale = (height - 4) / max(top, 1)
+    path = " ".join(
+        f"{'M' if i == 0 else 'L'}{i * step:.1f},{height - 2 - rank * scale:.1f}"
+        for i, (_at, rank) in enumerate(points)
+    )
+    return (
+        f"<svg width='{width}' height='{height}' role='img' aria-label='level trend'>"
+        f"<path d='{path}' fill='none' stroke='#2563eb' stroke-width='1.5'/></svg>"
+    )
+
+
+@app.get("/", response_class=HTMLResponse, include_in_schema=False)
+def portfolio_page(
+    visible: Visible,
+    team: Annotated[str | None, Query(max_length=200)] = None,
+    level: Annotated[str | None, Query(max_length=50)] = None,
+) -> HTMLResponse:
+    from readiness.config import load_settings
+    from readiness.loader import load_catalog_cached
+    from readiness.portfolio import portfolio
+
+    settings = load_settings()
+    catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
+    teams = {name: spec.owner_team for name, spec in catalog.specs.items()}
+    rows, queries = portfolio(_history(), _now(), visible)
+    rows = [
+        r
+        for r in rows
+        if (not team or teams.get(r.service) == team) and (not level or r.level == level)
+    ]
+    below = sum(r.below_target for r in rows)
+    out = [
+        "<h1>Readiness</h1>",
+        f"<p>{len(rows)} service(s), <b>{below}</b> below target. "
+        f"<span class='muted'>{queries} queries</span></p>",
+        "<form method='get'>team <select name='team'><option value=''>all</option>",
+        *(
+            f"<option{' selected' if t == team else ''}>{_e(t)}</option>"
+            for t in sorted(set(teams.values()))
+        ),
+        "</select> level <input name='level' size='4' value='" + _e(level or "") + "'>",
+        " <button>filter</button></form>",
+        "<table><thead><tr>",
+        *(
+            f"<th data-k='{k}'>{label}</th>"
+            for k, label in (
+                ("service", "service"),
+                ("level", "level / target"),
+                ("trend", "90 days"),
+                ("below", "below target this quarter"),
+                ("evaluated", "last evaluated"),
+                ("regressions", "open regressions"),
+                ("due", "due within 30 days"),
+            )
+        ),
+        "</tr></thead><tbody>",
+    ]
+    for r in rows:
+        badge = (
+            "<span class='badge below'>below target</span>"
+            if r.below_target
+            else "<span class='badge ok'>at target</span>"
+        )
+        regressions = ", ".join(
+            f"<a href='{_e(x['issue_url'])}' target='_blank' rel='noopener'>"
+            f"{_e(x['issue_key'])}</a> {_e(x['item_id'])}"
+            if x.get("issue_url")
+            else _e(x["item_id"])
+            for x in r.open_regressions
+        )
+        due = ", ".join(f"{_e(d['item_id'])} ({_e(d.get('expires'))})" for d in r.due)
+        stale = " <span class='stale'>⚠ late</span>" if r.stale else ""
+        out.append(
+            "<tr>"
+            f"<td><a href='services/{_e(r.service)}'>{_e(r.service)}</a><br>"
+            f"<span class='muted'>{_e(teams.get(r.service, ''))}</span></td>"
+            f"<td data-v='{_e(r.level)}'><b>{_e(r.level)}</b> / {_e(r.target)} {badge}</td>"
+            f"<td>{_spark(r.trend)}</td>"
+            f"<td data-v='{r.below_target_share:.4f}'>{100 * r.below_target_share:.0f} %</td>"
+            f"<td data-v='{_e(r.evaluated_at.isoformat())}'>"
+            f"{_e(r.evaluated_at.strftime('%Y-%m-%d %H:%M'))}{stale}</td>"
+            f"<td data-v='{len(r.open_regressions)}'>{regressions or '—'}</td>"
+            f"<td data-v='{len(r.due)}'>{due or '—'}</td>"
+            "</tr>"
+        )
+    out.append("</tbody></table>")
+    return _page("Readiness", "\n".join(out))
+
+
+@app.get("/dags/{dag_id}", response_class=HTMLResponse, include_in_schema=False)
+def dag_tab(dag_id: str, visible: Visible) -> HTMLResponse:
+    """The tab on a service DAG's page."""
+    if not dag_id.startswith(PREFIX):
+        raise HTTPException(status_code=404, detail="not a readiness DAG")
+    return service_page(dag_id[len(PREFIX) :], visible)
+
+
+@app.get("/services/{service}", response_class=HTMLResponse, include_in_schema=False)
+def service_page(service: str, visible: Visible) -> HTMLResponse:
+    d = _detail(service, visible)
+    latest = d.latest
+    badge = "below" if latest["below_target"] else "ok"
+    out = [
+        f"<h1>{_e(d.service)} <span class='badge {badge}'>{_e(latest['level'])} / "
+        f"{_e(latest['target'])}</span></h1>",
+        f"<p class='muted'>as of {_e(latest['evaluated_at'].isoformat())}, run "
+        f"<span class='mono'>{_e(latest['run_id'])}</span></p>",
+        f"<h2>What blocks {_e(d.next_level or 'the next level')}</h2>",
+    ]
+    if d.blocking:
+        out.append("<ul>")
+        out += [
+            f"<li><b>{_e(r['item_id'])}</b> {_e(r['title'])}: "
+            f"<span class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</span>"
+            f" — {_e((r['reason'] or '')[:300])}</li>"
+            for r in d.blocking
+        ]
+        out.append("</ul>")
+    else:
+        out.append("<p>Nothing: every item required there is satisfied.</p>")
+    out.append("<h2>Items</h2>")
+    for section, items in d.sections.items():
+        out.append(f"<h3>{_e(section)}</h3><table><thead><tr>")
+        out += [
+            f"<th data-k='{h}'>{h}</th>"
+            for h in ("item", "from", "status", "reason", "evidence", "waiver", "issue")
+        ]
+        out.append("</tr></thead><tbody>")
+        for r in items:
+            evidence = (
+                f"<a href='{_e(r['evidence_uri'])}' class='mono'>{_e(r['evidence_uri'])}</a><br>"
+                f"<span class='mono muted'>{_e((r['evidence_sha256'] or '')[:16])}</span>"
+                if r["evidence_uri"]
+                else "—"
+            )
+            waiver = r["waiver"] or {}
+            issue = r.get("issue")
+            out.append(
+                "<tr>"
+                f"<td><b>{_e(r['item_id'])}</b> {_e(r['title'])}"
+                + (
+                    f"<br><span class='muted'>override: {_e(r['spec_override'])}</span>"
+                    if r.get("spec_override")
+                    else ""
+                )
+                + "</td>"
+                f"<td>{_e(r['required_from'])}</td>"
+                f"<td class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</td>"
+                f"<td>{_e((r['reason'] or '')[:400])}</td>"
+                f"<td>{evidence}</td>"
+                f"<td>{_e(waiver.get('approver', ''))} {_e(waiver.get('expires', ''))}</td>"
+                + (
+                    f"<td><a href='{_e(issue['url'])}' target='_blank' rel='noopener'>"
+                    f"{_e(issue['issue_key'])}</a> {_e(issue['state'])}</td>"
+                    if issue
+                    else "<td>—</td>"
+                )
+                + "</tr>"
+            )
+        out.append("</tbody></table>")
+    out.append("<h2>Runs</h2><ul>")
+    for run in d.runs[:30]:
+        dag_run = f"/dags/{_e(run['dag_id'])}/runs/{_e(run['dag_run_id'])}" if run["dag_id"] else ""
+        label = f"{_e(run['evaluated_at'].strftime('%Y-%m-%d %H:%M'))} {_e(run['trigger'])}: "
+        label += f"{_e(run['achieved_level'])}"
+        out.append(
+            f"<li><a href='{dag_run}' target='_top'>{label}</a></li>"
+            if dag_run
+            else f"<li>{label}</li>"
+        )
+    out.append("</ul>")
+    return _page(f"Readiness: {service}", "\n".join(out))

@@ -1,0 +1,142 @@
+"""The readiness pages and JSON API inside the Airflow api-server (the real app, its auth
+manager and its token endpoint, in-process): who asks for what, and what they get."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FSS, MNT = "file-storage-service", "maintenance-service"
+PASSWORDS = {"admin": "admin-pass", "fss": "fss-pass"}
+
+
+@pytest.fixture(scope="module")
+def api(metadata_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The api-server app with the readiness plugin, the story's history and the DAGs
+    known to the metadata DB; ``fss`` is a viewer whose auth manager rules let them read
+    file-storage-service's DAG only (as per-DAG rules in FAB or Keycloak would)."""
+    import os
+    import secrets
+
+    from airflow.api_fastapi.app import create_app, get_auth_manager, purge_cached_app
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from fastapi.testclient import TestClient
+
+    from readiness.config import load_settings
+    from readiness.engine import evaluate
+    from readiness.history import RunMeta
+
+    work = tmp_path_factory.mktemp("ui")
+    saved = dict(os.environ)
+    os.environ.update(
+        {
+            "READINESS_HOME": str(ROOT),
+            "READINESS_EVIDENCE_ROOT": "samples/evidence",
+            "READINESS_HISTORY": f"duckdb://{work}/history.duckdb",
+            "READINESS_OUTBOX": str(work / "outbox"),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,fss:viewer",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        }
+    )
+    (metadata_db / "passwords.json").write_text(json.dumps(PASSWORDS))
+    settings = load_settings()
+    for day, key in (
+        (datetime(2026, 11, 20, 6, tzinfo=UTC), "d1"),
+        (datetime(2026, 11, 27, 6, tzinfo=UTC), "d2"),
+    ):
+        evaluate(settings, as_of=day, meta=RunMeta(run_key=key, trigger="scheduled"))
+    DagBundlesManager().sync_bundles_to_db()
+    sync_bag_to_db(DagBag(dag_folder=str(ROOT / "dags")), "dags-folder", None)
+    purge_cached_app()
+    app = create_app()
+    manager = get_auth_manager()
+    everything = manager.filter_authorized_dag_ids
+
+    def per_dag(*, dag_ids: set[str], user: Any, **kwargs: Any) -> set[str]:
+        allowed = everything(dag_ids=dag_ids, user=user, **kwargs)
+        return {f"readiness__{FSS}"} & allowed if user.username == "fss" else allowed
+
+    manager.filter_authorized_dag_ids = per_dag  # type: ignore[method-assign]
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        purge_cached_app()
+
+
+def _token(api: Any, user: str) -> dict[str, str]:
+    answer = api.post("/auth/token", json={"username": user, "password": PASSWORDS[user]})
+    assert answer.status_code in (200, 201), answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/readiness/",
+        "/readiness/api/v1/services",
+        f"/readiness/api/v1/services/{FSS}",
+        f"/readiness/services/{FSS}",
+        f"/readiness/dags/readiness__{FSS}",
+    ],
+)
+def test_no_token_no_history(api: Any, path: str) -> None:
+    answer = api.get(path)
+    assert answer.status_code in (401, 403), (path, answer.status_code)
+    assert FSS not in answer.text and "RP3" not in answer.text
+    forged = api.get(path, headers={"Authorization": "Bearer not-a-token"})
+    assert forged.status_code in (401, 403) and FSS not in forged.text
+
+
+def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
+    headers = _token(api, "admin")
+    listed = api.get("/readiness/api/v1/services", headers=headers).json()
+    rows = {r["service"]: r for r in listed["services"]}
+    assert set(rows) == {FSS, MNT}
+    assert (rows[FSS]["level"], rows[FSS]["target"], rows[FSS]["below_target"]) == (
+        "L1",
+        "L3",
+        True,
+    )
+    assert [r["item_id"] for r in rows[FSS]["open_regressions"]] == ["RP3"]
+    assert listed["queries"] == 4  # the whole portfolio, whatever the number of services
+
+    detail = api.get(f"/readiness/api/v1/services/{FSS}", headers=headers).json()
+    assert detail["next_level"] == "L2"
+    assert "RP3" in {r["item_id"] for r in detail["blocking"]}
+    page = api.get("/readiness/", headers=headers)
+    assert page.status_code == 200 and FSS in page.text and "below target" in page.text
+    tab = api.get(f"/readiness/dags/readiness__{FSS}", headers=headers)
+    assert tab.status_code == 200 and "What blocks L2" in tab.text
+
+
+def test_a_user_who_cannot_read_a_dag_never_sees_its_service(api: Any) -> None:
+    headers = _token(api, "fss")
+    listed = api.get("/readiness/api/v1/services", headers=headers).json()
+    assert [r["service"] for r in listed["services"]] == [FSS]
+    for path in (
+        f"/readiness/api/v1/services/{MNT}",
+        f"/readiness/services/{MNT}",
+        f"/readiness/dags/readiness__{MNT}",
+    ):
+        answer = api.get(path, headers=headers)
+        assert answer.status_code == 404 and "OBS4" not in answer.text, path
+    assert MNT not in api.get("/readiness/", headers=headers).text
+
+
+def test_untrusted_text_is_escaped_and_the_api_is_documented(api: Any) -> None:
+    headers = _token(api, "admin")
+    hostile = api.get("/readiness/services/<script>alert(1)</script>", headers=headers)
+    assert hostile.status_code == 404 and "<script>" not in hostile.text
+    schema = api.get("/readiness/openapi.json", headers=headers).json()
+    assert "/api/v1/services" in schema["paths"]
+    assert "/api/v1/services/{service}" in schema["paths"]
