@@ -5,6 +5,7 @@ after recovery nothing is lost or doubled."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def test_the_quick_chaos_subset_recovers_every_fault() -> None:
     spec = importlib.util.spec_from_file_location("chaos", ROOT / "scripts" / "chaos.py")
     assert spec and spec.loader
     chaos = importlib.util.module_from_spec(spec)
+    sys.modules["chaos"] = chaos  # dataclasses look their module up there
     spec.loader.exec_module(chaos)
     outcomes = chaos.main(["--quick"])
     assert [o.scenario for o in outcomes] == [

@@ -33,10 +33,33 @@ WHERE evaluated_at >= @since AND evaluated_at <= @now
 ORDER BY service, evaluated_at, run_id
 """
 
+#: What ``open_regressions`` answers, for the portfolio: the failing episodes of each
+#: service's latest evaluation (read from that run's partition only), when each began, and
+#: its issue. The view itself ranks every item row of history; this reads the latest runs.
 OPEN_REGRESSIONS = """
-SELECT service, item_id, title, severity, effective_status, regressed_at, issue_key, issue_url
-FROM {dataset}.open_regressions
-ORDER BY service, regressed_at, item_id
+WITH last AS (
+  SELECT service, run_id, evaluated_at FROM {dataset}.evaluations
+  WHERE evaluated_at <= @now AND evaluated_at >= @since
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+),
+failing AS (
+  SELECT r.service, r.item_id, r.title, r.severity, r.effective_status, r.episode_id
+  FROM {dataset}.item_results AS r
+  JOIN last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
+  WHERE r.evaluated_at >= @since AND r.episode_id IS NOT NULL
+    AND r.effective_status IN {failing}
+),
+began AS (
+  SELECT episode_id, MIN(evaluated_at) AS regressed_at FROM {dataset}.item_results
+  WHERE episode_id IN (SELECT episode_id FROM failing)
+  GROUP BY episode_id
+)
+SELECT f.service, f.item_id, f.title, f.severity, f.effective_status, b.regressed_at,
+       i.issue_key, i.url AS issue_url
+FROM failing AS f
+JOIN began AS b ON b.episode_id = f.episode_id
+LEFT JOIN {dataset}.issue_links AS i ON i.episode_id = f.episode_id
+ORDER BY f.service, b.regressed_at, f.item_id
 """
 
 #: Waivers in force at each service's latest evaluation that expire within the horizon.
@@ -128,7 +151,7 @@ def portfolio(
     for row in select(TREND, since=min(since, q_start), now=now):
         trend[row["service"]].append(row)
     regressions: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in select(OPEN_REGRESSIONS):
+    for row in select(OPEN_REGRESSIONS, since=since, now=now):
         regressions[row["service"]].append(row)
     due: dict[str, list[dict[str, Any]]] = defaultdict(list)
     horizon = (now + timedelta(days=DUE_DAYS)).date()

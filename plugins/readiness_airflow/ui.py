@@ -246,12 +246,20 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
     ]
     if d.blocking:
         out.append("<ul>")
-        out += [
-            f"<li><b>{_e(r['item_id'])}</b> {_e(r['title'])}: "
-            f"<span class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</span>"
-            f" — {_e((r['reason'] or '')[:300])}</li>"
-            for r in d.blocking
-        ]
+        issues = {r["item_id"]: r.get("issue") for rows in d.sections.values() for r in rows}
+        for r in d.blocking:
+            issue = issues.get(r["item_id"])
+            link = (
+                f" <a href='{_e(issue['url'])}' target='_blank' rel='noopener'>"
+                f"{_e(issue['issue_key'])}</a>"
+                if issue
+                else ""
+            )
+            out.append(
+                f"<li><b>{_e(r['item_id'])}</b> {_e(r['title'])}: "
+                f"<span class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</span>"
+                f"{link} — {_e((r['reason'] or '')[:300])}</li>"
+            )
         out.append("</ul>")
     else:
         out.append("<p>Nothing: every item required there is satisfied.</p>")
