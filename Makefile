@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos ui-check
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,8 +35,10 @@ quarter: $(STAMP) ## a simulated 2026Q4 on the sample data: daily runs, the quar
 airflow-ui: $(STAMP) ## the Airflow UI on http://localhost:8080 (airflow standalone), user admin
 	$(BIN)/python scripts/airflow_ui.py
 
-ui-screenshot: $(STAMP) ## docs/img/airflow-grid.png: the last 8 days of the living default in the Airflow UI (needs chromium)
+ui-screenshot: $(STAMP) ## docs/img/: the last 8 days of the living default in the Airflow UI and the readiness pages, checked in headless Chromium (needs chromium)
 	$(BIN)/python scripts/ui_screenshot.py
+
+ui-check: ui-screenshot ## the same: what a person sees in the readiness pages, asserted in Chromium
 
 check: $(STAMP) ## validate the shipped checklists and service specs
 	$(BIN)/readiness check

@@ -49,6 +49,23 @@ def capture(url: str, png: Path, width: int, height: int, wait_ms: int = 0) -> N
         )
 
 
+def dom(url: str, wait_ms: int = 0) -> str:
+    """What a person's browser ends up with at ``url``: the DOM after scripts ran."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        raise SystemExit("chromium is not installed (apt-get install chromium)")
+    wait = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [browser, *FLAGS, *wait, f"--user-data-dir={profile}", "--dump-dom", url],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    return done.stdout
+
+
 def screenshot(page: Path, png: Path, width: int = 1240, height: int = 2000) -> None:
     capture(page.resolve().as_uri(), png, width, height)
 

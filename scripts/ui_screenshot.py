@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from screenshot import capture  # noqa: E402
+from screenshot import capture, dom  # noqa: E402
 
 from readiness_airflow.local import (  # noqa: E402
     airflow_env,
@@ -81,8 +81,32 @@ def backfill(days: int) -> dict[str, list[tuple[str, str]]]:
     return runs
 
 
-def render(pages: list[tuple[str, Path, int]], width: int, height: int) -> None:
-    """Each (UI path such as ``dags/<dag_id>``, PNG, wait in ms) with one api-server."""
+def check_pages(base: str, services: list[str], shown: str) -> None:
+    """What a person sees in the readiness pages: every service with its level, and an
+    item's evidence link and what blocks the next level (Chromium's DOM, after scripts)."""
+    portfolio = dom(f"{base}/readiness/", 3_000)
+    missing = [s for s in services if f">{s}</a>" not in portfolio]
+    if missing or ("below target" not in portfolio and "at target" not in portfolio):
+        raise SystemExit(f"ui-check: the portfolio does not show {missing or 'the levels'}")
+    page = dom(f"{base}/readiness/services/{shown}", 3_000)
+    for expected in ("What blocks", 'href="file://', 'class="mono'):
+        if expected not in page:
+            raise SystemExit(f"ui-check: the service page lacks {expected!r}")
+    print(
+        f"ui-check: portfolio shows {', '.join(services)}; {shown}'s page shows its "
+        "blocking items and evidence links",
+        flush=True,
+    )
+
+
+def render(
+    pages: list[tuple[str, Path, int]],
+    width: int,
+    height: int,
+    check: tuple[list[str], str] | None = None,
+) -> None:
+    """Each (UI path such as ``dags/<dag_id>``, PNG, wait in ms) with one api-server; with
+    ``check``, the readiness pages' DOM is checked too."""
     port = _free_port()
     env = {**os.environ, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
     bin_dir = Path(sys.executable).parent
@@ -105,6 +129,8 @@ def render(pages: list[tuple[str, Path, int]], width: int, height: int) -> None:
                     raise SystemExit(f"the api-server did not start; see {log.name}") from None
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     server.wait(timeout=1)
+        if check is not None:
+            check_pages(f"http://127.0.0.1:{port}", *check)
         for page, png, wait_ms in pages:
             capture(f"http://127.0.0.1:{port}/{page}", png, width, height, wait_ms=wait_ms)
             print(f"wrote {png}", flush=True)
@@ -143,7 +169,8 @@ def main() -> int:
     )
     migrate_metadata_db()
     print(f"the last {args.days} days of each service's schedule (dag.test):")
-    runs = backfill(args.days).get(args.dag, [])
+    runs_by_dag = backfill(args.days)
+    runs = runs_by_dag.get(args.dag, [])
     # the page of the newest run that downgraded (the weekly skipped restore drill), with
     # the grid beside it; else the newest run
     shown = next((r for r, note in reversed(runs) if "DOWNGRADED" in note), None)
@@ -161,6 +188,7 @@ def main() -> int:
         ],
         width,
         height,
+        check=(sorted(d.removeprefix("readiness__") for d in runs_by_dag), service),
     )
     return 0
 
