@@ -85,7 +85,8 @@ ORDER BY required_rank, section, item_id
 """
 
 RUNS = """
-SELECT run_id, dag_id, dag_run_id, trigger, evaluated_at, achieved_level, target_level
+SELECT run_id, dag_id, dag_run_id, trigger, evaluated_at, achieved_level, achieved_rank,
+       target_level, target_rank
 FROM {dataset}.evaluations
 WHERE service = @service AND evaluated_at >= @since AND evaluated_at <= @now
 ORDER BY evaluated_at DESC, run_id DESC
@@ -249,7 +250,7 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
     ]
     names = sorted({(int(r["required_rank"]), r["required_from"]) for r in items})
     next_level = next((name for rank, name in names if rank == next_rank), None)
-    trend = [(r["evaluated_at"].isoformat(), 0) for r in runs]
+    trend = [(r["evaluated_at"].isoformat(), int(r["achieved_rank"])) for r in reversed(runs)]
     return ServiceDetail(
         service=service,
         latest=latest,

@@ -129,11 +129,10 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _spark(points: list[tuple[str, int]], top: int = 4) -> str:
-    """The level over the last 90 days as a small inline SVG."""
+def _spark(points: list[tuple[str, int]], top: int = 4, width: int = 120, height: int = 24) -> str:
+    """The level over the last 90 days as an inline SVG (small on the portfolio)."""
     if len(points) < 2:
         return "<span class='muted'>—</span>"
-    width, height = 120, 24
     step = width / (len(points) - 1)
     scale = (height - 4) / max(top, 1)
     path = " ".join(
@@ -242,6 +241,8 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         f"{_e(latest['target'])}</span></h1>",
         f"<p class='muted'>as of {_e(latest['evaluated_at'].isoformat())}, run "
         f"<span class='mono'>{_e(latest['run_id'])}</span></p>",
+        "<h2>Level, last 90 days</h2>",
+        _spark(d.trend, width=600, height=60),
         f"<h2>What blocks {_e(d.next_level or 'the next level')}</h2>",
     ]
     if d.blocking:
