@@ -192,22 +192,7 @@ def sync_issues(
                 )
                 ref = tracker.open(doc)
                 failpoints.hit("sync-after-open")
-                link_ = IssueLink(
-                    service=ev.service,
-                    item_id=item_id,
-                    episode_id=doc.episode_id,
-                    tracker=tracker.name,
-                    issue_id=ref.issue_id,
-                    issue_key=ref.issue_key,
-                    url=ref.url,
-                    state="open",
-                    title=doc.title,
-                    opened_run_id=run_id,
-                    opened_at=now,
-                    last_reason=result.reason,
-                    previous_issue_key=doc.previous_issue_key,
-                    updated_at=now,
-                )
+                link_ = IssueLink.opened(doc, ref, tracker.name, run_id, now, result.reason)
                 history.save_link(link_)
                 report.opened.append(ref.issue_key)
         except TrackerAuthError as exc:

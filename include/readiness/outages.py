@@ -102,23 +102,7 @@ def sync_outages(
                     at=ev.evaluated_at,
                 )
                 ref = tracker.open(doc)
-                history.save_link(
-                    IssueLink(
-                        service=ev.service,
-                        item_id=item_id,
-                        episode_id=doc.episode_id,
-                        tracker=tracker.name,
-                        issue_id=ref.issue_id,
-                        issue_key=ref.issue_key,
-                        url=ref.url,
-                        state="open",
-                        title=doc.title,
-                        opened_run_id=ev.run_id,
-                        opened_at=now,
-                        last_reason=summary,
-                        updated_at=now,
-                    )
-                )
+                history.save_link(IssueLink.opened(doc, ref, tracker.name, ev.run_id, now, summary))
                 report.opened.append(ref.issue_key)
             elif current is not None and current.last_reason != summary:
                 tracker.comment(

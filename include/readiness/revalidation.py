@@ -217,23 +217,8 @@ def open_revalidation_issue(
         report.failed.append(REVALIDATION_ITEM)
         return report
     now = utcnow()
-    history.save_link(
-        IssueLink(
-            service=ev.service,
-            item_id=REVALIDATION_ITEM,
-            episode_id=episode,
-            tracker=tracker.name,
-            issue_id=ref.issue_id,
-            issue_key=ref.issue_key,
-            url=ref.url,
-            state="open",
-            title=doc.title,
-            opened_run_id=ev.run_id,
-            opened_at=now,
-            last_reason=f"{len(due)} sign-off(s) to renew",
-            updated_at=now,
-        )
-    )
+    reason = f"{len(due)} sign-off(s) to renew"
+    history.save_link(IssueLink.opened(doc, ref, tracker.name, ev.run_id, now, reason))
     report.opened.append(ref.issue_key)
     return report
 

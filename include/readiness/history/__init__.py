@@ -48,6 +48,29 @@ class IssueLink:
     previous_issue_key: str | None = None
     updated_at: datetime | None = None
 
+    @classmethod
+    def opened(
+        cls, doc: Any, ref: Any, tracker: str, run_id: str, at: datetime, last_reason: str
+    ) -> IssueLink:
+        """The link of an issue the tracker just opened (``doc``: its IssueDocument,
+        ``ref``: the IssueRef it answered), recorded ``at`` by run ``run_id``."""
+        return cls(
+            service=doc.service,
+            item_id=doc.item_id,
+            episode_id=doc.episode_id,
+            tracker=tracker,
+            issue_id=ref.issue_id,
+            issue_key=ref.issue_key,
+            url=ref.url,
+            state="open",
+            title=doc.title,
+            opened_run_id=run_id,
+            opened_at=at,
+            last_reason=last_reason,
+            previous_issue_key=doc.previous_issue_key,
+            updated_at=at,
+        )
+
 
 @dataclass
 class ServiceSnapshot:
