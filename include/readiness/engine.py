@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from readiness import trackers
@@ -78,11 +79,38 @@ def default_run_key(as_of: datetime) -> str:
 # --------------------------------------------------------------------------- per service
 
 
+def _confine_evidence_store(settings: Settings, spec: ServiceSpec) -> None:
+    """A spec's own local evidence store must lie under the project or the evidence root:
+    the document collector copies what it reads into history. Remote stores (``gs://``)
+    are governed by the bucket's permissions."""
+    uri = spec.evidence_store or ""
+    if "://" in uri and not uri.startswith("file://"):
+        return
+    path = Path(uri.removeprefix("file://"))
+    path = (path if path.is_absolute() else settings.project_root / path).resolve()
+    roots = [settings.project_root.resolve()]
+    evidence_root = settings.evidence_root
+    if "://" not in evidence_root or evidence_root.startswith("file://"):
+        roots.append(settings.path(evidence_root.removeprefix("file://")).resolve())
+    if not any(path == r or path.is_relative_to(r) for r in roots):
+        raise ConfigError(
+            [
+                Problem(
+                    spec.file,
+                    "evidence.store",
+                    f"{uri!r} is outside the project and the evidence root "
+                    f"({', '.join(map(str, roots))}); expected a folder under one of them",
+                )
+            ]
+        )
+
+
 def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
     """The service's evidence store as of a run. On embedded defaults (an evidence root of
     ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
     deadline = float(settings.source_deadline_s)
     if spec.evidence_store:
+        _confine_evidence_store(settings, spec)
         return open_store(spec.evidence_store, settings.project_root, deadline)
     root = settings.evidence_root.rstrip("/")
     if root.startswith(sample_feed.SCHEME):
@@ -540,7 +568,11 @@ def evaluate(
     total = sum(len(plan.items) for plan in plans)
     done = 0
     for plan in plans:
-        store = plan.store(settings, as_of)  # one per service: an outage is met once
+        try:
+            store = plan.store(settings, as_of)  # one per service: an outage is met once
+        except ConfigError as exc:  # this spec's problem; the other services still run
+            report.problems.extend(exc.problems)
+            continue
         evidence = plan.collect(settings, as_of, store=store)
         done += len(plan.items)
         if progress:

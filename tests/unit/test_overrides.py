@@ -168,3 +168,36 @@ def test_every_override_shows_in_history_status_the_report_and_oscal(tmp_path: P
         if p["name"] == "spec-override"
     ]
     assert len(props) == 1 and expected in props[0]
+
+
+def test_a_spec_store_outside_the_project_is_a_named_problem_and_the_rest_runs(
+    tmp_path: Path,
+) -> None:
+    """A spec whose evidence store is /etc would have the document collector copy what it
+    finds there into history; that service does not run, every other one does."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from readiness.config import Settings
+    from readiness.engine import evaluate
+    from readiness.history import RunMeta
+
+    root = Path(__file__).resolve().parents[2]
+    services = tmp_path / "services"
+    shutil.copytree(root / "services", services)
+    spec = services / "maintenance-service.yaml"
+    spec.write_text(spec.read_text().replace("evidence:\n", "evidence:\n  store: /etc\n", 1))
+    settings = Settings(
+        project_root=root,
+        services=[str(services)],
+        evidence_root="samples/evidence",
+        history=f"duckdb://{tmp_path}/history.duckdb",
+        outbox=str(tmp_path / "outbox"),
+        collect_workers=1,
+    )
+    as_of = datetime(2026, 11, 20, 6, tzinfo=UTC)
+    report = evaluate(settings, as_of=as_of, meta=RunMeta("r"), dry_run=True)
+    assert [ev.service for ev in report.evaluations] == ["file-storage-service"]
+    (problem,) = [str(p) for p in report.problems]
+    assert "maintenance-service.yaml" in problem and "evidence.store" in problem
+    assert "'/etc' is outside the project" in problem
