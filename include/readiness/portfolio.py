@@ -62,17 +62,28 @@ LEFT JOIN {dataset}.issue_links AS i ON i.episode_id = f.episode_id
 ORDER BY f.service, b.regressed_at, f.item_id
 """
 
-#: Waivers in force at each service's latest evaluation that expire within the horizon.
+#: Waivers and sign-offs at each service's latest evaluation (what may fall due).
 DUE_WAIVERS = """
-SELECT r.service, r.item_id, r.waiver
+SELECT r.service, r.item_id, r.waiver, r.evidence_kind, r.observed
 FROM {dataset}.item_results AS r
 JOIN (
   SELECT service, run_id, evaluated_at FROM {dataset}.evaluations
   WHERE evaluated_at <= @now AND evaluated_at >= @since
   QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
 ) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
-WHERE r.evaluated_at >= @since AND r.waiver IS NOT NULL
+WHERE r.evaluated_at >= @since
+  AND (r.waiver IS NOT NULL OR r.evidence_kind = 'attestation')
 ORDER BY r.service, r.item_id
+"""
+
+#: One item's history: what an item's "history" link shows.
+ITEM_HISTORY = """
+SELECT evaluated_at, run_id, status, effective_status, reason, evidence_uri, evidence_sha256
+FROM {dataset}.item_results
+WHERE service = @service AND item_id = @item_id AND evaluated_at >= @since
+  AND evaluated_at <= @now
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 200
 """
 
 ITEMS = """
@@ -161,6 +172,8 @@ def portfolio(
         expires = waiver.get("expires")
         if expires and date.fromisoformat(expires) <= horizon:
             due[row["service"]].append({"item_id": row["item_id"], "kind": "waiver", **waiver})
+        if row["evidence_kind"] == "attestation":
+            due[row["service"]] += _signoffs_due(row, horizon)
     rows = []
     for ev in latest:
         points = trend.get(ev["service"], [])
@@ -186,6 +199,60 @@ def portfolio(
             )
         )
     return rows, queries
+
+
+def _signoffs_due(row: dict[str, Any], horizon: date) -> list[dict[str, Any]]:
+    """Sign-offs of an attestation item that stop counting by ``horizon``, or are missing."""
+    observed = _json(row["observed"]) or {}
+    out: list[dict[str, Any]] = []
+    for signoff in observed.get("rows") or []:
+        expires = str(signoff.get("expires_on") or "")[:10]
+        if expires and date.fromisoformat(expires) <= horizon:
+            out.append(
+                {
+                    "item_id": row["item_id"],
+                    "kind": "sign-off",
+                    "role": signoff.get("role"),
+                    "signer": signoff.get("signer"),
+                    "expires": expires,
+                }
+            )
+    for role in (observed.get("summary") or {}).get("unsigned", []):
+        out.append({"item_id": row["item_id"], "kind": "sign-off", "role": role, "expires": None})
+    return out
+
+
+def item_history(
+    history: HistoryStore, service: str, item_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """One item's evaluations over the last 90 days, newest first."""
+    return history.select(
+        ITEM_HISTORY,
+        service=service,
+        item_id=item_id,
+        since=now - timedelta(days=TREND_DAYS),
+        now=now,
+    )
+
+
+def _checks(raw: Any) -> list[tuple[bool, str]]:
+    """Each expectation of an item: met or not, and what was expected versus observed."""
+    from readiness.model import ExpectationOutcome
+    from readiness.scoring import describe_expectation
+
+    out = []
+    for data in _json(raw) or []:
+        outcome = ExpectationOutcome(
+            type=data.get("expectation", ""),
+            kwargs=data.get("kwargs") or {},
+            success=bool(data.get("success")),
+            observed=data.get("observed"),
+            unexpected_count=data.get("unexpected_count") or 0,
+            unexpected_sample=data.get("unexpected_sample") or [],
+            error=data.get("error"),
+        )
+        out.append((outcome.success, describe_expectation(outcome)))
+    return out
 
 
 def _below_share(points: list[dict[str, Any]], start: datetime, now: datetime) -> float:
@@ -240,6 +307,7 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
     for row in items:
         row["waiver"] = _json(row["waiver"])
         row["issue"] = links.get(row["episode_id"]) if row["episode_id"] else None
+        row["checks"] = _checks(row.pop("expectations"))
         sections[row["section"]].append(row)
     next_rank = snapshot.achieved_rank + 1
     blocking = [

@@ -78,6 +78,21 @@ def api_service(service: str, visible: Visible) -> dict[str, Any]:
     }
 
 
+@app.get(
+    "/api/v1/services/{service}/items/{item_id}",
+    summary="One item's evaluations over the last 90 days, newest first",
+)
+def api_item(service: str, item_id: str, visible: Visible) -> dict[str, Any]:
+    from readiness.portfolio import item_history
+
+    if service not in visible:
+        raise HTTPException(status_code=404, detail="no such service")
+    rows = item_history(_history(), service, item_id, _now())
+    if not rows:
+        raise HTTPException(status_code=404, detail="no such item")
+    return {"service": service, "item_id": item_id, "history": [_plain(r) for r in rows]}
+
+
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     from readiness.jsonvalues import jsonable
 
@@ -204,7 +219,12 @@ def portfolio_page(
             else _e(x["item_id"])
             for x in r.open_regressions
         )
-        due = ", ".join(f"{_e(d['item_id'])} ({_e(d.get('expires'))})" for d in r.due)
+        due = ", ".join(
+            f"{_e(d['item_id'])} {_e(d['kind'])}"
+            + (f" {_e(d.get('role'))}" if d.get("role") else "")
+            + f" ({_e(d.get('expires') or 'unsigned')})"
+            for d in r.due
+        )
         stale = " <span class='stale'>⚠ late</span>" if r.stale else ""
         out.append(
             "<tr>"
@@ -269,7 +289,15 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         out.append(f"<h3>{_e(section)}</h3><table><thead><tr>")
         out += [
             f"<th data-k='{h}'>{h}</th>"
-            for h in ("item", "from", "status", "reason", "evidence", "waiver", "issue")
+            for h in (
+                "item",
+                "from",
+                "status",
+                "expected vs observed",
+                "evidence",
+                "waiver",
+                "issue",
+            )
         ]
         out.append("</tr></thead><tbody>")
         for r in items:
@@ -281,9 +309,14 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
             )
             waiver = r["waiver"] or {}
             issue = r.get("issue")
+            checks = "<br>".join(
+                f"{'✓' if ok else '✗'} {_e(text[:300])}" for ok, text in r.get("checks", [])
+            ) or _e((r["reason"] or "")[:400])
+            history_href = f"/readiness/api/v1/services/{_e(service)}/items/{_e(r['item_id'])}"
             out.append(
                 "<tr>"
                 f"<td><b>{_e(r['item_id'])}</b> {_e(r['title'])}"
+                f" <a href='{history_href}' class='muted'>history</a>"
                 + (
                     f"<br><span class='muted'>override: {_e(r['spec_override'])}</span>"
                     if r.get("spec_override")
@@ -292,7 +325,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
                 + "</td>"
                 f"<td>{_e(r['required_from'])}</td>"
                 f"<td class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</td>"
-                f"<td>{_e((r['reason'] or '')[:400])}</td>"
+                f"<td>{checks}</td>"
                 f"<td>{evidence}</td>"
                 f"<td>{_e(waiver.get('approver', ''))} {_e(waiver.get('expires', ''))}</td>"
                 + (

@@ -140,3 +140,19 @@ def test_untrusted_text_is_escaped_and_the_api_is_documented(api: Any) -> None:
     schema = api.get("/readiness/openapi.json", headers=headers).json()
     assert "/api/v1/services" in schema["paths"]
     assert "/api/v1/services/{service}" in schema["paths"]
+
+
+def test_a_service_page_shows_expected_versus_observed_and_links_each_items_history(
+    api: Any,
+) -> None:
+    headers = _token(api, "admin")
+    page = api.get(f"/readiness/services/{FSS}", headers=headers).text
+    assert "expected vs observed" in page and "✗" in page and "✓" in page
+    assert f"/readiness/api/v1/services/{FSS}/items/RP3" in page
+    history = api.get(f"/readiness/api/v1/services/{FSS}/items/RP3", headers=headers).json()
+    assert [h["status"] for h in history["history"]] == ["stale", "pass"]  # newest first
+    denied = api.get(f"/readiness/api/v1/services/{MNT}/items/OBS4", headers=_token(api, "fss"))
+    assert denied.status_code == 404
+    listed = api.get("/readiness/api/v1/services", headers=headers).json()["services"]
+    due = {d["kind"] for r in listed for d in r["due"]}
+    assert due <= {"waiver", "sign-off"} and due  # something falls due in the story
