@@ -293,6 +293,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
                 "item",
                 "from",
                 "status",
+                "reason",
                 "expected vs observed",
                 "evidence",
                 "waiver",
@@ -311,7 +312,8 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
             issue = r.get("issue")
             checks = "<br>".join(
                 f"{'✓' if ok else '✗'} {_e(text[:300])}" for ok, text in r.get("checks", [])
-            ) or _e((r["reason"] or "")[:400])
+            )
+            reason = _e((r["reason"] or "")[:400])
             history_href = f"/readiness/api/v1/services/{_e(service)}/items/{_e(r['item_id'])}"
             out.append(
                 "<tr>"
@@ -325,7 +327,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
                 + "</td>"
                 f"<td>{_e(r['required_from'])}</td>"
                 f"<td class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</td>"
-                f"<td>{checks}</td>"
+                f"<td>{reason}</td><td>{checks or '—'}</td>"
                 f"<td>{evidence}</td>"
                 f"<td>{_e(waiver.get('approver', ''))} {_e(waiver.get('expires', ''))}</td>"
                 + (
