@@ -66,6 +66,8 @@ def worker(mode: str, folder: Path) -> dict[str, Any]:
     settings = Settings(
         project_root=ROOT,
         services=[str(folder / "services")],
+        # the generated stores live there: a spec's own store must be under it
+        evidence_root=str(folder / "evidence"),
         history=f"duckdb://{history_file}",
         outbox=str(folder / f"outbox-{mode}"),
         collect_workers=4,
@@ -110,6 +112,8 @@ def bigquery_worker(folder: Path, n: int) -> dict[str, Any]:
     settings = Settings(
         project_root=ROOT,
         services=[str(folder / "services")],
+        # the generated stores live there: a spec's own store must be under it
+        evidence_root=str(folder / "evidence"),
         history=f"duckdb://{folder / 'history-bq-source.duckdb'}",
         outbox=str(folder / "outbox-bq"),
         collect_workers=4,
