@@ -55,6 +55,12 @@ def api(metadata_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     DagBundlesManager().sync_bundles_to_db()
     sync_bag_to_db(DagBag(dag_folder=str(ROOT / "dags")), "dags-folder", None)
     purge_cached_app()
+    # the pages' "now" is pinned to the story's week, so the test never depends on the date
+    # it runs on (the 90-day windows would otherwise leave the story behind)
+    from readiness_airflow import ui
+
+    pinned = ui._now
+    ui._now = lambda: datetime(2026, 11, 28, 12, tzinfo=UTC)  # type: ignore[assignment]
     app = create_app()
     manager = get_auth_manager()
     everything = manager.filter_authorized_dag_ids
@@ -68,6 +74,7 @@ def api(metadata_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         with TestClient(app) as client:
             yield client
     finally:
+        ui._now = pinned  # type: ignore[assignment]
         os.environ.clear()
         os.environ.update(saved)
         purge_cached_app()
