@@ -157,6 +157,17 @@ def load_catalog_cached(
     return _CACHED[key]
 
 
+def _named(folders: Iterable[Path], stem: str) -> list[Path]:
+    """``<stem>.yaml`` or ``<stem>.yml`` in each folder, where it exists."""
+    return [
+        path
+        for folder in folders
+        if folder.is_dir()
+        for path in (folder / f"{stem}.yaml", folder / f"{stem}.yml")
+        if path.is_file()
+    ]
+
+
 def load_service_catalog(
     checklist_paths: Iterable[Path], spec_paths: Iterable[Path], service: str
 ) -> Catalog | None:
@@ -165,25 +176,13 @@ def load_service_catalog(
     does not grow with the number of specs. ``None`` when that file is absent, names another
     service or has problems: the caller then loads everything, which is always right."""
     checklist_paths, spec_paths = list(checklist_paths), list(spec_paths)
-    found = [
-        path
-        for folder in spec_paths
-        if folder.is_dir()
-        for path in (folder / f"{service}.yaml", folder / f"{service}.yml")
-        if path.is_file()
-    ]
+    found = _named(spec_paths, service)
     if len(found) != 1:
         return None
     spec, problems = parse_spec(found[0])
     if spec is None or problems or spec.service != service:
         return None
-    named = [
-        path
-        for folder in checklist_paths
-        if folder.is_dir()
-        for path in (folder / f"{spec.checklist}.yaml", folder / f"{spec.checklist}.yml")
-        if path.is_file()
-    ]
+    named = _named(checklist_paths, spec.checklist)
     # the checklist's own file when it is named after its id, else every checklist
     catalog = load_catalog(named if len(named) == 1 else checklist_paths, [])
     if catalog.problems or spec.checklist not in catalog.checklists:
