@@ -1,9 +1,14 @@
 """Pytest plugin (``-p readiness.testing.emulators``): the BigQuery emulator, started once
-per test session on free loopback ports and stopped at the end.
+per test session on free loopback ports and stopped at the end, and the Cloud Storage
+emulator.
 
 ``bqemulator`` runs GoogleSQL on DuckDB and would download DuckDB extensions at run time,
 which cannot work here; they are installed from their PyPI packages first. If the emulator
-does not start, the tests that need it fail loudly; they never skip."""
+does not start, the tests that need it fail loudly; they never skip.
+
+Both emulators keep their ports across ``stop()`` and ``start()``, so the chaos suite can
+take one away in the middle of a run and bring it back where the clients expect it; with
+``persistent=True`` (BigQuery) or on disk (Cloud Storage) what was written survives."""
 
 from __future__ import annotations
 
@@ -20,11 +25,13 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 EXTENSIONS = ("icu", "spatial", "avro", "ducklake")
 PROJECT = "readiness-test"
+START_DEADLINE_S = 90.0
 
 
 def free_port() -> int:
@@ -40,60 +47,128 @@ def install_duckdb_extensions() -> None:
         duckdb_extensions.import_extension(name)
 
 
-@contextmanager
-def running_bigquery_emulator() -> Iterator[str]:
-    """Start ``bqemulator`` on free loopback ports; yields its REST endpoint; stops it.
-    Raises RuntimeError (with the emulator's log) if it does not start."""
-    install_duckdb_extensions()
-    binary = Path(sys.executable).parent / "bqemulator"
-    rest, grpc = free_port(), free_port()
-    workdir = Path(tempfile.mkdtemp(prefix="bqemulator-"))
-    log = workdir / "bqemulator.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [
-                str(binary),
-                "start",
-                "--rest-port",
-                str(rest),
-                "--grpc-port",
-                str(grpc),
-                "--project",
-                PROJECT,
-                "--log-level",
-                "warning",
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    endpoint = f"http://127.0.0.1:{rest}"
-    try:
-        deadline = time.monotonic() + 90
+class BigQueryEmulator:
+    """``bqemulator`` on two free loopback ports (REST and gRPC), in its own process group.
+    ``persistent`` keeps its tables in a DuckDB file, so they outlive a ``stop()``."""
+
+    def __init__(self, persistent: bool = False) -> None:
+        self.rest, self.grpc = free_port(), free_port()
+        self.persistent = persistent
+        self.workdir = Path(tempfile.mkdtemp(prefix="bqemulator-"))
+        self.log = self.workdir / "bqemulator.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.rest}"
+
+    def start(self) -> str:
+        """Start it and wait until it answers; its REST endpoint. Raises RuntimeError (with
+        the emulator's log) if it does not start."""
+        install_duckdb_extensions()
+        binary = Path(sys.executable).parent / "bqemulator"
+        storage = ["--persistent", "--data-dir", str(self.workdir)] if self.persistent else []
+        with self.log.open("ab") as sink:
+            process = subprocess.Popen(
+                [
+                    str(binary),
+                    "start",
+                    "--rest-port",
+                    str(self.rest),
+                    "--grpc-port",
+                    str(self.grpc),
+                    "--project",
+                    PROJECT,
+                    "--log-level",
+                    "warning",
+                    *storage,
+                ],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.process = process
+        deadline = time.monotonic() + START_DEADLINE_S
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"the BigQuery emulator exited:\n{log.read_text()[-3000:]}")
+                raise RuntimeError(f"the BigQuery emulator exited:\n{self.log_tail()}")
             try:
-                url = f"{endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
+                url = f"{self.endpoint}/bigquery/v2/projects/{PROJECT}/datasets"
                 with urllib.request.urlopen(url, timeout=2):
-                    break
+                    return self.endpoint
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"the BigQuery emulator did not start:\n{log.read_text()[-3000:]}"
+                        f"the BigQuery emulator did not start:\n{self.log_tail()}"
                     ) from None
                 # between polls, wait on the process: a crash ends the wait at once
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=0.3)
-        yield endpoint
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextmanager
+def running_bigquery_emulator(persistent: bool = False) -> Iterator[str]:
+    """Start ``bqemulator`` on free loopback ports; yields its REST endpoint; stops it.
+    Raises RuntimeError (with the emulator's log) if it does not start."""
+    emulator = BigQueryEmulator(persistent)
+    try:
+        yield emulator.start()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        shutil.rmtree(workdir, ignore_errors=True)
+        emulator.close()
+
+
+class StorageEmulator:
+    """``gcp-storage-emulator`` in this process, on a free loopback port: in memory, or in
+    a folder (``on_disk``) so its buckets outlive a ``stop()``."""
+
+    def __init__(self, on_disk: bool = False) -> None:
+        self.port = free_port()
+        self.data_dir = Path(tempfile.mkdtemp(prefix="gcs-emulator-")) if on_disk else None
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        from gcp_storage_emulator.server import create_server
+
+        if self.data_dir is None:
+            self._server = create_server("127.0.0.1", self.port, in_memory=True)
+        else:
+            self._server = create_server(
+                "127.0.0.1", self.port, in_memory=False, data_dir=str(self.data_dir)
+            )
+        self._server.start()
+        return self.url
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    def close(self) -> None:
+        self.stop()
+        if self.data_dir is not None:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -109,15 +184,11 @@ def bigquery_emulator() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def gcs_emulator() -> Iterator[str]:
     """``gcp-storage-emulator`` in this process, on a free loopback port; its URL."""
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
+    emulator = StorageEmulator()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield emulator.start()
     finally:
-        server.stop()
+        emulator.close()
 
 
 @pytest.fixture
