@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from readiness import trackers
+from readiness import failpoints, trackers
 from readiness.collectors import (
     CollectContext,
     CollectRequest,
@@ -457,6 +457,8 @@ class ServicePlan:
                 ]
             )
         store = store or self.store(settings, as_of)
+        if source is not None:
+            failpoints.hit(f"collect.{source}")
         return collect_evidence(
             settings,
             self.spec,
