@@ -59,6 +59,12 @@ class Settings:
     #: Folders a spec's ``repo`` must lie under (where CI checks the services out). A spec
     #: can point nowhere else: ``repo_grep`` copies matching lines into history.
     repo_roots: list[str] = field(default_factory=lambda: ["."])
+    #: How long one history read or write keeps retrying a warehouse that does not answer
+    #: (BigQuery), before the task fails and Airflow's retry takes over.
+    history_timeout_s: int = 300
+    #: The first Airflow retry delay of a task that touches an outside system (collect,
+    #: record; issue sync waits twice as long), doubling on each retry up to 10 minutes.
+    task_retry_delay_s: int = 30
 
     @property
     def live(self) -> bool:

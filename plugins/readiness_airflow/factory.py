@@ -169,8 +169,21 @@ def _owner_links(spec: ServiceSpec) -> dict[str, str]:
     return {spec.owner_team: first} if first else {}
 
 
+def _delays(retry_delay_s: int | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Task overrides for the ``task_retry_delay_s`` setting: the first retry delay of
+    collect and record, and twice that for issue sync; none keeps the decorators' own."""
+    if retry_delay_s is None:
+        return {}, {}
+    first = timedelta(seconds=max(0, retry_delay_s))
+    return {"retry_delay": first}, {"retry_delay": 2 * first}
+
+
 def service_dag(
-    spec: ServiceSpec, checklist: Checklist, live: bool = False, history_pool: str = ""
+    spec: ServiceSpec,
+    checklist: Checklist,
+    live: bool = False,
+    history_pool: str = "",
+    retry_delay_s: int | None = None,
 ) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
@@ -187,15 +200,18 @@ def service_dag(
         doc_md=checklist_markdown(spec, checklist),
         default_args={"owner": spec.owner_team},
     ) as dag:
-        collected = collect.partial(service=spec.service).expand(
-            source=sources(checklist, spec, live)
+        delay, sync_delay = _delays(retry_delay_s)
+        collected = (
+            collect.override(**delay)
+            .partial(service=spec.service)
+            .expand(source=sources(checklist, spec, live))
         )
         evaluation: Any = score(spec.service, collected)  # an XComArg at parse time
         pool = {"pool": history_pool} if history_pool else {}
-        recorded = record.override(outlets=[history_asset(spec.service)], **pool)(
+        recorded = record.override(outlets=[history_asset(spec.service)], **pool, **delay)(
             spec.service, evaluation
         )
-        synced = sync_issues(spec.service, evaluation)
+        synced = sync_issues.override(**sync_delay)(spec.service, evaluation)
         recorded >> synced
     return dag
 
@@ -218,7 +234,7 @@ def broken_spec_dag(file: str, problems: list[Problem], dag_id: str) -> DAG:
     return dag
 
 
-def quarterly_dag(services: list[str]) -> DAG:
+def quarterly_dag(services: list[str], retry_delay_s: int | None = None) -> DAG:
     with DAG(
         dag_id=QUARTERLY_DAG_ID,
         description="Quarterly revalidation of every service (trigger=quarterly)",
@@ -237,10 +253,11 @@ def quarterly_dag(services: list[str]) -> DAG:
         ),
         default_args={"owner": "readiness"},
     ) as dag:
-        revalidated = revalidate.override(outlets=[AssetAlias(HISTORY_ALIAS)]).expand(
+        delay, sync_delay = _delays(retry_delay_s)
+        revalidated = revalidate.override(outlets=[AssetAlias(HISTORY_ALIAS)], **sync_delay).expand(
             service=services
         )
-        revalidated >> quarterly_report.override(trigger_rule="all_done")()
+        revalidated >> quarterly_report.override(trigger_rule="all_done", **delay)()
     return dag
 
 
@@ -252,7 +269,13 @@ def _broken_dag_id(file: str, taken: Mapping[str, object]) -> str:
 
 def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG:
     checklist = catalog.checklist_for(spec)
-    return service_dag(spec, checklist, settings.live, settings.history_write_pool)
+    return service_dag(
+        spec,
+        checklist,
+        settings.live,
+        settings.history_write_pool,
+        settings.task_retry_delay_s,
+    )
 
 
 def dag_being_run() -> str | None:
@@ -309,5 +332,5 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         dag_id = _broken_dag_id(file, dags)
         dags[dag_id] = broken_spec_dag(file, problems, dag_id)
     healthy = sorted(name for name in catalog.specs if dag_id_for(name) in dags)
-    dags[QUARTERLY_DAG_ID] = quarterly_dag(healthy)
+    dags[QUARTERLY_DAG_ID] = quarterly_dag(healthy, settings.task_retry_delay_s)
     return dags

@@ -193,3 +193,21 @@ def test_history_writes_go_through_the_configured_pool() -> None:
     assert record.pool == "readiness_history"
     plain = build_dags(_settings())["readiness__file-storage-service"].get_task("record")
     assert plain.pool == "default_pool"
+
+
+@pytest.mark.parametrize(("delay_s", "first", "sync"), [(30, 30, 60), (2, 2, 4)])
+def test_retry_delays_follow_the_setting(delay_s: int, first: int, sync: int) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from readiness_airflow.factory import QUARTERLY_DAG_ID, build_dags
+
+    dags = build_dags(replace(_settings(), task_retry_delay_s=delay_s))
+    dag = dags["readiness__file-storage-service"]
+    assert dag.get_task("collect").partial_kwargs["retry_delay"] == timedelta(seconds=first)
+    assert dag.get_task("record").retry_delay == timedelta(seconds=first)
+    assert dag.get_task("sync_issues").retry_delay == timedelta(seconds=sync)
+    assert dag.get_task("record").retry_exponential_backoff  # still doubling
+    quarterly = dags[QUARTERLY_DAG_ID]
+    assert quarterly.get_task("revalidate").partial_kwargs["retry_delay"] == timedelta(seconds=sync)
+    assert quarterly.get_task("quarterly_report").retry_delay == timedelta(seconds=first)

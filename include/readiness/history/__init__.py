@@ -176,11 +176,12 @@ def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
 
 def history_for(settings: Any) -> HistoryStore:
     """The configured history store (``history``, ``dataset``, ``bigquery_location``,
-    ``bigquery_endpoint``)."""
+    ``bigquery_endpoint``, ``history_timeout_s``)."""
     return open_history(
         settings.history,
         str(settings.project_root),
         dataset=settings.dataset,
         location=settings.bigquery_location,
         endpoint=settings.bigquery_endpoint or None,
+        timeout_s=float(settings.history_timeout_s),
     )

@@ -76,6 +76,7 @@ class BigQueryHistory(SqlHistory):
         dataset: str = "readiness",
         location: str = "EU",
         endpoint: str | None = None,
+        timeout_s: float = 300.0,
         **_: Any,
     ) -> BigQueryHistory:
         """``bigquery://<project>`` or ``bigquery://<project>/<dataset>``."""
@@ -87,7 +88,7 @@ class BigQueryHistory(SqlHistory):
             raise ConfigError(
                 [Problem("readiness.yaml", "history", "expected bigquery://<project>/<dataset>")]
             )
-        return cls(project, named or dataset, location, endpoint)
+        return cls(project, named or dataset, location, endpoint, timeout_s)
 
     @property
     def client(self) -> Any:

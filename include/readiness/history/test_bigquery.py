@@ -322,3 +322,14 @@ def test_every_cookbook_query_runs_and_agrees_on_both_backends(
         duck_rows, bq_rows = _rows(duck, duck_sql, params), _rows(bq, bq_sql, params)
         assert duck_rows, f"{title}: no rows on the sample story"
         assert duck_rows == bq_rows, title
+
+
+def test_the_history_timeout_setting_bounds_the_clients_retries(tmp_path: Path) -> None:
+    from readiness.history import history_for
+
+    settings = replace(_settings(tmp_path, "http://127.0.0.1:9", "d"), history_timeout_s=7)
+    store = history_for(settings)
+    assert isinstance(store, BigQueryHistory)
+    assert store.timeout_s == 7
+    assert store._retry().timeout == 7  # what every job and query is retried within
+    assert history_for(_settings(tmp_path, "http://127.0.0.1:9", "d")).timeout_s == 300  # type: ignore[attr-defined]
