@@ -100,30 +100,9 @@ class Project:
         )
 
     def check(self, outcome: Outcome, issues: list[dict[str, Any]], comments: list[Any]) -> None:
-        """Rows exactly once, nothing lost, one issue per episode, no comment twice."""
         from readiness.history.duckdb_store import DuckDBHistory
 
-        history = DuckDBHistory(self.history)
-        runs = Counter(
-            r["run_id"] for r in history.query("SELECT run_id FROM readiness.evaluations")
-        )
-        items = {
-            r["run_id"]: r["n"]
-            for r in history.query(
-                "SELECT run_id, COUNT(*) AS n, COUNT(DISTINCT item_id) AS d "
-                "FROM readiness.item_results GROUP BY run_id HAVING n = d"
-            )
-        }
-        outcome.rows_lost += len(self.attempted - set(runs))
-        outcome.duplicate_rows += sum(n - 1 for n in runs.values() if n > 1)
-        outcome.duplicate_rows += sum(1 for run in runs if run not in items)
-        per_episode = Counter(i["episode_id"] for i in issues)
-        outcome.duplicate_issues += sum(n - 1 for n in per_episode.values() if n > 1)
-        links = Counter(
-            r["episode_id"] for r in history.query("SELECT episode_id FROM readiness.issue_links")
-        )
-        outcome.duplicate_issues += sum(n - 1 for n in links.values() if n > 1)
-        outcome.duplicate_comments += sum(n - 1 for n in Counter(comments).values() if n > 1)
+        check(DuckDBHistory(self.history), self.attempted, outcome, issues, comments)
 
     def outbox_state(self) -> tuple[list[dict[str, Any]], list[Any]]:
         from readiness.trackers.outbox.tracker import OutboxTracker
@@ -132,6 +111,35 @@ class Project:
         issues = outbox.issues()
         comments = [(i["issue_key"], c) for i in issues for c in outbox.comments(i["issue_key"])]
         return issues, comments
+
+
+def check(
+    history: Any,
+    attempted: set[str],
+    outcome: Outcome,
+    issues: list[dict[str, Any]],
+    comments: list[Any],
+) -> None:
+    """Rows exactly once, nothing lost, one issue per episode, no comment twice: from any
+    history backend (``select`` speaks GoogleSQL on each) and the tracker's own state."""
+    runs = Counter(r["run_id"] for r in history.select("SELECT run_id FROM {dataset}.evaluations"))
+    whole = {
+        r["run_id"]
+        for r in history.select(
+            "SELECT run_id FROM {dataset}.item_results GROUP BY run_id "
+            "HAVING COUNT(*) = COUNT(DISTINCT item_id)"
+        )
+    }
+    outcome.rows_lost += len(attempted - set(runs))
+    outcome.duplicate_rows += sum(n - 1 for n in runs.values() if n > 1)
+    outcome.duplicate_rows += sum(1 for run in runs if run not in whole)
+    per_episode = Counter(i["episode_id"] for i in issues)
+    outcome.duplicate_issues += sum(n - 1 for n in per_episode.values() if n > 1)
+    links = Counter(
+        r["episode_id"] for r in history.select("SELECT episode_id FROM {dataset}.issue_links")
+    )
+    outcome.duplicate_issues += sum(n - 1 for n in links.values() if n > 1)
+    outcome.duplicate_comments += sum(n - 1 for n in Counter(comments).values() if n > 1)
 
 
 def _keep_rp3_failing(project: Project) -> None:
