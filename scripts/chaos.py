@@ -1,16 +1,24 @@
 """The chaos suite: faults injected into real runs, then recovery, then the promises checked
 from history and from the tracker's own state.
 
-Each scenario runs ``readiness evaluate`` as a separate process (the pipeline an Airflow task
-runs: ``engine.ServicePlan``'s stages) on a copy of the story's evidence, against real
-DuckDB history, the real outbox or the fake Linear built on Linear's schema, and the real
-Cloud Storage client. Faults: SIGKILL at a failpoint (``readiness.failpoints``), a Linear 429
-and 5xx storm, a storage endpoint that refuses connections and then answers, a half-written
-evidence file, two services recording at once. Recovery is what production does: the retry
-of the same run (same ``--run-id``), or the next run.
+Two kinds of scenario, on a copy of the story's evidence:
+
+- In the CLI: ``readiness evaluate`` as a separate process (``engine.ServicePlan``'s stages,
+  what a task runs) against real DuckDB history, the real outbox or the fake Linear built on
+  Linear's schema, and the real Cloud Storage client. Faults: SIGKILL at a failpoint
+  (``readiness.failpoints``), a Linear 429 and 5xx storm, a storage endpoint that refuses
+  connections and then answers, a half-written evidence file, two services recording at
+  once. Recovery: the retry of the same run (same ``--run-id``), or the next run.
+- In Airflow (``in_airflow``): a real api-server, scheduler and dag-processor with the
+  LocalExecutor on PostgreSQL run the service DAG against BigQuery history in the BigQuery
+  emulator, evidence in the Cloud Storage emulator and the fake Linear. The faults land in
+  the task processes: SIGKILL inside the BigQuery write and between Linear opening the issue
+  and the link being saved, and each emulator stopped while a task is held between two of
+  its calls, then started again. Recovery: Airflow's own retry of the task.
 
 After recovery it checks: every run's rows exist exactly once, every episode has exactly one
-issue, no comment was posted twice, no result was lost. Prints
+issue, no comment was posted twice, no result was lost (in Airflow: each item's status is
+what an undisturbed evaluation of the same evidence gives). Prints
 ``faults injected N, recovered N, rows lost 0, duplicate issues 0, duplicate comments 0``.
 
     python scripts/chaos.py [--quick] [--json FILE]
@@ -28,7 +36,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,12 +313,274 @@ def two_services_at_once(work: Path) -> Outcome:
     return out
 
 
-QUICK: list[Callable[[Path], Outcome]] = [
+# --------------------------------------------------------------------------- in Airflow
+
+DAG_ID = f"readiness__{FSS}"
+BUCKET = "chaos-evidence"
+#: The fourth day: RP3 still failing for the same reason, so the run adds nothing to Linear.
+AIRFLOW_DAYS = (*DAYS, "2026-11-29T06:00:00Z")
+LINEAR_KEY = "lin_api_chaos"
+ENDED = ("failed", "up_for_retry", "success", "upstream_failed")
+
+
+@dataclass
+class Stack:
+    """Real Airflow (api-server, scheduler, dag-processor, LocalExecutor, on PostgreSQL)
+    running the file-storage-service DAG against BigQuery history in the BigQuery
+    emulator, evidence in the Cloud Storage emulator and the fake Linear. Only triggered
+    runs exist (no cron ticks), so every armed failpoint lands in this suite's runs."""
+
+    work: Path
+    cluster: Any
+    armed: Any
+    bigquery: Any
+    storage: Any
+    linear: Any
+    history: Any
+    evidence: Path
+    attempted: set[str] = field(default_factory=set)
+
+    def upload(self, path: Path) -> None:
+        from readiness.evidence.gcs import storage_client
+
+        name = f"evidence/{path.relative_to(self.evidence).as_posix()}"
+        storage_client("readiness-test").bucket(BUCKET).blob(name).upload_from_filename(str(path))
+
+    def keep_rp3_failing(self) -> None:
+        """Day 3's restore drill fails instead of passing, in the bucket and in the local
+        copy the reference evaluation reads."""
+        drill = self.evidence / FSS / "drill_report" / "backup-restore-2026-11-27.json"
+        drill.write_text(drill.read_text().replace('"outcome": "passed"', '"outcome": "failed"'))
+        self.upload(drill)
+
+    def reference(self, day: str) -> dict[str, str]:
+        """Each item's status from an undisturbed evaluation of the same evidence and day
+        (the CLI on the local copy, writing nothing): what the recovered run must hold."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("READINESS_")}
+        env.update(
+            {
+                "READINESS_HOME": str(ROOT),
+                "READINESS_EVIDENCE_ROOT": str(self.evidence),
+                "READINESS_LIVE_SOURCES": "false",
+                "READINESS_HISTORY": f"duckdb://{self.work / 'reference.duckdb'}",
+            }
+        )
+        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--json", "--dry-run"]
+        done = subprocess.run(
+            [*args, "--as-of", day, "--service", FSS],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        doc = json.loads(done.stdout)
+        return {i["item_id"]: i["status"] for s in doc["services"] for i in s["items"]}
+
+    def recorded(self, run_id: str) -> dict[str, str]:
+        rows = self.history.select(
+            "SELECT item_id, status FROM {dataset}.item_results WHERE run_id = @run_id",
+            run_id=f"{FSS}@{run_id}",
+        )
+        return {r["item_id"]: r["status"] for r in rows}
+
+    def tries(self, run_id: str, task_id: str, map_index: int | None) -> list[dict[str, Any]]:
+        path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}"
+        path += f"/{map_index}/tries" if map_index is not None else "/tries"
+        tries = self.cluster.call("GET", path)["task_instances"]
+        return sorted(tries, key=lambda t: t["try_number"])
+
+    def source_index(self, source: str) -> int:
+        """The map index of one evidence source's collect task, as the DAG expands it."""
+        from readiness.loader import load_catalog
+        from readiness.overrides import sources
+
+        catalog = load_catalog([ROOT / "checklists"], [ROOT / "services"])
+        spec = catalog.specs[FSS]
+        return sources(catalog.checklist_for(spec), spec, False).index(source)
+
+    def tracker_state(self) -> tuple[list[dict[str, Any]], list[Any]]:
+        # one issue per episode: a second issue for the same regression has the same title
+        issues = [{"episode_id": i["title"]} for i in self.linear.issues.values()]
+        comments = [(c["issueId"], c["body"]) for c in self.linear.comments.values()]
+        return issues, comments
+
+    def check(self, outcome: Outcome, run_id: str, day: str) -> None:
+        """The promises, plus: the recovered run holds what an undisturbed run would."""
+        expected, got = self.reference(day), self.recorded(run_id)
+        differing = sorted(k for k in expected.keys() | got.keys() if expected.get(k) != got.get(k))
+        if differing:
+            outcome.rows_lost += len(differing)
+            outcome.notes.append(f"differ from an undisturbed run: {', '.join(differing[:8])}")
+        check(self.history, self.attempted, outcome, *self.tracker_state())
+        if self.linear.rejected:
+            outcome.notes.append(f"{len(self.linear.rejected)} operation(s) rejected by Linear")
+            outcome.rows_lost += 1
+
+
+@contextmanager
+def airflow_stack(work: Path) -> Iterator[Stack]:
+    from readiness.failpoints import Armed
+    from readiness.history.bigquery_store import BigQueryHistory
+    from readiness.testing.emulators import PROJECT, BigQueryEmulator, StorageEmulator
+    from readiness.testing.postgres import throwaway_postgres
+    from readiness.trackers.linear.fake_server import FakeLinear
+    from readiness_airflow.cluster import local_cluster
+
+    evidence = work / "evidence"
+    shutil.copytree(ROOT / "samples" / "evidence", evidence)
+    with ExitStack() as stack:
+        bigquery = BigQueryEmulator(persistent=True)
+        stack.callback(bigquery.close)
+        bigquery.start()
+        storage = StorageEmulator(on_disk=True)
+        stack.callback(storage.close)
+        storage.start()
+        os.environ["STORAGE_EMULATOR_HOST"] = storage.url  # this process's uploads
+        from readiness.evidence.gcs import storage_client
+
+        storage_client("readiness-test").create_bucket(BUCKET)
+        linear = FakeLinear(api_key=LINEAR_KEY)
+        stack.callback(linear.stop)
+        armed = Armed(work / "failpoints")
+        dataset = "chaos"
+        env = {
+            "READINESS_HISTORY": f"bigquery://{PROJECT}/{dataset}",
+            "READINESS_BIGQUERY_ENDPOINT": bigquery.endpoint,
+            "READINESS_HISTORY_TIMEOUT_S": "5",
+            "READINESS_EVIDENCE_ROOT": f"gs://{BUCKET}/evidence",
+            "READINESS_LIVE_SOURCES": "false",
+            "STORAGE_EMULATOR_HOST": storage.url,
+            "READINESS_SOURCE_DEADLINE_S": "3",
+            "READINESS_TASK_RETRY_DELAY_S": "1",
+            "READINESS_TRACKER": "linear",
+            "LINEAR_API_KEY": LINEAR_KEY,
+            "LINEAR_ENDPOINT": linear.start(),
+            **armed.env,
+            # only the suite's own triggered runs: no cron tick may reach a failpoint
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        }
+        pg = stack.enter_context(throwaway_postgres())
+        cluster = stack.enter_context(local_cluster(pg, work / "airflow", ROOT, extra_env=env))
+        history = BigQueryHistory(PROJECT, dataset, endpoint=bigquery.endpoint, timeout_s=30)
+        stack.callback(history.close)
+        ready = Stack(work, cluster, armed, bigquery, storage, linear, history, evidence)
+        for path in sorted(evidence.rglob("*")):
+            if path.is_file():
+                ready.upload(path)
+        cluster.wait("the dag-processor to parse the DAGs", lambda: cluster.dag_parsed(DAG_ID), 300)
+        yield ready
+
+
+def _fault_in_a_task(
+    stack: Stack,
+    scenario: str,
+    key: str,
+    day: str,
+    point: str,
+    task: tuple[str, int | None],
+    outage: Any = None,
+) -> Outcome:
+    """Arm ``point``, trigger a run, and let the fault land in the task process that
+    reaches it: SIGKILL, or (``outage``) the process held there while the emulator is
+    stopped, released into the outage, and the emulator started again once that attempt
+    has failed. Airflow's own retry must then finish the run."""
+    out = Outcome(scenario, faults=1)
+    task_id, map_index = task
+    stack.armed.arm(point, "pause" if outage else "kill")
+    run_id = f"chaos-{key}"
+    stack.attempted.add(f"{FSS}@{run_id}")
+    cluster = stack.cluster
+    cluster.trigger(DAG_ID, run_id, day)
+    if outage is not None:
+        cluster.wait(f"a task to reach {point}", lambda: stack.armed.fired(point), 300, 0.5)
+        outage.stop()
+        cluster.wait(
+            "the held task to take the release", lambda: stack.armed.release(point), 60, 0.2
+        )
+
+        def first_try_over() -> bool:
+            tries = stack.tries(run_id, task_id, map_index)
+            return any(t["try_number"] > 1 or t["state"] in ENDED for t in tries)
+
+        cluster.wait(f"{task_id}'s attempt in the outage to end", first_try_over, 300, 0.5)
+        outage.start()
+    run = cluster.finished_run(DAG_ID, run_id, 600)
+    tries = stack.tries(run_id, task_id, map_index)
+    states = [t["state"] for t in tries]
+    retried = len(tries) >= 2 and states[0] != "success" and states[-1] == "success"
+    out.recovered += run["state"] == "success" and stack.armed.fired(point) and retried
+    label = task_id if map_index is None else f"{task_id}[{map_index}]"
+    out.notes.append(f"{label} tries: {' → '.join(str(s) for s in states)}")
+    stack.armed.disarm(point)
+    stack.check(out, run_id, day)
+    return out
+
+
+def in_airflow(work: Path) -> list[Outcome]:
+    """The faults in real Airflow task processes, one story day each, recovered by
+    Airflow's retry of the task: kill -9 inside the BigQuery write and between Linear
+    opening the issue and the link being saved; the BigQuery emulator stopped between the
+    two MERGEs; the Cloud Storage emulator stopped as the store is about to be read."""
+    with airflow_stack(work) as stack:
+        outcomes = [
+            _fault_in_a_task(
+                stack,
+                "Airflow: kill -9 of the record task",
+                "d1",
+                AIRFLOW_DAYS[0],
+                "record",
+                ("record", None),
+            ),
+            _fault_in_a_task(
+                stack,
+                "Airflow: kill -9 of sync_issues between Linear and the link",
+                "d2",
+                AIRFLOW_DAYS[1],
+                "sync-after-open",
+                ("sync_issues", None),
+            ),
+        ]
+        stack.keep_rp3_failing()  # so day 3 comments on the issue
+        outcomes.append(
+            _fault_in_a_task(
+                stack,
+                "Airflow: BigQuery emulator stopped mid-record, restarted",
+                "d3",
+                AIRFLOW_DAYS[2],
+                "record",
+                ("record", None),
+                outage=stack.bigquery,
+            )
+        )
+        comments = len(stack.linear.comments)
+        if comments != 1:  # day 3's new failure reason is one comment on the open issue
+            outcomes[-1].notes.append(f"{comments} comments after day 3, expected 1")
+            outcomes[-1].rows_lost += comments == 0
+        outcomes.append(
+            _fault_in_a_task(
+                stack,
+                "Airflow: Cloud Storage emulator stopped mid-collect, restarted",
+                "d4",
+                AIRFLOW_DAYS[3],
+                "collect.store",
+                ("collect", stack.source_index("store")),
+                outage=stack.storage,
+            )
+        )
+        if len(stack.linear.issues) != 1:
+            outcomes[-1].notes.append(f"{len(stack.linear.issues)} Linear issues, expected 1")
+            outcomes[-1].duplicate_issues += max(0, len(stack.linear.issues) - 1)
+        return outcomes
+
+
+Scenario = Callable[[Path], "Outcome | list[Outcome]"]
+QUICK: list[Scenario] = [
     kill_during_record,
     kill_between_tracker_and_link,
     half_written_evidence,
+    in_airflow,
 ]
-FULL: list[Callable[[Path], Outcome]] = [
+FULL: list[Scenario] = [
     *QUICK,
     linear_storm,
     storage_outage,
@@ -322,7 +593,7 @@ def main(argv: list[str] | None = None) -> list[Outcome]:
     parser.add_argument("--quick", action="store_true", help="the subset CI runs")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT / "include"))
+    sys.path[:0] = [str(ROOT / "include"), str(ROOT / "plugins")]
     work = Path(tempfile.mkdtemp(prefix="readiness-chaos-"))
     outcomes = []
     try:
@@ -330,11 +601,13 @@ def main(argv: list[str] | None = None) -> list[Outcome]:
             folder = work / f"{position}-{scenario.__name__}"
             folder.mkdir()
             started = time.monotonic()
-            outcome = scenario(folder)
-            outcome.notes.append(f"{time.monotonic() - started:.0f} s")
-            outcomes.append(outcome)
-            mark = "ok  " if outcome.ok else "FAIL"
-            print(f"{mark} {outcome.scenario}: {'; '.join(outcome.notes)}", flush=True)
+            result = scenario(folder)
+            group = result if isinstance(result, list) else [result]
+            group[-1].notes.append(f"{time.monotonic() - started:.0f} s")
+            for outcome in group:
+                outcomes.append(outcome)
+                mark = "ok  " if outcome.ok else "FAIL"
+                print(f"{mark} {outcome.scenario}: {'; '.join(outcome.notes)}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     total = {
