@@ -69,7 +69,7 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
 
-chaos: $(STAMP) ## faults injected into real runs (kill -9 at failpoints, Linear storms, a storage outage, half-written evidence, two writers), then the promises checked
+chaos: $(STAMP) ## faults injected into real runs, CLI and Airflow tasks (kill -9 at failpoints, emulators stopped mid-task, Linear storms, a storage outage, half-written evidence, two writers), then the promises checked
 	$(BIN)/python scripts/chaos.py
 
 bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
