@@ -103,8 +103,8 @@ def collect_source(
     collected = stages.collect(source, as_of(context), connection_credentials)
     unreachable = {k: v["error"] for k, v in collected.items() if v.get("transient")}
     errors = {k: v["error"] for k, v in collected.items() if v["error"]}
-    for item_id, error in sorted(errors.items()):
-        log.warning("%s %s %s: %s", service, source, item_id, error)
+    for error, item_ids in _by_error(errors).items():
+        log.warning("%s %s %s: %s", service, source, ", ".join(item_ids), error)
     if unreachable and not final_try:
         raise TransientCollectionError(
             f"{service} source {source}: {len(unreachable)} item(s) unreachable "
@@ -118,6 +118,15 @@ def collect_source(
         len(errors),
     )
     return collected
+
+
+def _by_error(errors: Mapping[str, str]) -> dict[str, list[str]]:
+    """Items grouped by their error: an outage is one log line naming every item it hit,
+    not one line per item with the same cause."""
+    grouped: dict[str, list[str]] = {}
+    for item_id, error in sorted(errors.items()):
+        grouped.setdefault(error, []).append(item_id)
+    return grouped
 
 
 def source_label(service: str, source: str, collected: Mapping[str, Mapping[str, Any]]) -> str:
