@@ -627,6 +627,10 @@ def in_airflow(work: Path) -> list[Outcome]:
             point="collect.store",
             outage=stack.storage,
         )
+        outage_issues = [i for i in stack.linear.issues.values() if "evidence source" in i["title"]]
+        if outage_issues:  # an issue too many: the retry read the store, no outage to report
+            storage_down.notes.append(f"{len(outage_issues)} outage issue(s) filed")
+            storage_down.duplicate_issues += len(outage_issues)
         stack.set_rp3_drill("passed")  # day 5: RP3 remediated, its issue closes
         storm = _fault_in_a_task(
             stack,
