@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from readiness.model import ExpectationOutcome
-from readiness.validation import TaskResult, ValidationTask, resolve_kwargs
+from readiness.domain.model import ExpectationOutcome
+from readiness.pipeline.validation import TaskResult, ValidationTask, resolve_kwargs
 
 KEY = "__item__"
 SAMPLE = 5

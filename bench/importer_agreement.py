@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from readiness.importer import Agreement, agreement, import_file
-from readiness.loader import parse_checklist
+from readiness.authoring.importer import Agreement, agreement, import_file
+from readiness.spec.loader import parse_checklist
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = {

@@ -91,8 +91,8 @@ def make_specs(folder: Path, n: int) -> list[str]:
 
 def make_static(folder: Path, names: list[str]) -> None:
     """One hand-written DAG file per service, with the docs and sections literal."""
-    from readiness.checklist_doc import checklist_markdown
-    from readiness.loader import load_catalog
+    from readiness.spec.checklist_doc import checklist_markdown
+    from readiness.spec.loader import load_catalog
 
     catalog = load_catalog([ROOT / "checklists"], [TEMPLATE])
     spec = catalog.specs["file-storage-service"]

@@ -38,11 +38,11 @@ def worker(mode: str, folder: Path) -> dict[str, Any]:
         import great_expectations  # noqa: F401  (timed apart: a task pays it once)
     import_s = time.perf_counter() - started
 
-    from readiness.config import Settings
-    from readiness.engine import evaluate
     from readiness.history import RunMeta
     from readiness.history.duckdb_store import DuckDBHistory
-    from readiness.validation import BatchValidator
+    from readiness.pipeline.engine import evaluate
+    from readiness.pipeline.validation import BatchValidator
+    from readiness.spec.config import Settings
 
     if mode == "gx":
         validator: Any = BatchValidator()
@@ -103,10 +103,10 @@ def worker(mode: str, folder: Path) -> dict[str, Any]:
 
 def bigquery_worker(folder: Path, n: int) -> dict[str, Any]:
     """Rows/s of BigQuery load jobs + MERGE against the emulator (N evaluations)."""
-    from readiness.config import Settings
-    from readiness.engine import evaluate
     from readiness.history import RunMeta
     from readiness.history.bigquery_store import BigQueryHistory
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import Settings
     from readiness.testing.emulators import PROJECT, running_bigquery_emulator
 
     settings = Settings(

@@ -1,4 +1,4 @@
-"""Benchmark: the readiness pages' reads (``readiness.portfolio``) over 1,000 services with a
+"""Benchmark: the readiness pages' reads (``readiness.audit.portfolio``) over 1,000 services with a
 quarter of daily history in DuckDB, as the api-server plugin runs them.
 
     python bench/ui.py [--services 1000] [--items 100] [--days 92] [--repeat 5]
@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
 
+    from readiness.audit.portfolio import portfolio, service_detail
     from readiness.history.duckdb_store import DuckDBHistory
-    from readiness.portfolio import portfolio, service_detail
 
     with tempfile.TemporaryDirectory(prefix="readiness-ui-bench-") as work:
         path = Path(work) / "history.duckdb"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from readiness.loader import parse_checklist, parse_spec, substitute
+from readiness.spec.loader import parse_checklist, parse_spec, substitute
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent

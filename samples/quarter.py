@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from readiness.evidence.sample_feed import shift_name, shift_text
+from readiness.samplefeed.feed import shift_name, shift_text
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "var" / "quarter"
@@ -221,9 +221,9 @@ def run() -> int:
     started = time.monotonic()
     prepare()
     sys.path.insert(0, str(ROOT / "plugins"))
-    from readiness.config import load_settings
-    from readiness.engine import evaluate
     from readiness.history import RunMeta
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import load_settings
     from readiness_airflow.local import (
         airflow_env,
         apply_env,

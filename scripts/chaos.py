@@ -6,7 +6,7 @@ Two kinds of scenario, on a copy of the story's evidence:
 - In the CLI: ``readiness evaluate`` as a separate process (``engine.ServicePlan``'s stages,
   what a task runs) against real DuckDB history, the real outbox or the fake Linear built on
   Linear's schema, and the real Cloud Storage client. Faults: SIGKILL at a failpoint
-  (``readiness.failpoints``), a Linear 429 and 5xx storm, a storage endpoint that refuses
+  (``readiness.support.failpoints``), a Linear 429 and 5xx storm, a storage endpoint that refuses
   connections and then answers, a half-written evidence file, two services recording at
   once. Recovery: the retry of the same run (same ``--run-id``), or the next run.
 - In Airflow (``in_airflow``): a real api-server, scheduler and dag-processor with the
@@ -101,7 +101,7 @@ class Project:
         services: tuple[str, ...] = (FSS,),
     ) -> subprocess.CompletedProcess[str]:
         self.attempted.update(f"{s}@{run_key}" for s in services)
-        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--as-of", as_of]
+        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--as-of", as_of]
         args += ["--run-id", run_key]
         for service in services:
             args += ["--service", service]
@@ -301,7 +301,7 @@ def two_services_at_once(work: Path) -> Outcome:
     procs = []
     for service in (FSS, MNT):
         project.attempted.add(f"{service}@both")
-        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--as-of", DAYS[0]]
+        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--as-of", DAYS[0]]
         args += ["--run-id", "both", "--service", service]
         procs.append(
             subprocess.Popen(
@@ -393,7 +393,7 @@ class Stack:
                 "READINESS_HISTORY": f"duckdb://{self.work / 'reference.duckdb'}",
             }
         )
-        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--json", "--dry-run"]
+        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--json", "--dry-run"]
         done = subprocess.run(
             [*args, "--as-of", day, "--service", service],
             env=env,
@@ -427,8 +427,8 @@ class Stack:
 
     def source_index(self, source: str) -> int:
         """The map index of one evidence source's collect task, as the DAG expands it."""
-        from readiness.loader import load_catalog
-        from readiness.overrides import sources
+        from readiness.spec.loader import load_catalog
+        from readiness.spec.overrides import sources
 
         catalog = load_catalog([ROOT / "checklists"], [ROOT / "services"])
         spec = catalog.specs[FSS]
@@ -461,8 +461,8 @@ class Stack:
 
 @contextmanager
 def airflow_stack(work: Path) -> Iterator[Stack]:
-    from readiness.failpoints import Armed
     from readiness.history.bigquery_store import BigQueryHistory
+    from readiness.support.failpoints import Armed
     from readiness.testing.emulators import PROJECT, BigQueryEmulator, StorageEmulator
     from readiness.testing.postgres import throwaway_postgres
     from readiness.trackers.linear.fake_server import FakeLinear

@@ -72,7 +72,7 @@ def run() -> int:
                 console.print(f"    tasks not successful: {bad}")
         console.print()
 
-    from readiness.cli import main as readiness
+    from readiness.cli.main import main as readiness
 
     console.print(Rule("readiness status"))
     readiness(["status"])

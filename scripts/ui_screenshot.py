@@ -64,8 +64,8 @@ def _cron_times(schedule: str, days: int, now: datetime) -> list[datetime]:
 
 def backfill(days: int) -> dict[str, list[tuple[str, str]]]:
     """Each service DAG's ticks of the last ``days`` days; (run id, run note) per DAG."""
-    from readiness.config import load_settings
-    from readiness.loader import load_catalog
+    from readiness.spec.config import load_settings
+    from readiness.spec.loader import load_catalog
 
     settings = load_settings()
     catalog = load_catalog(settings.checklist_paths, settings.service_paths)

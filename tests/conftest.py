@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.config import Settings
+from readiness.spec.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "docs" / "seeds"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from readiness.config import Settings
+from readiness.spec.config import Settings
 
 CHECKLIST = """
 checklist: mini

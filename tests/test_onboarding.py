@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "onboarding.md"

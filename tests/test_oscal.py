@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from readiness.cli import main
-from readiness.config import Settings
-from readiness.engine import evaluate
+from readiness.audit.oscal import NotEvaluated, assessment_results, validate
+from readiness.cli.main import main
 from readiness.history import RunMeta, history_for
-from readiness.oscal import NotEvaluated, assessment_results, validate
-from readiness.timeutil import parse_timestamp
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
+from readiness.support.timeutil import parse_timestamp
 
 ROOT = Path(__file__).resolve().parents[1]
 FSS = "file-storage-service"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from readiness.collectors import source_of
-from readiness.config import Settings
-from readiness.engine import evaluate
 from readiness.history import RunMeta, history_for
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
 from readiness.testing.emulators import free_port
 from readiness.trackers.outbox.tracker import OutboxTracker
 

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from quarter_project import drill, make_project, sign
-from readiness.cli import main
-from readiness.config import Settings
-from readiness.engine import evaluate
+from readiness.audit.reports import write_quarter_report
+from readiness.audit.reports.quarterly import build_quarter_report, quarter_bounds
+from readiness.cli.main import main
 from readiness.history import RunMeta, history_for
-from readiness.reports import write_quarter_report
-from readiness.reports.quarterly import build_quarter_report, quarter_bounds
-from readiness.timeutil import parse_timestamp
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
+from readiness.support.timeutil import parse_timestamp
 
 #: Weekly runs across 2026Q4; alpha's restore drill fails in November and is fixed a week
 #: later; beta's drill is not repeated in December, so it goes stale and stays failing.

@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 
 from quarter_project import make_project, sign
-from readiness.engine import evaluate
+from readiness.domain.model import Waiver
 from readiness.history import RunMeta
-from readiness.markdown import escape
-from readiness.model import Waiver
-from readiness.revalidation import REVALIDATION_ITEM, REVALIDATION_LABEL, waivers_due
-from readiness.timeutil import parse_timestamp
+from readiness.lifecycle.revalidation import REVALIDATION_ITEM, REVALIDATION_LABEL, waivers_due
+from readiness.pipeline.engine import evaluate
+from readiness.support.markdown import escape
+from readiness.support.timeutil import parse_timestamp
 from readiness.trackers.outbox.tracker import OutboxTracker
 
 

@@ -9,9 +9,9 @@ from types import ModuleType
 
 import pytest
 
-from readiness.config import Settings
-from readiness.engine import evaluate
-from readiness.timeutil import parse_timestamp
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
+from readiness.support.timeutil import parse_timestamp
 
 ROOT = Path(__file__).resolve().parents[1]
 

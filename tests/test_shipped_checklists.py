@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from conftest import ROOT, SEEDS
-from readiness.cli import main
-from readiness.loader import parse_checklist
+from readiness.cli.main import main
+from readiness.spec.loader import parse_checklist
 
 
 def seed_004_ids() -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from readiness.cli import main
+from readiness.cli.main import main
 from readiness.trackers.outbox.tracker import OutboxTracker
 
 T1, T2, T3 = "2026-11-20T06:00:00Z", "2026-11-27T06:00:00Z", "2026-11-28T06:00:00Z"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "evidence"

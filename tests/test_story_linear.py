@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.cli.main import main
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.trackers.linear.fake_server import FakeLinear
 

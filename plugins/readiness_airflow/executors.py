@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def preload_validation() -> float:
     """Import what the ``score`` task needs; returns the CPU-seconds it took."""
-    from readiness.validation import preload
+    from readiness.pipeline.validation import preload
 
     started = time.process_time()
     preload()

@@ -1,7 +1,7 @@
 """Builds the DAGs from the service specs: one evaluation DAG per service, one DAG per broken
 spec that fails with the spec's problems, and the quarterly revalidation DAG.
 
-Parse-time work is YAML and pydantic only (``readiness.loader``); Great Expectations,
+Parse-time work is YAML and pydantic only (``readiness.spec.loader``); Great Expectations,
 pandas and the Google clients are imported inside the tasks, when they run."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetAlias, get_current_context, task
 
-from readiness.checklist_doc import checklist_markdown
-from readiness.config import Settings, load_settings
-from readiness.errors import ConfigError, Problem
-from readiness.loader import Catalog, load_catalog, load_service_catalog_cached
-from readiness.model import Checklist, ServiceSpec
-from readiness.overrides import sources
+from readiness.domain.model import Checklist, ServiceSpec
+from readiness.spec.checklist_doc import checklist_markdown
+from readiness.spec.config import Settings, load_settings
+from readiness.spec.loader import Catalog, load_catalog, load_service_catalog_cached
+from readiness.spec.overrides import sources
+from readiness.support.errors import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def sync_issues(service: str, evaluation: dict[str, Any]) -> dict[str, list[str]
 @task(map_index_template="{{ readiness_label }}", **SYNC_RETRIES)  # type: ignore[call-overload]
 def revalidate(service: str) -> dict[str, Any]:
     """One service's whole run with trigger ``quarterly``, in one task."""
-    from readiness.stages import ServiceStages, headline
+    from readiness.pipeline.stages import ServiceStages, headline
     from readiness_airflow import runtime
 
     context = get_current_context()

@@ -26,7 +26,7 @@ NOTE_TASKS = ("record", "sync_issues", "revalidate", "quarterly_report")
 
 def run_note(values: list[dict[str, Any]]) -> str | None:
     """One headline per service; issue actions join the outcome of the same run."""
-    from readiness.stages import headline
+    from readiness.pipeline.stages import headline
 
     values = [v for v in values if isinstance(v, dict)]
     outcomes = [v for v in values if "achieved_level" in v]

@@ -1,5 +1,5 @@
 """What the tasks do when they run: thin wrappers that turn the Airflow context into the
-library's arguments (as-of time, run key, trigger) and call ``readiness.stages``.
+library's arguments (as-of time, run key, trigger) and call ``readiness.pipeline.stages``.
 
 Nothing here touches the metadata DB: Airflow 3 tasks talk only to the Task Execution API,
 so everything a task needs comes from its context, its XCom inputs and the project files."""
@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from readiness.config import Settings, load_settings
 from readiness.history import RunMeta
+from readiness.spec.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def task_metrics(stage: str, service: str) -> Iterator[None]:
         yield
     finally:
         spent = time.process_time() - before
-        from readiness import validation
+        from readiness.pipeline import validation
 
         figures = {
             "stage": stage,
@@ -96,7 +96,7 @@ def collect_source(
     fails the task (Airflow retries it with backoff, on its own) until the last try, which
     records its items as ``error`` so the run still scores; bad content is never retried,
     it is a finding."""
-    from readiness.stages import ServiceStages
+    from readiness.pipeline.stages import ServiceStages
     from readiness_airflow.hooks import connection_credentials
 
     stages = ServiceStages(settings(), service)
@@ -148,7 +148,7 @@ def score(
     trigger: str | None = None,
 ) -> dict[str, Any]:
     """Validate with Great Expectations and score; logs the outcome first thing."""
-    from readiness.stages import ServiceStages, headline, outcome
+    from readiness.pipeline.stages import ServiceStages, headline, outcome
 
     stages = ServiceStages(settings(), service)
     meta = run_meta(context, trigger)
@@ -172,7 +172,7 @@ def score(
 def record(
     service: str, evaluation: Mapping[str, Any], context: Mapping[str, Any], trigger: str | None
 ) -> dict[str, Any]:
-    from readiness.stages import ServiceStages, headline
+    from readiness.pipeline.stages import ServiceStages, headline
 
     stages = ServiceStages(settings(), service)
     result = stages.record(evaluation, run_meta(context, trigger))
@@ -185,7 +185,7 @@ def sync(
 ) -> dict[str, list[str]]:
     """Issue sync; anything the tracker did not take fails the task after logging, so it is
     retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
-    from readiness.stages import ServiceStages
+    from readiness.pipeline.stages import ServiceStages
     from readiness.trackers import TRACKERS, load, open_tracker
 
     config = settings()
@@ -214,9 +214,9 @@ def sync(
 
 def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:
     """The report of the quarter before the run's logical date, recorded on this run."""
+    from readiness.audit.reports import write_quarter_report
     from readiness.history import history_for
-    from readiness.reports import write_quarter_report
-    from readiness.timeutil import previous_quarter_label
+    from readiness.support.timeutil import previous_quarter_label
 
     config = settings()
     moment = as_of(context)

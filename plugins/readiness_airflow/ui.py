@@ -43,8 +43,8 @@ Visible = Annotated[set[str], Depends(_visible)]
 
 
 def _history() -> Any:
-    from readiness.config import load_settings
     from readiness.history import history_for
+    from readiness.spec.config import load_settings
 
     return history_for(load_settings())
 
@@ -58,7 +58,7 @@ def _now() -> datetime:
 
 @app.get("/api/v1/services", summary="Every service you may read: level, target, trend, due")
 def api_services(visible: Visible) -> dict[str, Any]:
-    from readiness.portfolio import portfolio
+    from readiness.audit.portfolio import portfolio
 
     rows, queries = portfolio(_history(), _now(), visible)
     return {"services": [r.as_json() for r in rows], "queries": queries}
@@ -83,7 +83,7 @@ def api_service(service: str, visible: Visible) -> dict[str, Any]:
     summary="One item's evaluations over the last 90 days, newest first",
 )
 def api_item(service: str, item_id: str, visible: Visible) -> dict[str, Any]:
-    from readiness.portfolio import item_history
+    from readiness.audit.portfolio import item_history
 
     if service not in visible:
         raise HTTPException(status_code=404, detail="no such service")
@@ -94,13 +94,13 @@ def api_item(service: str, item_id: str, visible: Visible) -> dict[str, Any]:
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    from readiness.jsonvalues import jsonable
+    from readiness.support.jsonvalues import jsonable
 
     return dict(jsonable(row))
 
 
 def _detail(service: str, visible: set[str]) -> Any:
-    from readiness.portfolio import service_detail
+    from readiness.audit.portfolio import service_detail
 
     if service not in visible:  # unknown or not yours: the same answer
         raise HTTPException(status_code=404, detail="no such service")
@@ -166,9 +166,9 @@ def portfolio_page(
     team: Annotated[str | None, Query(max_length=200)] = None,
     level: Annotated[str | None, Query(max_length=50)] = None,
 ) -> HTMLResponse:
-    from readiness.config import load_settings
-    from readiness.loader import load_catalog_cached
-    from readiness.portfolio import portfolio
+    from readiness.audit.portfolio import portfolio
+    from readiness.spec.config import load_settings
+    from readiness.spec.loader import load_catalog_cached
 
     settings = load_settings()
     catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)

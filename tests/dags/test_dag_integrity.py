@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from readiness.config import Settings
-from readiness.errors import ConfigError
-from readiness.loader import load_catalog
-from readiness.overrides import sources
+from readiness.spec.config import Settings
+from readiness.spec.loader import load_catalog
+from readiness.spec.overrides import sources
+from readiness.support.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 # jsonschema is not here: Airflow itself imports it.
@@ -154,7 +154,7 @@ def test_a_task_process_builds_only_the_dag_being_run(
         _airflow_parsing_context_manager,
     )
 
-    import readiness.loader.catalog as catalog
+    import readiness.spec.loader.catalog as catalog
     from readiness_airflow.factory import build_dags
 
     services = _many_specs(tmp_path, 50)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from readiness.config import load_settings
 from readiness.history import open_history
+from readiness.spec.config import load_settings
 from readiness.trackers.outbox.tracker import OutboxTracker
 
 TODAY = datetime(2026, 11, 20, 6, tzinfo=UTC)
@@ -202,7 +202,7 @@ def test_on_embedded_defaults_the_service_dags_are_alive_on_any_date(
 ) -> None:
     """The living feed (``samplefeed://``), a year after the story: each service's run
     stands where the story left it, and ``readiness status`` says the same as the run note."""
-    from readiness.cli import main
+    from readiness.cli.main import main
     from readiness_airflow.local import run_dag
 
     monkeypatch.setenv("READINESS_EVIDENCE_ROOT", f"samplefeed://{readiness_env}/evidence")

@@ -29,9 +29,9 @@ def api(metadata_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from fastapi.testclient import TestClient
 
-    from readiness.config import load_settings
-    from readiness.engine import evaluate
     from readiness.history import RunMeta
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import load_settings
 
     work = tmp_path_factory.mktemp("ui")
     saved = dict(os.environ)

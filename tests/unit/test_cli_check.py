@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "services" / "file-storage-service.yaml"

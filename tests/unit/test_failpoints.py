@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from readiness import failpoints
-from readiness.failpoints import Armed
+from readiness.support import failpoints
+from readiness.support.failpoints import Armed
 
 ROOT = Path(__file__).resolve().parents[2]
-REACH = "from readiness import failpoints; failpoints.hit('record'); print('went on')"
+REACH = "from readiness.support import failpoints; failpoints.hit('record'); print('went on')"
 
 
 def _reach(armed: Armed) -> subprocess.Popen[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness.cli import main
-from readiness.importer import ImportResult, import_checklist, import_file
-from readiness.loader import parse_checklist
+from readiness.authoring.importer import ImportResult, import_checklist, import_file
+from readiness.cli.main import main
+from readiness.spec.loader import parse_checklist
 
 SEEDS = Path(__file__).resolve().parents[2] / "docs" / "seeds"
 FSS = SEEDS / "004_c8fe06fd7f8cf8f4.txt"
@@ -280,7 +280,7 @@ def test_imports_agree_with_the_hand_made_checklists(
     """The figures bench/importer_agreement.py prints, held as floors: measured 82 % / 89 %
     (seed 004) and 64 % / 71 % (seed 000) when these were set; 52 % / 60 % and 26 % / 48 %
     before the importer read collectors, spec names and cadences from the text."""
-    from readiness.importer import agreement
+    from readiness.authoring.importer import agreement
 
     root = Path(__file__).resolve().parents[2]
     out = tmp_path / "imported.yaml"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from readiness.engine import record, sync
+from readiness.domain.model import Waiver
 from readiness.history import RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
-from readiness.model import Waiver
-from readiness.trackers._testing import actions, run_day, score_day
+from readiness.pipeline.engine import record, sync
+from readiness.testing.trackers import actions, run_day, score_day
 from readiness.trackers.outbox.tracker import OutboxTracker
 
 

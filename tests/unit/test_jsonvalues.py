@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from readiness.jsonvalues import decode, jsonable
+from readiness.support.jsonvalues import decode, jsonable
 
 VALUES = {
     "at": datetime(2026, 11, 20, 6, 0, tzinfo=UTC),

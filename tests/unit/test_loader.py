@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.loader import load_catalog, parse_checklist, parse_spec
+from readiness.spec.loader import load_catalog, parse_checklist, parse_spec
 
 GOOD = """
 checklist: tiny

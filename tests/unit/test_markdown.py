@@ -1,4 +1,4 @@
-from readiness.markdown import code_block, code_span, escape, link
+from readiness.support.markdown import code_block, code_span, escape, link
 
 
 def test_evidence_text_cannot_mention_link_or_image() -> None:

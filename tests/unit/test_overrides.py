@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.loader import load_catalog
-from readiness.overrides import effective_items
+from readiness.spec.loader import load_catalog
+from readiness.spec.overrides import effective_items
 
 CHECKLIST = """
 checklist: guarded
@@ -128,12 +128,12 @@ def test_every_override_shows_in_history_status_the_report_and_oscal(tmp_path: P
     records how, and ``status``, the quarterly report and the OSCAL export say so."""
     from datetime import UTC, datetime
 
-    from readiness.config import Settings
-    from readiness.engine import evaluate
+    from readiness.audit.oscal import assessment_results
+    from readiness.audit.reports.quarterly import build_quarter_report
+    from readiness.audit.reports.render import render_markdown
     from readiness.history import RunMeta, history_for
-    from readiness.oscal import assessment_results
-    from readiness.reports.quarterly import build_quarter_report
-    from readiness.reports.render import render_markdown
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import Settings
 
     root = Path(__file__).resolve().parents[2]
     settings = Settings(
@@ -178,9 +178,9 @@ def test_a_spec_store_outside_the_project_is_a_named_problem_and_the_rest_runs(
     import shutil
     from datetime import UTC, datetime
 
-    from readiness.config import Settings
-    from readiness.engine import evaluate
     from readiness.history import RunMeta
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import Settings
 
     root = Path(__file__).resolve().parents[2]
     services = tmp_path / "services"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from readiness import trackers
-from readiness.config import load_settings
-from readiness.errors import ConfigError
 from readiness.history import BACKENDS, open_history
-from readiness.loader import load_catalog
+from readiness.spec.config import load_settings
+from readiness.spec.loader import load_catalog
+from readiness.support.errors import ConfigError
 from readiness.trackers import TRACKERS, TrackerKind
 from readiness.trackers.outbox.tracker import OutboxTracker
 
@@ -83,7 +83,7 @@ def test_every_collector_names_its_source_and_recorded_ones_read_the_store_by_de
 
 
 def test_a_service_is_collected_in_one_task_per_source() -> None:
-    from readiness.overrides import sources
+    from readiness.spec.overrides import sources
 
     settings = load_settings()
     catalog = load_catalog(settings.checklist_paths, settings.service_paths)

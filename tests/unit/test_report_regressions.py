@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from readiness.reports.quarterly import Episode, ServiceQuarter
-from readiness.reports.render import regression_rows
+from readiness.audit.reports.quarterly import Episode, ServiceQuarter
+from readiness.audit.reports.render import regression_rows
 
 
 def _episode(item: str, required_from: str, key: str | None) -> Episode:

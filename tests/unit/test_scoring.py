@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readiness.model import NO_LEVEL, Level, PriorItemState, Status
-from readiness.scoring import achieved_level, apply_grace, is_regression
+from readiness.domain.model import NO_LEVEL, Level, PriorItemState, Status
+from readiness.domain.scoring import achieved_level, apply_grace, is_regression
 
 LEVELS = [Level(id=f"L{i}", name=f"n{i}", rank=i) for i in range(5)]
 items_st = st.lists(

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from readiness.console import STATUS_STYLE
+from readiness.audit.oscal import FINDING_STATE
+from readiness.audit.reports import queries as report_queries
+from readiness.cli.console import STATUS_STYLE
+from readiness.domain.model import FAILING, SATISFIED, Status
 from readiness.history import queries as history_queries
 from readiness.history.schema import EVALUATIONS
 from readiness.history.sql import fill, view_statements
-from readiness.model import FAILING, SATISFIED, Status
-from readiness.oscal import FINDING_STATE
-from readiness.reports import queries as report_queries
 
 INCLUDE = Path(__file__).resolve().parents[2] / "include" / "readiness"
-SQL_FILES = ["history/queries.py", "history/views.sql", "reports/queries.py"]
+SQL_FILES = ["history/queries.py", "history/views.sql", "audit/reports/queries.py"]
 _LIST = re.compile(r"effective_status\s+(?:NOT\s+)?IN\s*\(([^)]*)\)", re.I)
 
 

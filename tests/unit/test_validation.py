@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.model import Evidence, Expectation
-from readiness.validation import BatchValidator, ValidationTask
+from readiness.domain.model import Evidence, Expectation
+from readiness.pipeline.validation import BatchValidator, ValidationTask
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 VALIDATOR = BatchValidator()
@@ -60,7 +60,7 @@ def test_batch_equals_one_by_one(frames, chosen) -> None:
     for task in tasks:
         alone = BatchValidator._run_one_by_one  # the exact per-item GX path
         sigs = list(range(len(task.expectations)))
-        from readiness.validation import resolve_kwargs, signature
+        from readiness.pipeline.validation import resolve_kwargs, signature
 
         specs = {signature(e, NOW): (e, resolve_kwargs(e.kwargs, NOW)) for e in task.expectations}
         single = alone(VALIDATOR, [task.key], list(specs), specs, {task.key: task})

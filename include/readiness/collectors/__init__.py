@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel
 
-from readiness.model import Evidence, Item, ServiceSpec
+from readiness.domain.model import Evidence, Item, ServiceSpec
 
 if TYPE_CHECKING:
     from readiness.evidence.store import EvidenceStore

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from readiness.collectors import CollectRequest
-from readiness.model import Evidence
+from readiness.domain.model import Evidence
 
 
 def recorded(

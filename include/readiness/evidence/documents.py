@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from readiness.evidence.store import EvidenceStore, StoredObject
-from readiness.timeutil import parse_timestamp
+from readiness.support.timeutil import parse_timestamp
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 

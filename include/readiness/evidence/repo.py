@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from readiness.model import Evidence, ServiceSpec
+from readiness.domain.model import Evidence, ServiceSpec
 
 
 class PathEscape(ValueError):

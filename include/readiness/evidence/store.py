@@ -151,6 +151,30 @@ class LocalStore(CachingStore):
 SCHEMES: dict[str, str] = {"gs": "readiness.evidence.gcs:GcsStore"}
 
 
+#: Evidence-root scheme → ``module:function`` that prepares one service's store for a run,
+#: ``function(root, base, spec, as_of) -> EvidenceStore``. The embedded default's living
+#: sample feed is registered here and nowhere else, so no module of the pipeline names it.
+SERVICE_ROOTS: dict[str, str] = {"samplefeed": "readiness.samplefeed.feed:service_store"}
+
+
+def _resolve(entry: str) -> Any:
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def open_service_store(
+    root: str, base: Path, spec: Any, as_of: Any, deadline_s: float | None = None
+) -> EvidenceStore:
+    """One service's store under the evidence root ``root``: ``<root>/<service>``, or what a
+    ``SERVICE_ROOTS`` scheme prepares for the run at ``as_of``."""
+    root = root.rstrip("/")
+    scheme = root.split("://", 1)[0] if "://" in root else ""
+    if scheme in SERVICE_ROOTS:
+        store: EvidenceStore = _resolve(SERVICE_ROOTS[scheme])(root, base, spec, as_of)
+        return store
+    return open_store(f"{root}/{spec.service}", base, deadline_s)
+
+
 def open_store(
     uri: str, base: Path | None = None, deadline_s: float | None = None
 ) -> EvidenceStore:
@@ -158,9 +182,8 @@ def open_store(
     ``deadline_s`` bounds a remote store's calls, retries included."""
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
     if scheme in SCHEMES:
-        module, _, name = SCHEMES[scheme].partition(":")
         options = {"retry_s": deadline_s} if deadline_s else {}
-        store: EvidenceStore = getattr(importlib.import_module(module), name)(uri, **options)
+        store: EvidenceStore = _resolve(SCHEMES[scheme])(uri, **options)
         return store
     path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
     if not path.is_absolute() and base is not None:

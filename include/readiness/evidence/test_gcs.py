@@ -8,10 +8,10 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from readiness.collectors._testing import request
 from readiness.collectors.document.collector import COLLECTOR as DOCUMENTS
 from readiness.evidence.gcs import GcsStore, parse_gs_uri
 from readiness.evidence.store import open_store
+from readiness.testing.collectors import request
 
 GOOD = {
     "kind": "backup_restore",

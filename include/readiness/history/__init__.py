@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from readiness.model import PriorItemState, ServiceEvaluation
+from readiness.domain.model import PriorItemState, ServiceEvaluation
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def open_history(url: str, project_root: str, **options: Any) -> HistoryStore:
 
     scheme = url.split("://", 1)[0] if "://" in url else "duckdb"  # a bare path is a file
     if scheme not in BACKENDS:
-        from readiness.errors import ConfigError, Problem
+        from readiness.support.errors import ConfigError, Problem
 
         raise ConfigError(
             [

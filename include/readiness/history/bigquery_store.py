@@ -26,16 +26,16 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from readiness import failpoints
 from readiness.clients.bigquery import bigquery_client, query_parameter
+from readiness.domain.model import ServiceEvaluation
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
 from readiness.history.sql import VIEWS_FILE, fill, view_statements
 from readiness.history.sqlstore import SqlHistory
-from readiness.jsonvalues import jsonable
-from readiness.model import ServiceEvaluation
-from readiness.timeutil import utcnow
+from readiness.support import failpoints
+from readiness.support.jsonvalues import jsonable
+from readiness.support.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 VIEWS_LABEL = "readiness_views"
@@ -83,7 +83,7 @@ class BigQueryHistory(SqlHistory):
         rest = url[len("bigquery://") :].strip("/")
         project, _slash, named = rest.partition("/")
         if not project:
-            from readiness.errors import ConfigError, Problem
+            from readiness.support.errors import ConfigError, Problem
 
             raise ConfigError(
                 [Problem("readiness.yaml", "history", "expected bigquery://<project>/<dataset>")]

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from readiness import failpoints
+from readiness.domain.model import ServiceEvaluation
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import TABLES
 from readiness.history.sql import translate, view_statements
 from readiness.history.sqlstore import SqlHistory
-from readiness.model import ServiceEvaluation
-from readiness.timeutil import utcnow
+from readiness.support import failpoints
+from readiness.support.timeutil import utcnow
 
 _TYPES = {
     "STRING": "VARCHAR",

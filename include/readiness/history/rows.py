@@ -6,9 +6,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from readiness.domain.model import ServiceEvaluation
 from readiness.history import RunMeta
-from readiness.jsonvalues import jsonable
-from readiness.model import ServiceEvaluation
+from readiness.support.jsonvalues import jsonable
 
 
 def _json(value: Any) -> str | None:

@@ -5,7 +5,7 @@ start, so history written by an older version stays readable."""
 
 from __future__ import annotations
 
-from readiness.model import Status
+from readiness.domain.model import Status
 
 EVALUATIONS: list[tuple[str, str]] = [
     ("run_id", "STRING"),

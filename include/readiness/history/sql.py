@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from readiness.model import SQL_TERMS
+from readiness.domain.model import SQL_TERMS
 
 VIEWS_FILE = Path(__file__).with_name("views.sql")
 

@@ -8,10 +8,10 @@ from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
+from readiness.domain.model import PriorItemState, Status
 from readiness.history import IssueLink, ServiceSnapshot
 from readiness.history import queries as q
 from readiness.history.schema import TABLES
-from readiness.model import PriorItemState, Status
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: BigQuery's largest TIMESTAMP: "no upper bound" for the as-of reads.

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from readiness.config import Settings
-from readiness.engine import evaluate
 from readiness.history import RunMeta
 from readiness.history.bigquery_store import BigQueryHistory
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.history.sql import view_names
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
 from readiness.testing.emulators import PROJECT
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -220,8 +220,8 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
     # the quarterly report and the OSCAL export read the same figures from both backends
     from dataclasses import asdict
 
-    from readiness.oscal import assessment_results, validate
-    from readiness.reports.quarterly import build_quarter_report
+    from readiness.audit.oscal import assessment_results, validate
+    from readiness.audit.reports.quarterly import build_quarter_report
 
     now = datetime(2027, 1, 2, tzinfo=UTC)
     duck_report = asdict(build_quarter_report(duck, "2026Q4", now))
@@ -249,7 +249,7 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
 def test_the_command_line_reads_and_gates_from_bigquery(
     bigquery_emulator: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    from readiness.cli import main
+    from readiness.cli.main import main
 
     dataset = _dataset()
     monkeypatch.setenv("READINESS_HOME", str(ROOT))

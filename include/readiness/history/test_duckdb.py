@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from readiness.config import Settings
-from readiness.engine import evaluate
 from readiness.history import IssueLink, RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
+from readiness.pipeline.engine import evaluate
+from readiness.spec.config import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 FSS = "file-storage-service"
@@ -113,8 +113,8 @@ WRITER = r"""
 import sys, time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from readiness.config import Settings
-from readiness.engine import evaluate
+from readiness.spec.config import Settings
+from readiness.pipeline.engine import evaluate
 from readiness.history import RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.trackers.outbox.tracker import OutboxTracker

@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from readiness.collectors import CollectRequest
+from readiness.domain.model import Evidence
 from readiness.evidence.documents import Document, DocumentError, load_documents
 from readiness.evidence.provenance import combined_sha256
 from readiness.evidence.store import StoreUnavailable
-from readiness.model import Evidence
-from readiness.timeutil import attestation_expiry, parse_duration, utcnow
+from readiness.support.timeutil import attestation_expiry, parse_duration, utcnow
 
 COLUMNS = ("role", "signer", "signed_at", "expires_on", "statement", "link")
 

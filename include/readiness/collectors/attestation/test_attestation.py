@@ -4,8 +4,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from readiness.collectors._testing import request
 from readiness.collectors.attestation.collector import COLLECTOR
+from readiness.testing.collectors import request
 
 
 def sign(store: Path, role: str, when: str, item: str = "X1") -> None:

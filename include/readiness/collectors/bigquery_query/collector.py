@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness.collectors import CollectRequest
 from readiness.collectors._bigquery import MissingParameter, is_bad_request, run_query
+from readiness.domain.model import Evidence
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.provenance import sha256_text
 from readiness.evidence.store import StoreUnavailable
-from readiness.model import Evidence
-from readiness.timeutil import parse_timestamp, utcnow
+from readiness.support.timeutil import parse_timestamp, utcnow
 
 
 class QueryParams(BaseModel):

@@ -7,8 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from readiness.collectors import CollectContext
-from readiness.collectors._testing import request
 from readiness.collectors.bigquery_query.collector import COLLECTOR
+from readiness.testing.collectors import request
 from readiness.testing.emulators import PROJECT
 
 TESTDATA = Path(__file__).with_name("testdata")

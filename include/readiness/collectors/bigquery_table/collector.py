@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from readiness.collectors import CollectRequest
 from readiness.collectors._bigquery import COLUMN, TABLE_ID, budget, client_for, run_query
 from readiness.collectors._recorded import recorded
+from readiness.domain.model import Evidence
 from readiness.evidence.provenance import sha256_text
-from readiness.model import Evidence
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 
 COLUMNS = (
     "table",

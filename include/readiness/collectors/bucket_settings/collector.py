@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness.collectors import CollectRequest
 from readiness.collectors._recorded import names_of, recorded
+from readiness.domain.model import Evidence
 from readiness.evidence.provenance import sha256_text
-from readiness.model import Evidence
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 
 COLUMNS = (
     "bucket",

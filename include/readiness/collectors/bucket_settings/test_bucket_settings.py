@@ -8,8 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from readiness.collectors import CollectContext
-from readiness.collectors._testing import request
 from readiness.collectors.bucket_settings.collector import COLLECTOR, row_from_resource
+from readiness.testing.collectors import request
 
 TESTDATA = Path(__file__).with_name("testdata")
 

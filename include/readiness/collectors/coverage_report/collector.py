@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness.collectors import CollectRequest
 from readiness.collectors._recorded import names_of
+from readiness.domain.model import Evidence
 from readiness.evidence.store import StoredObject, StoreUnavailable
-from readiness.model import Evidence
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 
 COLUMNS = (
     "path",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from readiness.collectors._testing import request
 from readiness.collectors.coverage_report.collector import COLLECTOR
+from readiness.testing.collectors import request
 
 DATA = Path(__file__).with_name("testdata")
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from readiness.collectors import CollectRequest
+from readiness.domain.model import Evidence
 from readiness.evidence.documents import (
     DocumentError,
     document_kind,
@@ -17,8 +18,7 @@ from readiness.evidence.documents import (
 )
 from readiness.evidence.provenance import combined_sha256
 from readiness.evidence.store import StoreUnavailable
-from readiness.model import Evidence
-from readiness.timeutil import parse_duration, utcnow
+from readiness.support.timeutil import parse_duration, utcnow
 
 
 class Params(BaseModel):

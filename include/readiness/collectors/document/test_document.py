@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from readiness.collectors._testing import request
 from readiness.collectors.document.collector import COLLECTOR
+from readiness.testing.collectors import request
 
 STORE = Path(__file__).parent / "testdata" / "store"
 

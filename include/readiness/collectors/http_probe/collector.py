@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 
 from readiness.collectors import CollectRequest
 from readiness.collectors._recorded import names_of, recorded
+from readiness.domain.model import Evidence
 from readiness.evidence.provenance import sha256_text
-from readiness.model import Evidence
-from readiness.timeutil import parse_duration, utcnow
+from readiness.support.timeutil import parse_duration, utcnow
 
 COLUMNS = ("url", "status_code", "latency_ms", "checked_at", "metrics_missing", "missing_metrics")
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)")

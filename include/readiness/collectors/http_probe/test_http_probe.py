@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from readiness.collectors import CollectContext, CollectRequest, CredentialMissing
-from readiness.collectors._testing import request
 from readiness.collectors.http_probe.collector import COLLECTOR, metric_names
+from readiness.testing.collectors import request
 from readiness.testing.emulators import free_port
 
 DATA = Path(__file__).with_name("testdata")

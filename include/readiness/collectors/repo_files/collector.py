@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from readiness.collectors import CollectRequest
+from readiness.domain.model import Evidence
 from readiness.evidence.repo import PathEscape, checkout, iter_files, safe_path
-from readiness.model import Evidence
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 
 COLUMNS = ("path", "exists", "files", "lines", "bytes")
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from readiness.collectors._testing import request
 from readiness.collectors.repo_files.collector import COLLECTOR
+from readiness.testing.collectors import request
 
 
 def repo(tmp_path: Path) -> Path:

@@ -10,9 +10,9 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.collectors import CollectRequest
+from readiness.domain.model import Evidence
 from readiness.evidence.repo import PathEscape, checkout, iter_files
-from readiness.model import Evidence
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 
 COLUMNS = ("pattern", "files_scanned", "matches", "files_matching", "sample")
 

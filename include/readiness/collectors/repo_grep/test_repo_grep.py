@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from readiness.collectors import CollectContext
-from readiness.collectors._testing import request
 from readiness.collectors.repo_grep.collector import COLLECTOR
+from readiness.testing.collectors import request
 
 
 def test_counts_matching_lines_with_a_sample(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from readiness.collectors import CollectRequest
+from readiness.domain.model import Evidence
 from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.provenance import combined_sha256, sha256_text
 from readiness.evidence.store import StoreUnavailable
-from readiness.model import Evidence
-from readiness.timeutil import parse_duration, parse_timestamp, utcnow
+from readiness.support.timeutil import parse_duration, parse_timestamp, utcnow
 
 #: (long window, short window, burn threshold) of the SRE workbook for a 30-day SLO.
 ALERTS = {

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from readiness.collectors import CollectContext
-from readiness.collectors._testing import request
 from readiness.collectors.slo_budget.collector import COLLECTOR, budget_figures
+from readiness.testing.collectors import request
 
 AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -85,7 +85,7 @@ def test_buckets_from_a_bigquery_query(bigquery_emulator: str) -> None:
     error ratio 0.0003, budget remaining 1 - 0.0003 / 0.001 = 0.7."""
     from dataclasses import replace
 
-    from readiness.collectors._testing import AS_OF, request
+    from readiness.testing.collectors import AS_OF, request
     from readiness.testing.emulators import PROJECT
 
     sql = (

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
+from readiness.domain.model import Waiver
 from readiness.history.duckdb_store import DuckDBHistory
-from readiness.model import Waiver
+from readiness.testing.trackers import actions, evaluate_day, run_day
 from readiness.trackers import IssueDocument, TrackerError
-from readiness.trackers._testing import actions, evaluate_day, run_day
 from readiness.trackers.linear import SCHEMA_PATH
 from readiness.trackers.linear import operations as ops
 from readiness.trackers.linear.client import LinearClient, RetryPolicy
@@ -108,7 +108,7 @@ def test_a_crash_between_create_and_record_files_no_second_issue(
     assert actions(run_day(history, tracker_for(linear), 0, "passed")) == []
     ev = evaluate_day(history, 1, "failed")
     # the task created the issue in Linear, then died before recording the link
-    from readiness.issues import issue_body, issue_title, priority, service_label
+    from readiness.lifecycle.issues import issue_body, issue_title, priority, service_label
 
     (result,) = ev.items
     assert result.episode_id is not None
@@ -126,7 +126,7 @@ def test_a_crash_between_create_and_record_files_no_second_issue(
     )
     assert history.links("svc") == []
     # its retry syncs the same evaluation: the issue is found, linked, not duplicated
-    from readiness.issues import sync_issues
+    from readiness.lifecycle.issues import sync_issues
 
     report = sync_issues(ev, history, tracker_for(linear), ev.run_id)
     assert report.opened == ["T-1"]

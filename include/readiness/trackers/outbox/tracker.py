@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from readiness.timeutil import utcnow
+from readiness.support.timeutil import utcnow
 from readiness.trackers import IssueDocument, IssueRef
 
 _SCHEMA = """

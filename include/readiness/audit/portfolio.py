@@ -1,0 +1,331 @@
+"""The portfolio and one service's readiness, read from history for the Airflow UI page and
+its JSON API (``readiness_airflow.ui``). Every figure comes from a fixed number of queries
+for the whole portfolio (never one per service), through the history store, so the page
+reads DuckDB and BigQuery the same way. Values are returned raw: escaping is the page's."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from readiness.history import HistoryStore
+from readiness.support.timeutil import quarter_of, quarter_start
+
+#: Each service's latest evaluation: one row per service.
+LATEST = """
+SELECT service, run_id, run_key, evaluated_at, dag_id, dag_run_id, trigger, checklist_id,
+       achieved_level, achieved_rank, target_level, target_rank, previous_level, regressions,
+       items
+FROM {dataset}.evaluations
+WHERE evaluated_at <= @now
+QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+ORDER BY service
+"""
+
+#: The level of every evaluation since @since, for the trend and time below target.
+TREND = """
+SELECT service, evaluated_at, achieved_rank, target_rank
+FROM {dataset}.evaluations
+WHERE evaluated_at >= @since AND evaluated_at <= @now
+ORDER BY service, evaluated_at, run_id
+"""
+
+#: What ``open_regressions`` answers, for the portfolio: the failing episodes of each
+#: service's latest evaluation (read from that run's partition only), when each began, and
+#: its issue. The view itself ranks every item row of history; this reads the latest runs.
+OPEN_REGRESSIONS = """
+WITH last AS (
+  SELECT service, run_id, evaluated_at FROM {dataset}.evaluations
+  WHERE evaluated_at <= @now AND evaluated_at >= @since
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+),
+failing AS (
+  SELECT r.service, r.item_id, r.title, r.severity, r.effective_status, r.episode_id
+  FROM {dataset}.item_results AS r
+  JOIN last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
+  WHERE r.evaluated_at >= @since AND r.episode_id IS NOT NULL
+    AND r.effective_status IN {failing}
+),
+began AS (
+  SELECT episode_id, MIN(evaluated_at) AS regressed_at FROM {dataset}.item_results
+  WHERE episode_id IN (SELECT episode_id FROM failing)
+  GROUP BY episode_id
+)
+SELECT f.service, f.item_id, f.title, f.severity, f.effective_status, b.regressed_at,
+       i.issue_key, i.url AS issue_url
+FROM failing AS f
+JOIN began AS b ON b.episode_id = f.episode_id
+LEFT JOIN {dataset}.issue_links AS i ON i.episode_id = f.episode_id
+ORDER BY f.service, b.regressed_at, f.item_id
+"""
+
+#: Waivers and sign-offs at each service's latest evaluation (what may fall due).
+DUE_WAIVERS = """
+SELECT r.service, r.item_id, r.waiver, r.evidence_kind, r.observed
+FROM {dataset}.item_results AS r
+JOIN (
+  SELECT service, run_id, evaluated_at FROM {dataset}.evaluations
+  WHERE evaluated_at <= @now AND evaluated_at >= @since
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
+WHERE r.evaluated_at >= @since
+  AND (r.waiver IS NOT NULL OR r.evidence_kind = 'attestation')
+ORDER BY r.service, r.item_id
+"""
+
+#: One item's history: what an item's "history" link shows.
+ITEM_HISTORY = """
+SELECT evaluated_at, run_id, status, effective_status, reason, evidence_uri, evidence_sha256
+FROM {dataset}.item_results
+WHERE service = @service AND item_id = @item_id AND evaluated_at >= @since
+  AND evaluated_at <= @now
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 200
+"""
+
+ITEMS = """
+SELECT item_id, section, title, required_from, required_rank, severity, status,
+       effective_status, reason, observed, expectations, evidence_kind, evidence_uri,
+       evidence_sha256, evidence_observed_at, waiver, episode_id, spec_override
+FROM {dataset}.item_results
+WHERE run_id = @run_id AND evaluated_at = @evaluated_at
+ORDER BY required_rank, section, item_id
+"""
+
+RUNS = """
+SELECT run_id, dag_id, dag_run_id, trigger, evaluated_at, achieved_level, achieved_rank,
+       target_level, target_rank
+FROM {dataset}.evaluations
+WHERE service = @service AND evaluated_at >= @since AND evaluated_at <= @now
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 100
+"""
+
+LINKS = """
+SELECT episode_id, issue_key, url, state FROM {dataset}.issue_links WHERE service = @service
+"""
+
+TREND_DAYS = 90
+DUE_DAYS = 30
+
+
+@dataclass
+class ServiceRow:
+    """One service on the portfolio page."""
+
+    service: str
+    checklist: str
+    level: str
+    target: str
+    below_target: bool
+    previous_level: str | None
+    evaluated_at: datetime
+    stale: bool
+    trend: list[tuple[str, int]] = field(default_factory=list)
+    below_target_share: float = 0.0
+    open_regressions: list[dict[str, Any]] = field(default_factory=list)
+    due: list[dict[str, Any]] = field(default_factory=list)
+    dag_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["evaluated_at"] = self.evaluated_at.isoformat()
+        out["trend"] = [{"at": at, "rank": rank} for at, rank in self.trend]
+        return out
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def portfolio(
+    history: HistoryStore,
+    now: datetime,
+    visible: set[str] | None = None,
+    stale_after: timedelta = timedelta(days=2),
+) -> tuple[list[ServiceRow], int]:
+    """Every service the caller may see, and the number of queries it took."""
+    since = now - timedelta(days=TREND_DAYS)
+    first_day = quarter_start(*quarter_of(now.date()))
+    q_start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=now.tzinfo)
+    queries = 0
+
+    def select(sql: str, **params: Any) -> list[dict[str, Any]]:
+        nonlocal queries
+        queries += 1
+        return history.select(sql, **params)
+
+    latest = [r for r in select(LATEST, now=now) if visible is None or r["service"] in visible]
+    trend: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in select(TREND, since=min(since, q_start), now=now):
+        trend[row["service"]].append(row)
+    regressions: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in select(OPEN_REGRESSIONS, since=since, now=now):
+        regressions[row["service"]].append(row)
+    due: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    horizon = (now + timedelta(days=DUE_DAYS)).date()
+    for row in select(DUE_WAIVERS, since=since, now=now):
+        waiver = _json(row["waiver"]) or {}
+        expires = waiver.get("expires")
+        if expires and date.fromisoformat(expires) <= horizon:
+            due[row["service"]].append({"item_id": row["item_id"], "kind": "waiver", **waiver})
+        if row["evidence_kind"] == "attestation":
+            due[row["service"]] += _signoffs_due(row, horizon)
+    rows = []
+    for ev in latest:
+        points = trend.get(ev["service"], [])
+        rows.append(
+            ServiceRow(
+                service=ev["service"],
+                checklist=ev["checklist_id"],
+                level=ev["achieved_level"],
+                target=ev["target_level"],
+                below_target=int(ev["achieved_rank"]) < int(ev["target_rank"]),
+                previous_level=ev["previous_level"],
+                evaluated_at=ev["evaluated_at"],
+                stale=now - ev["evaluated_at"] > stale_after,
+                trend=[
+                    (p["evaluated_at"].isoformat(), int(p["achieved_rank"]))
+                    for p in points
+                    if p["evaluated_at"] >= since
+                ],
+                below_target_share=_below_share(points, q_start, now),
+                open_regressions=regressions.get(ev["service"], []),
+                due=due.get(ev["service"], []),
+                dag_id=ev["dag_id"],
+            )
+        )
+    return rows, queries
+
+
+def _signoffs_due(row: dict[str, Any], horizon: date) -> list[dict[str, Any]]:
+    """Sign-offs of an attestation item that stop counting by ``horizon``, or are missing."""
+    observed = _json(row["observed"]) or {}
+    out: list[dict[str, Any]] = []
+    for signoff in observed.get("rows") or []:
+        expires = str(signoff.get("expires_on") or "")[:10]
+        if expires and date.fromisoformat(expires) <= horizon:
+            out.append(
+                {
+                    "item_id": row["item_id"],
+                    "kind": "sign-off",
+                    "role": signoff.get("role"),
+                    "signer": signoff.get("signer"),
+                    "expires": expires,
+                }
+            )
+    for role in (observed.get("summary") or {}).get("unsigned", []):
+        out.append({"item_id": row["item_id"], "kind": "sign-off", "role": role, "expires": None})
+    return out
+
+
+def item_history(
+    history: HistoryStore, service: str, item_id: str, now: datetime
+) -> list[dict[str, Any]]:
+    """One item's evaluations over the last 90 days, newest first."""
+    return history.select(
+        ITEM_HISTORY,
+        service=service,
+        item_id=item_id,
+        since=now - timedelta(days=TREND_DAYS),
+        now=now,
+    )
+
+
+def _checks(raw: Any) -> list[tuple[bool, str]]:
+    """Each expectation of an item: met or not, and what was expected versus observed."""
+    from readiness.domain.model import ExpectationOutcome
+    from readiness.domain.scoring import describe_expectation
+
+    out = []
+    for data in _json(raw) or []:
+        outcome = ExpectationOutcome(
+            type=data.get("expectation", ""),
+            kwargs=data.get("kwargs") or {},
+            success=bool(data.get("success")),
+            observed=data.get("observed"),
+            unexpected_count=data.get("unexpected_count") or 0,
+            unexpected_sample=data.get("unexpected_sample") or [],
+            error=data.get("error"),
+        )
+        out.append((outcome.success, describe_expectation(outcome)))
+    return out
+
+
+def _below_share(points: list[dict[str, Any]], start: datetime, now: datetime) -> float:
+    """Share of the quarter so far the service spent below target: each evaluation holds
+    until the next one."""
+    total = (now - start).total_seconds()
+    if total <= 0 or not points:
+        return 0.0
+    below = 0.0
+    for i, point in enumerate(points):
+        begin = max(point["evaluated_at"], start)
+        end = points[i + 1]["evaluated_at"] if i + 1 < len(points) else now
+        if end > begin and int(point["achieved_rank"]) < int(point["target_rank"]):
+            below += (end - begin).total_seconds()
+    return round(below / total, 4)
+
+
+@dataclass
+class ServiceDetail:
+    service: str
+    latest: dict[str, Any]
+    sections: dict[str, list[dict[str, Any]]]
+    blocking: list[dict[str, Any]]
+    next_level: str | None
+    runs: list[dict[str, Any]]
+    trend: list[tuple[str, int]]
+    queries: int
+
+
+def service_detail(history: HistoryStore, service: str, now: datetime) -> ServiceDetail | None:
+    """One service's latest evaluation, its items by section with their issues, what
+    blocks the next level, and the runs that produced its evaluations."""
+    queries = 1
+    snapshot = history.snapshot(service, now)
+    if snapshot is None:
+        return None
+    latest = {
+        "run_id": snapshot.run_id,
+        "evaluated_at": snapshot.evaluated_at,
+        "level": snapshot.achieved_level,
+        "target": snapshot.target_level,
+        "previous_level": snapshot.previous_level,
+        "below_target": snapshot.below_target,
+        "counts": snapshot.counts,
+    }
+    queries += 4  # snapshot: the evaluation, failing, in-grace and overridden items
+    items = history.select(ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
+    links = {r["episode_id"]: r for r in history.select(LINKS, service=service)}
+    runs = history.select(RUNS, service=service, since=now - timedelta(days=TREND_DAYS), now=now)
+    queries += 3
+    sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in items:
+        row["waiver"] = _json(row["waiver"])
+        row["issue"] = links.get(row["episode_id"]) if row["episode_id"] else None
+        row["checks"] = _checks(row.pop("expectations"))
+        sections[row["section"]].append(row)
+    next_rank = snapshot.achieved_rank + 1
+    blocking = [
+        r
+        for r in items
+        if int(r["required_rank"]) <= next_rank
+        and r["effective_status"] not in ("pass", "waived", "not_applicable")
+    ]
+    names = sorted({(int(r["required_rank"]), r["required_from"]) for r in items})
+    next_level = next((name for rank, name in names if rank == next_rank), None)
+    trend = [(r["evaluated_at"].isoformat(), int(r["achieved_rank"])) for r in reversed(runs)]
+    return ServiceDetail(
+        service=service,
+        latest=latest,
+        sections=dict(sections),
+        blocking=blocking,
+        next_level=next_level,
+        runs=runs,
+        trend=trend,
+        queries=queries,
+    )

@@ -1,0 +1,1 @@
+"""Writing checklists: ``import-checklist`` turns a readiness document into checklist YAML."""

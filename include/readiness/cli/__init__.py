@@ -1,0 +1,2 @@
+"""The ``readiness`` command line: argument parsing, one module per command group, and
+the console rendering."""

@@ -1,0 +1,139 @@
+"""Settings: one YAML file plus ``READINESS_*`` environment variables, with embedded
+defaults that need no cloud account (DuckDB history, the sample evidence folder, the local
+outbox). Secrets are never read from here: the Linear key comes from the Airflow
+connection ``linear_default`` or ``LINEAR_API_KEY``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from readiness.support.errors import ConfigError, Problem
+
+CONFIG_FILE = "readiness.yaml"
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """``READINESS_HOME``, else the nearest folder upwards with ``readiness.yaml``, else the
+    checkout this package lives in."""
+    if os.environ.get("READINESS_HOME"):
+        return Path(os.environ["READINESS_HOME"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).exists():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Settings:
+    project_root: Path
+    checklists: list[str] = field(default_factory=lambda: ["checklists"])
+    services: list[str] = field(default_factory=lambda: ["services"])
+    evidence_root: str = "samples/evidence"
+    history: str = "duckdb://var/history.duckdb"
+    dataset: str = "readiness"
+    tracker: str = "outbox"
+    outbox: str = "var/outbox"
+    linear_endpoint: str = "https://api.linear.app/graphql"
+    reports: str = "var/reports"
+    error_grace_runs: int = 2
+    collect_workers: int = 4
+    bigquery_location: str = "EU"
+    #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.
+    bigquery_endpoint: str = ""
+    #: auto: live cloud APIs and HTTP probes when evidence_root is gs:// (production), the
+    #: recorded settings documents in the evidence store otherwise. true / false force it.
+    live_sources: str = "auto"
+    #: An Airflow pool the ``record`` tasks write history through, sized to what the
+    #: warehouse allows at once (BigQuery: 2 mutating DML statements per table run, 20
+    #: queue; docs/history.md). Empty: no pool (DuckDB serialises writers itself).
+    history_write_pool: str = ""
+    #: How long an unreachable evidence source (a bucket, BigQuery, an HTTP endpoint) is
+    #: tried in one run, retries included, before its items are recorded as ``error``.
+    source_deadline_s: int = 60
+    #: Folders a spec's ``repo`` must lie under (where CI checks the services out). A spec
+    #: can point nowhere else: ``repo_grep`` copies matching lines into history.
+    repo_roots: list[str] = field(default_factory=lambda: ["."])
+    #: How long one history read or write keeps retrying a warehouse that does not answer
+    #: (BigQuery), before the task fails and Airflow's retry takes over.
+    history_timeout_s: int = 300
+    #: The first Airflow retry delay of a task that touches an outside system (collect,
+    #: record; issue sync waits twice as long), doubling on each retry up to 10 minutes.
+    task_retry_delay_s: int = 30
+
+    @property
+    def live(self) -> bool:
+        if self.live_sources == "auto":
+            return self.evidence_root.startswith("gs://")
+        return self.live_sources.lower() in ("true", "1", "yes")
+
+    def path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.project_root / path
+
+    @property
+    def checklist_paths(self) -> list[Path]:
+        return [self.path(p) for p in self.checklists]
+
+    @property
+    def service_paths(self) -> list[Path]:
+        return [self.path(p) for p in self.services]
+
+
+_ENV = {f.name: f"READINESS_{f.name.upper()}" for f in fields(Settings) if f.name != "project_root"}
+
+
+def load_settings(config_file: Path | None = None, project_root: Path | None = None) -> Settings:
+    """Settings from the config file (if any), then the environment on top."""
+    root = project_root or find_project_root()
+    path = config_file or Path(os.environ.get("READINESS_CONFIG", root / CONFIG_FILE))
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError([Problem(str(path), "", f"malformed YAML: {exc}")]) from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError([Problem(str(path), "", "expected a YAML mapping")])
+        data = loaded
+    known = set(_ENV)
+    problems = [
+        Problem(str(path), key, f"unknown setting; expected one of {sorted(known)}")
+        for key in data
+        if key not in known
+    ]
+    if problems:
+        raise ConfigError(problems)
+    for name, env in _ENV.items():
+        if env in os.environ:
+            data[name] = os.environ[env]
+    settings = Settings(project_root=root)
+    for name, value in data.items():
+        current = getattr(settings, name)
+        try:
+            if isinstance(current, list):
+                value = value if isinstance(value, list) else str(value).split(os.pathsep)
+            elif isinstance(current, int):
+                value = int(value)
+            else:
+                value = str(value)
+        except ValueError as exc:
+            raise ConfigError(
+                [Problem(str(path), name, f"expected a whole number, got {value!r}")]
+            ) from exc
+        setattr(settings, name, value)
+    if settings.live_sources.lower() not in ("auto", "true", "false", "1", "0", "yes", "no"):
+        raise ConfigError([Problem(str(path), "live_sources", "expected auto, true or false")])
+    from readiness.trackers import TRACKERS
+
+    if settings.tracker not in TRACKERS:
+        names = " or ".join(repr(n) for n in TRACKERS)
+        raise ConfigError(
+            [Problem(str(path), "tracker", f"expected {names}, got {settings.tracker!r}")]
+        )
+    return settings
