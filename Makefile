@@ -45,9 +45,10 @@ ui-check: ui-screenshot ## the same: what a person sees in the readiness pages, 
 check: $(STAMP) ## validate the shipped checklists and service specs
 	$(BIN)/readiness check
 
-lint: $(STAMP) ## ruff (lint and format check) and the CI workflow's schema
+lint: $(STAMP) ## ruff (lint and format check), the layer contracts (import-linter) and the CI workflow's schema
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/lint_layers.py
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(STAMP)
@@ -56,9 +57,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: $(STAMP) ## ruff (lint + format) + mypy + the CI workflow's schema + pytest
+test: $(STAMP) ## ruff (lint + format) + the layer contracts + mypy + the CI workflow's schema + pytest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/lint_layers.py
 	$(BIN)/mypy
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/pytest -q
