@@ -24,6 +24,8 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
+from readiness.domain.model import status_css
+
 PREFIX = "readiness__"
 
 app = FastAPI(
@@ -120,9 +122,8 @@ text-align:left;vertical-align:top}th{cursor:pointer;background:#f9fafb}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px}
 .below{background:#fee2e2;color:#991b1b}.ok{background:#dcfce7;color:#166534}
 .stale{color:#b45309}.muted{color:#6b7280}.mono{font-family:ui-monospace,monospace;font-size:12px}
-.s-pass{color:#166534}.s-fail,.s-error{color:#991b1b}.s-stale,.s-missing{color:#b45309}
-.s-waived,.s-not_applicable{color:#6b7280}form{margin:0 0 10px}
-"""
+form{margin:0 0 10px}
+""" + status_css()
 _SORT = """
 document.querySelectorAll('th[data-k]').forEach(function(th){th.onclick=function(){
 var t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,d=th.dataset.d=th.dataset.d==='1'?'0':'1';

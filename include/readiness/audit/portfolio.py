@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from readiness.domain.model import SATISFIED_VALUES
 from readiness.history import HistoryStore
 from readiness.support.timeutil import quarter_of, quarter_start
 
@@ -313,8 +314,7 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
     blocking = [
         r
         for r in items
-        if int(r["required_rank"]) <= next_rank
-        and r["effective_status"] not in ("pass", "waived", "not_applicable")
+        if int(r["required_rank"]) <= next_rank and r["effective_status"] not in SATISFIED_VALUES
     ]
     names = sorted({(int(r["required_rank"]), r["required_from"]) for r in items})
     next_level = next((name for rank, name in names if rank == next_rank), None)

@@ -8,19 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from readiness.domain.model import SATISFIED, ServiceEvaluation, Status
+from readiness.domain.model import SATISFIED, STATUS_TABLE, ServiceEvaluation, Status
 from readiness.history import ServiceSnapshot
 from readiness.pipeline.run_report import RunReport
 
-STATUS_STYLE = {
-    "pass": "green",
-    "waived": "cyan",
-    "not_applicable": "dim",
-    "fail": "bold red",
-    "stale": "yellow",
-    "missing": "magenta",
-    "error": "bold white on red",
-}
+STATUS_STYLE = {s.value: traits.console_style for s, traits in STATUS_TABLE.items()}
 
 
 def level_text(achieved: str, target: str, previous: str | None, rank_ok: bool) -> Text:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from readiness.domain.model import FAILING, Status
 from readiness.support.errors import ConfigError
 from readiness.support.timeutil import parse_duration, parse_timestamp, utcnow
 
@@ -548,17 +549,8 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
         return EXIT_OK
     out = _console(highlight=False)
     table = Table(title=f"{args.service}: level timeline", title_justify="left")
-    for column in (
-        "evaluated_at",
-        "trigger",
-        "level",
-        "target",
-        "regressions",
-        "fail",
-        "stale",
-        "missing",
-        "error",
-    ):
+    failing = [s.value for s in Status if s in FAILING]
+    for column in ("evaluated_at", "trigger", "level", "target", "regressions", *failing):
         table.add_column(column, no_wrap=column in ("evaluated_at", "level"))
     for row in timeline:
         level = row["achieved_level"]
@@ -570,10 +562,7 @@ def cmd_history(args: argparse.Namespace, settings: object) -> int:
             level,
             row["target_level"],
             str(row["regressions"]),
-            str(row["count_fail"]),
-            str(row["count_stale"]),
-            str(row["count_missing"]),
-            str(row["count_error"]),
+            *(str(row[f"count_{status}"]) for status in failing),
         )
     out.print(table)
     moves = Table(title="item transitions", title_justify="left")

@@ -26,6 +26,7 @@ from readiness.collectors import (
     source_of,
 )
 from readiness.domain.model import (
+    SATISFIED,
     Checklist,
     Evidence,
     Item,
@@ -336,7 +337,7 @@ def score_service(
             episode: str | None = episode_id(
                 spec.service, item.id, f"after:{before.run_id}" if before else run_id
             )
-        elif effective in (Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE):
+        elif effective in SATISFIED:
             episode = None
         else:
             episode = before.episode_id if before else None

@@ -22,7 +22,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from readiness.domain.model import Status
+from readiness.domain.model import STATUS_TABLE, Status
 from readiness.history import HistoryStore
 from readiness.history import queries as q
 from readiness.history.sqlstore import END_OF_TIME
@@ -30,15 +30,7 @@ from readiness.history.sqlstore import END_OF_TIME
 #: A finding's state per item status. A waived item is ``not-satisfied``: the control is
 #: not met, and the waiver appears beside it as a ``deviation-approved`` risk, which is how
 #: OSCAL records an accepted gap. ``not_applicable`` is satisfied: nothing is owed.
-FINDING_STATE: dict[Status, str] = {
-    Status.PASS: "satisfied",
-    Status.NOT_APPLICABLE: "satisfied",
-    Status.WAIVED: "not-satisfied",
-    Status.FAIL: "not-satisfied",
-    Status.STALE: "not-satisfied",
-    Status.MISSING: "not-satisfied",
-    Status.ERROR: "not-satisfied",
-}
+FINDING_STATE: dict[Status, str] = {s: traits.finding_state for s, traits in STATUS_TABLE.items()}
 
 #: The OSCAL version of compliance-trestle's models, which the export is validated against.
 OSCAL_VERSION = "1.2.1"

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from readiness.audit.reports import queries as q
+from readiness.domain.model import SATISFIED_VALUES
 from readiness.history import HistoryStore
 from readiness.lifecycle.revalidation import SIGNOFF_ORDER, SignoffDue
 from readiness.support.timeutil import (
@@ -27,7 +28,7 @@ from readiness.support.timeutil import (
 )
 from readiness.support.timeutil import quarter_start as first_day
 
-SATISFIED = ("pass", "waived", "not_applicable")
+SATISFIED = SATISFIED_VALUES
 #: How many items the report lists as failing longest, per service.
 FAILING_LONGEST = 5
 
