@@ -13,10 +13,6 @@ from typing import Any
 from airflow.sdk import BaseHook
 
 
-class LinearCredentialsMissing(RuntimeError):
-    """Neither the connection nor the environment holds a Linear API key."""
-
-
 class ConnectionUnreadable(RuntimeError):
     """The connection could not be read (a secrets backend down, a denied read): not the
     same as a key nobody set, and never reported as one."""
@@ -59,56 +55,91 @@ def _backend_failures(conn_id: str) -> list[str]:
     return failures
 
 
-class LinearHook(BaseHook):
-    conn_name_attr = "linear_conn_id"
+class TrackerCredentialsMissing(RuntimeError):
+    """Neither the tracker's connection nor its environment variable holds its secret."""
+
+
+LinearCredentialsMissing = TrackerCredentialsMissing
+
+
+class TrackerHook(BaseHook):
+    """Credentials for any registered tracker from its Airflow connection, the providers'
+    way: the hook owns a connection id and reads it lazily, on first use, never at DAG
+    parse time. The tracker's ``TrackerConnection`` says which connection and which
+    factory option the password becomes; host, login and extras pass through."""
+
+    conn_name_attr = "conn_id"
+    hook_name = "Readiness issue tracker"
+
+    def __init__(self, tracker: str, conn_id: str | None = None, **kwargs: Any) -> None:
+        from readiness.trackers import TRACKERS
+
+        super().__init__(**kwargs)
+        spec = TRACKERS[tracker].connection
+        if spec is None:
+            raise ValueError(f"tracker {tracker!r} takes no connection")
+        self.tracker = tracker
+        self.spec = spec
+        self.conn_id = conn_id or spec.conn_id
+        self._options: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(tracker={self.tracker!r}, conn_id={self.conn_id!r})"
+
+    def tracker_options(self) -> dict[str, Any]:
+        """What ``readiness.trackers.open_tracker`` passes to the tracker's factory."""
+        if self._options is None:
+            self._options = self._read()
+        return dict(self._options)
+
+    def _read(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        secret = None
+        conn = _connection(self.conn_id)  # not defined: the environment may hold it
+        if conn is not None:
+            secret = conn.password or None
+            if conn.host:
+                scheme = conn.schema or "https"
+                options["endpoint"] = conn.host if "://" in conn.host else f"{scheme}://{conn.host}"
+            if conn.login:
+                options["login"] = conn.login
+            options.update(conn.extra_dejson or {})
+        if not secret and self.spec.secret_env:
+            secret = os.environ.get(self.spec.secret_env) or None
+        if not secret:
+            also = (
+                f" or the {self.spec.secret_env} environment variable"
+                if self.spec.secret_env
+                else ""
+            )
+            raise TrackerCredentialsMissing(
+                f"no {self.tracker} credentials: set the password of Airflow connection "
+                f"{self.conn_id!r}{also}"
+            )
+        options[self.spec.secret_option] = secret
+        return options
+
+
+class LinearHook(TrackerHook):
+    """The Linear tracker's connection (``linear_default``), as ``TrackerHook('linear')``."""
+
     default_conn_name = "linear_default"
     conn_type = "linear"
     hook_name = "Linear"
 
     def __init__(self, linear_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.linear_conn_id = linear_conn_id
-        self._key: str | None = None
-        self._endpoint: str | None = None
-
-    def __repr__(self) -> str:
-        return f"LinearHook(linear_conn_id={self.linear_conn_id!r})"
-
-    def _resolve(self) -> None:
-        if self._key is not None:
-            return
-        key = endpoint = None
-        conn = _connection(self.linear_conn_id)  # not defined: the environment may hold it
-        if conn is not None:
-            key = conn.password or None
-            if conn.host:
-                scheme = conn.schema or "https"
-                endpoint = conn.host if "://" in conn.host else f"{scheme}://{conn.host}"
-        key = key or os.environ.get("LINEAR_API_KEY") or None
-        if not key:
-            raise LinearCredentialsMissing(
-                f"no Linear API key: set the password of Airflow connection "
-                f"{self.linear_conn_id!r} or the LINEAR_API_KEY environment variable"
-            )
-        self._key = key
-        self._endpoint = endpoint
-
-    def tracker_options(self) -> dict[str, Any]:
-        """What ``readiness.trackers.open_tracker`` passes to the Linear tracker."""
-        return {"api_key": self.get_api_key(), "endpoint": self.endpoint}
+        super().__init__("linear", linear_conn_id, **kwargs)
 
     def get_api_key(self) -> str:
         """The personal API key (sent as ``Authorization: <key>``, without Bearer)."""
-        self._resolve()
-        assert self._key is not None
-        return self._key
+        return str(self.tracker_options()["api_key"])
 
     @property
     def endpoint(self) -> str | None:
         """The connection's host, if it names one; otherwise the tracker's own default
         (``LINEAR_ENDPOINT``, the ``linear_endpoint`` setting, Linear's public API)."""
-        self._resolve()
-        return self._endpoint
+        endpoint = self.tracker_options().get("endpoint")
+        return str(endpoint) if endpoint else None
 
 
 def connection_credentials(name: str) -> str | None:

@@ -186,13 +186,14 @@ def sync(
     """Issue sync; anything the tracker did not take fails the task after logging, so it is
     retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
     from readiness.pipeline.stages import ServiceStages
-    from readiness.trackers import TRACKERS, load, open_tracker
+    from readiness.trackers import TRACKERS, open_tracker
+    from readiness_airflow.hooks import TrackerHook
 
     config = settings()
     stages = ServiceStages(config, service)
-    kind = TRACKERS[config.tracker]
-    # the tracker's Airflow hook (if it has one) supplies its credentials from a connection
-    options = load(kind.hook)().tracker_options() if kind.hook else {}
+    # a tracker with a connection gets its credentials from it (or its environment variable)
+    has_connection = TRACKERS[config.tracker].connection is not None
+    options = TrackerHook(config.tracker).tracker_options() if has_connection else {}
     tracker = open_tracker(config, **options)
     report = stages.sync(evaluation, tracker, quarterly=quarterly)
     log.info(

@@ -53,3 +53,46 @@ def test_a_secrets_backend_outage_is_reported_as_such_not_as_a_missing_key() -> 
         out.stdout[-2000:] + out.stderr[-3000:]
     )
     assert "503 Service Unavailable" in out.stdout and "no Linear API key" not in out.stdout
+
+
+def test_a_new_tracker_takes_its_credentials_from_a_connection_with_no_hook_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tracker's registry entry declares its connection; the one ``TrackerHook`` turns
+    the connection into the factory's options (password, host, login, extras)."""
+    from readiness.trackers import TRACKERS, TrackerConnection, TrackerKind
+    from readiness_airflow.hooks import TrackerCredentialsMissing, TrackerHook
+
+    monkeypatch.setitem(
+        TRACKERS,
+        "jira",
+        TrackerKind("jira", "x:y", TrackerConnection("jira_default", "token", "JIRA_TOKEN")),
+    )
+    monkeypatch.delenv("AIRFLOW_CONN_JIRA_DEFAULT", raising=False)
+    monkeypatch.delenv("JIRA_TOKEN", raising=False)
+    with pytest.raises(TrackerCredentialsMissing, match="'jira_default' or the JIRA_TOKEN"):
+        TrackerHook("jira").tracker_options()
+
+    monkeypatch.setenv("JIRA_TOKEN", "from-env")
+    assert TrackerHook("jira").tracker_options() == {"token": "from-env"}
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_JIRA_DEFAULT",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": "jira.example.com",
+                "login": "bot@example.com",
+                "password": "from-connection",
+                "extra": {"project": "OPS"},
+            }
+        ),
+    )
+    hook = TrackerHook("jira")
+    assert "from-connection" not in repr(hook)
+    assert hook.tracker_options() == {
+        "token": "from-connection",
+        "endpoint": "https://jira.example.com",
+        "login": "bot@example.com",
+        "project": "OPS",
+    }

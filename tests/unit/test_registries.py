@@ -57,7 +57,11 @@ def test_the_shipped_trackers_open_from_their_entries(
     monkeypatch.setenv("READINESS_HOME", str(ROOT))
     monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
     assert isinstance(trackers.open_tracker(load_settings()), OutboxTracker)
-    assert TRACKERS["linear"].hook == "readiness_airflow.hooks:LinearHook"
+    linear = TRACKERS["linear"].connection
+    assert linear is not None and (linear.conn_id, linear.secret_env) == (
+        "linear_default",
+        "LINEAR_API_KEY",
+    )
 
 
 def test_history_backends_by_scheme(tmp_path: Path) -> None:

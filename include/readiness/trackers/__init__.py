@@ -84,15 +84,28 @@ class SyncReport:
 
 
 @dataclass(frozen=True)
+class TrackerConnection:
+    """Where a tracker's credentials come from, in the Airflow providers' style: the
+    connection ``conn_id`` (its password is the secret; host, login and extras become the
+    factory's ``endpoint``, ``login`` and keyword options), else the environment variable
+    ``secret_env``. Airflow's generic ``TrackerHook`` reads it, so a new tracker needs no
+    code in ``plugins/``."""
+
+    conn_id: str
+    #: the factory's keyword for the connection's password (``api_key``, ``token``, …)
+    secret_option: str = "api_key"
+    secret_env: str | None = None
+
+
+@dataclass(frozen=True)
 class TrackerKind:
     """One tracker plug-in: its ``factory`` (``module:callable``, called with the settings
-    and the hook's options) and the Airflow hook (``module:Class``) whose
-    ``tracker_options()`` supplies its credentials from a connection. Both are imported on
-    first use, so this module knows no implementation."""
+    and the connection's options) and, when it takes credentials, its ``connection``. The
+    factory is imported on first use, so this module knows no implementation."""
 
     name: str
     factory: str
-    hook: str | None = None
+    connection: TrackerConnection | None = None
 
 
 #: Every tracker, by the name the ``tracker`` setting uses. Adding one: a folder under
@@ -104,7 +117,7 @@ TRACKERS: dict[str, TrackerKind] = {
         TrackerKind(
             "linear",
             "readiness.trackers.linear.tracker:from_settings",
-            hook="readiness_airflow.hooks:LinearHook",
+            connection=TrackerConnection("linear_default", "api_key", "LINEAR_API_KEY"),
         ),
     )
 }
