@@ -77,9 +77,13 @@ def test_history_backends_by_scheme(tmp_path: Path) -> None:
 
 def test_every_collector_names_its_source_and_recorded_ones_read_the_store_by_default() -> None:
     from readiness.collectors import KINDS, get_collector, source_of
+    from readiness.evidence.documents import document_kinds
 
     for kind in KINDS:
-        assert get_collector(kind).source in ("store", "repo", "bigquery", "gcs", "http"), kind
+        collector = get_collector(kind)
+        assert collector.kind == kind and collector.source.isidentifier(), kind
+        assert collector.outage in ("source", "endpoint"), kind
+        assert collector.recorded is None or collector.recorded in document_kinds(), kind
     assert source_of("http_probe", live=True) == "http"
     assert source_of("http_probe", live=False) == "store"  # the uptime checks' exports
     assert source_of("repo_grep", live=False) == "repo"

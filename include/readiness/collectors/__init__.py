@@ -128,10 +128,22 @@ class CollectRequest:
 
 
 class Collector(Protocol):
+    """A collector describes itself; the engine, the DAG factory, the sample feed and the
+    docs read these declarations (and ``DEFINITION.md``'s front matter, checked against
+    them) instead of naming kinds."""
+
     kind: ClassVar[str]
     #: The system it reads: ``store`` (the evidence store), ``repo``, ``bigquery``, ``gcs``,
-    #: ``http``. A DAG run collects each source in one task, retried on its own.
+    #: ``http``, or a new one of its own (``pagerduty``). A DAG run collects each source in
+    #: one task, retried on its own.
     source: ClassVar[str]
+    #: How its failures group: ``source`` (one endpoint serves every item, so once it is
+    #: unreachable the run's other items fail at once with one outage) or ``endpoint``
+    #: (each item names its own endpoint, an outage each).
+    outage: ClassVar[str]
+    #: The evidence document kind its tooling records in the store, read instead of the
+    #: live source on embedded defaults (``live_sources`` off); None if it has none.
+    recorded: ClassVar[str | None]
     Params: ClassVar[type[BaseModel]]
 
     def collect(self, request: CollectRequest) -> Evidence: ...
@@ -153,9 +165,15 @@ def source_of(kind: str, live: bool) -> str:
     sources are read, else the evidence store for a collector that has ``recorded``
     documents of the same shape there (the embedded default)."""
     collector = get_collector(kind)
-    if getattr(collector, "recorded", False) and not live:
+    if collector.recorded and not live:
         return "store"
-    return str(getattr(collector, "source", "store"))
+    return collector.source
+
+
+def groups_outages(kind: str, live: bool) -> bool:
+    """Whether one unreachable item of ``kind`` means every item of its source is down: the
+    evidence store always, otherwise as the collector declares (``outage``)."""
+    return source_of(kind, live) == "store" or get_collector(kind).outage == "source"
 
 
 def register(kind: str, module: str) -> None:

@@ -23,6 +23,7 @@ from readiness.collectors import (
     CredentialSource,
     environment_credentials,
     get_collector,
+    groups_outages,
     source_of,
 )
 from readiness.domain.model import (
@@ -217,12 +218,10 @@ def collect_evidence(
 
 
 class _Breaker:
-    """One outage per source per run: once a source with a single endpoint (the evidence
-    store, BigQuery, the Cloud Storage API) is unreachable, its other items fail at once
-    with the same cause instead of each waiting out the deadline. HTTP probes each name
-    their own endpoint, so they are not grouped."""
-
-    GROUPED = ("store", "bigquery", "gcs")
+    """One outage per source per run: once a source whose collectors declare one endpoint
+    for every item (``outage = "source"``: the evidence store, BigQuery, the Cloud Storage
+    API) is unreachable, its other items fail at once with the same cause instead of each
+    waiting out the deadline. HTTP probes each name their own endpoint, an outage each."""
 
     def __init__(self, live: bool, store: EvidenceStore) -> None:
         self.live = live
@@ -238,13 +237,14 @@ class _Breaker:
             return replace(failed, fetched_at=utcnow())
         evidence = run()
         if evidence.transient and evidence.error:
+            grouped = groups_outages(item.evidence.kind, self.live)
             name = (
                 self.store.root
                 if source == "store"
-                else (source if source in self.GROUPED else (evidence.uri or source))
+                else (source if grouped else (evidence.uri or source))
             )
             evidence = replace(evidence, outage=name)
-            if source in self.GROUPED:
+            if grouped:
                 with self.lock:
                     self.down.setdefault(source, evidence)
         return evidence

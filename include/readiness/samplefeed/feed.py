@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +57,21 @@ STORY_DAY = date(2026, 11, 20)
 #: Days of daily exports written behind each as-of: the 28-day SLO window with room to
 #: spare, and more than any daily kind's ``max_age``.
 DAILY_WINDOW = 35
-DAILY_KINDS = frozenset(
-    {
-        "probe_result",
-        "table_settings",
-        "bucket_settings",
-        "config_snapshot",
-        "slo_events",
-        "ci_check",
-        "coverage",
-        "query_result",
-    }
-)
+#: What the story's teams export daily besides the collectors' recorded documents: config
+#: snapshots, CI results and their coverage reports.
+STORY_DAILY_KINDS = frozenset({"config_snapshot", "ci_check", "coverage"})
+
+
+@cache
+def daily_kinds() -> frozenset[str]:
+    """Kinds exported every day: every collector's recorded document kind (what its live
+    source's tooling exports, as it declares) and the story's own daily exports."""
+    from readiness.collectors import KINDS, get_collector
+
+    recorded = {kind for name in KINDS if (kind := get_collector(name).recorded)}
+    return STORY_DAILY_KINDS | recorded
+
+
 #: The weekly backup-restore drill (seed 004 RP3, at most 8 days old): Monday's scheduled
 #: drill is skipped (the tooling records it ``aborted``); Tuesday's re-run passes. So every
 #: week RP3 fails on Tuesday's run (a regression, a downgrade and an issue) and Wednesday's
@@ -187,7 +191,7 @@ def _daily(
     (``slo_events/2026-11-19.json``); a series is taken from its newest file."""
     series: dict[tuple[str, str], list[TemplateFile]] = {}
     for f in files:
-        if f.kind in DAILY_KINDS and f.path not in standing:
+        if f.kind in daily_kinds() and f.path not in standing:
             series.setdefault((f.kind, _DAY.sub("*", f.path)), []).append(f)
     for members in series.values():
         dated = [
@@ -363,7 +367,7 @@ def feed_outputs(
     outputs += _signoffs(files, through)
     outputs += _waivers(files, spec_waivers, through)
     outputs += _cost_reports(files, through)
-    known = {"drill_report", "attestation", "waiver", "cost_report", *DAILY_KINDS}
+    known = {"drill_report", "attestation", "waiver", "cost_report", *daily_kinds()}
     outputs += [Output(f.path, f.text) for f in files if f.kind not in known]
     return outputs
 

@@ -40,6 +40,8 @@ def _norm(role: str) -> str:
 class AttestationCollector:
     kind: ClassVar[str] = "attestation"
     source: ClassVar[str] = "store"
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

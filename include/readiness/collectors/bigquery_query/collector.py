@@ -48,7 +48,8 @@ def _observed(rows: list[dict[str, Any]], column: str | None) -> datetime | None
 class BigQueryQueryCollector:
     kind: ClassVar[str] = "bigquery_query"
     source: ClassVar[str] = "bigquery"
-    recorded: ClassVar[bool] = True
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = "query_result"
     Params: ClassVar[type[BaseModel]] = QueryParams
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -42,7 +42,8 @@ class Params(BaseModel):
 class BigQueryTableCollector:
     kind: ClassVar[str] = "bigquery_table"
     source: ClassVar[str] = "bigquery"
-    recorded: ClassVar[bool] = True
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = "table_settings"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -57,7 +57,8 @@ def row_from_resource(resource: dict[str, Any]) -> dict[str, Any]:
 class BucketSettingsCollector:
     kind: ClassVar[str] = "bucket_settings"
     source: ClassVar[str] = "gcs"
-    recorded: ClassVar[bool] = True
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = "bucket_settings"
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -184,6 +184,8 @@ def _pct(covered: int, total: int) -> float | None:
 class CoverageReportCollector:
     kind: ClassVar[str] = "coverage_report"
     source: ClassVar[str] = "store"
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

@@ -63,6 +63,8 @@ def matches(row: dict[str, Any], where: dict[str, Any]) -> bool:
 class DocumentCollector:
     kind: ClassVar[str] = "document"
     source: ClassVar[str] = "store"
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

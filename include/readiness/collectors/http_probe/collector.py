@@ -53,7 +53,8 @@ def _missing(wanted: list[str], found: set[str]) -> list[str]:
 class HttpProbeCollector:
     kind: ClassVar[str] = "http_probe"
     source: ClassVar[str] = "http"
-    recorded: ClassVar[bool] = True
+    outage: ClassVar[str] = "endpoint"
+    recorded: ClassVar[str | None] = "probe_result"
     Params: ClassVar[type[BaseModel]] = ProbeParams
 
     def collect(self, request: CollectRequest) -> Evidence:

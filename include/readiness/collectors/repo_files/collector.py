@@ -25,6 +25,8 @@ class Params(BaseModel):
 class RepoFilesCollector:
     kind: ClassVar[str] = "repo_files"
     source: ClassVar[str] = "repo"
+    outage: ClassVar[str] = "endpoint"
+    recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

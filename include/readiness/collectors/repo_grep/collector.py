@@ -38,6 +38,8 @@ class Params(BaseModel):
 class RepoGrepCollector:
     kind: ClassVar[str] = "repo_grep"
     source: ClassVar[str] = "repo"
+    outage: ClassVar[str] = "endpoint"
+    recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
 
     def collect(self, request: CollectRequest) -> Evidence:

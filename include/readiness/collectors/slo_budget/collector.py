@@ -116,7 +116,8 @@ def budget_figures(
 class SloBudgetCollector:
     kind: ClassVar[str] = "slo_budget"
     source: ClassVar[str] = "bigquery"
-    recorded: ClassVar[bool] = True
+    outage: ClassVar[str] = "source"
+    recorded: ClassVar[str | None] = "slo_events"
     Params: ClassVar[type[BaseModel]] = SloParams
 
     def collect(self, request: CollectRequest) -> Evidence:
