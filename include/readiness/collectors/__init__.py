@@ -178,5 +178,8 @@ def groups_outages(kind: str, live: bool) -> bool:
 
 def register(kind: str, module: str) -> None:
     """Add a collector kind from outside the package (a plug-in of the user's own)."""
+    from readiness.collectors.recognise import recognisers
+
     KINDS[kind] = module
     _CACHE.pop(kind, None)
+    recognisers.cache_clear()  # its recognise.py, if it has one, is asked from now on

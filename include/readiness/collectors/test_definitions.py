@@ -51,3 +51,20 @@ def test_docs_collectors_md_is_generated_from_the_definitions() -> None:
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_each_collector_recognises_its_own_items_in_a_documents_words() -> None:
+    from readiness.collectors.recognise import Wording, recognise, recognisers
+
+    assert len(recognisers()) >= 16
+    guesses = {
+        "GET /healthz returns 200": "http_probe",
+        "Error budget at least 50% unburned": "slo_budget",
+        "Bucket retention lock on the archive": "bucket_settings",
+        "Quarterly DR failover drill": "document",
+        "No TODO markers (grep)": "repo_grep",
+        "Something nobody can collect": "attestation",
+    }
+    for title, kind in guesses.items():
+        guess = recognise(Wording(id=None, title=title))
+        assert guess is not None and guess[0]["evidence"]["kind"] == kind, title

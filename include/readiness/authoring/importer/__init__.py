@@ -24,10 +24,10 @@ from readiness.authoring.importer.model import (
     ImportedSection,
     ImportResult,
     empty_levels_warning,
-    slug,
 )
 from readiness.authoring.importer.parse import parse_document
 from readiness.authoring.importer.text import html_to_text, vocabulary_of
+from readiness.collectors.recognise import slug
 
 __all__ = [
     "Agreement",

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from readiness.authoring.importer.map import evidence_for, required_from_title
-from readiness.authoring.importer.model import ImportResult, empty_levels_warning, slug
+from readiness.authoring.importer.model import ImportResult, empty_levels_warning
 from readiness.authoring.importer.parse import parse_document, section_prefix
+from readiness.collectors.recognise import slug
 
 
 def import_checklist(text: str, source: str, required_from: str | None = None) -> ImportResult:

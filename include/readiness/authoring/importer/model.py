@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,11 +64,6 @@ class _PlainDumper(yaml.SafeDumper):
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
-
-
-def slug(text: str, sep: str = "_") -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return sep.join(words) or "section"
 
 
 def empty_levels_warning(levels: list[str]) -> str:

@@ -7,13 +7,14 @@ import re
 from collections import Counter
 from typing import Any
 
-from readiness.authoring.importer.model import ImportedItem, ImportedSection, slug
+from readiness.authoring.importer.model import ImportedItem, ImportedSection
 from readiness.authoring.importer.text import (
     html_to_text,
     split_glued,
     table_cells,
     vocabulary_of,
 )
+from readiness.collectors.recognise import slug
 
 _SECTION = re.compile(r"^\s*(\d+)\.\s+(\S.*?)\s*$")
 _LEVEL = re.compile(r"^\s*(L\d+)\s*[—–-]\s*(.+?)\s*$")
