@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from readiness.collectors import KINDS, CollectRequest, register, source_of
 from readiness.domain.model import Evidence, EvidenceSource, Item
 from readiness.evidence.store import LocalStore
-from readiness.pipeline.engine import collect_evidence
+from readiness.pipeline.collect import collect_evidence
 from readiness.spec.config import Settings
 from readiness.spec.loader import load_catalog
 

@@ -1,4 +1,5 @@
-"""One evaluation run: collect → validate (GX, batched across services) → score →
+"""One evaluation run: collect (``collect``) → validate (GX, batched across services) → score
+(``score``, with the waivers of ``waivers``) →
 record history → sync issues. The CLI and the Airflow tasks both call these functions.
 
 A run never stops for one bad item: collector crashes, broken documents and odd evidence
@@ -7,57 +8,35 @@ become that item's ``error`` status, and the rest of the run goes on."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
 
 from readiness import trackers
 from readiness.collectors import (
-    CollectContext,
-    CollectRequest,
-    CredentialMissing,
     CredentialSource,
-    environment_credentials,
-    get_collector,
-    groups_outages,
     source_of,
 )
 from readiness.domain.model import (
-    SATISFIED,
     Checklist,
     Evidence,
     Item,
-    ItemResult,
-    PriorItemState,
     ServiceEvaluation,
     ServiceSpec,
-    Status,
     Waiver,
 )
-from readiness.domain.scoring import (
-    achieved_level,
-    apply_grace,
-    episode_id,
-    is_regression,
-    resolve_status,
-)
-from readiness.evidence.documents import DocumentError, load_documents
 from readiness.evidence.store import (
     EvidenceStore,
-    StoreUnavailable,
-    open_service_store,
-    open_store,
 )
 from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.lifecycle.issues import sync_issues
+from readiness.pipeline.collect import collect_context, collect_evidence, service_store
 from readiness.pipeline.run_report import RunReport
+from readiness.pipeline.score import score_service, validation_tasks
 from readiness.pipeline.validation import BatchValidator, TaskResult, ValidationTask
+from readiness.pipeline.waivers import waivers_for
 from readiness.spec.config import Settings
-from readiness.spec.loader import Catalog, load_catalog, substitute
+from readiness.spec.loader import Catalog, load_catalog
 from readiness.spec.overrides import effective_items
 from readiness.support import failpoints
 from readiness.support.errors import ConfigError, Problem
@@ -74,306 +53,8 @@ def run_id_for(service: str, run_key: str) -> str:
     return f"{service}@{run_key}"
 
 
-def task_key(service: str, item_id: str) -> str:
-    """The key of one item of one service in a validation batch."""
-    return f"{service}\x1f{item_id}"
-
-
 def default_run_key(as_of: datetime) -> str:
     return f"manual__{as_of.isoformat()}"
-
-
-# --------------------------------------------------------------------------- per service
-
-
-def _confine_evidence_store(settings: Settings, spec: ServiceSpec) -> None:
-    """A spec's own local evidence store must lie under the project or the evidence root:
-    the document collector copies what it reads into history. Remote stores (``gs://``)
-    are governed by the bucket's permissions."""
-    uri = spec.evidence_store or ""
-    if "://" in uri and not uri.startswith("file://"):
-        return
-    path = Path(uri.removeprefix("file://"))
-    path = (path if path.is_absolute() else settings.project_root / path).resolve()
-    roots = [settings.project_root.resolve()]
-    evidence_root = settings.evidence_root
-    if "://" not in evidence_root or evidence_root.startswith("file://"):
-        roots.append(settings.path(evidence_root.removeprefix("file://")).resolve())
-    if not any(path == r or path.is_relative_to(r) for r in roots):
-        raise ConfigError(
-            [
-                Problem(
-                    spec.file,
-                    "evidence.store",
-                    f"{uri!r} is outside the project and the evidence root "
-                    f"({', '.join(map(str, roots))}); expected a folder under one of them",
-                )
-            ]
-        )
-
-
-def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
-    """The service's evidence store as of a run. On embedded defaults (an evidence root of
-    ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
-    deadline = float(settings.source_deadline_s)
-    if spec.evidence_store:
-        _confine_evidence_store(settings, spec)
-        return open_store(spec.evidence_store, settings.project_root, deadline)
-    return open_service_store(settings.evidence_root, settings.project_root, spec, as_of, deadline)
-
-
-def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[str, Any]:
-    names: dict[str, Any] = {
-        "service": spec.service,
-        "item": item.id,
-        "store": store.root,
-        "repo": spec.repo or "",
-    }
-    names.update({f"locations.{k}": v for k, v in spec.locations.items()})
-    return names
-
-
-def collect_context(
-    settings: Settings, credentials: CredentialSource | None = None
-) -> CollectContext:
-    """What every collector of a run gets: the settings' endpoints and credentials from
-    ``credentials`` (the Airflow glue passes its connections) else the environment."""
-    return CollectContext(
-        bigquery_endpoint=settings.bigquery_endpoint or None,
-        bigquery_location=settings.bigquery_location or None,
-        credentials=credentials or environment_credentials,
-        api_retry_s=float(settings.source_deadline_s),
-        repo_roots=tuple(str(settings.path(root)) for root in settings.repo_roots),
-    )
-
-
-def collect_item(
-    settings: Settings,
-    spec: ServiceSpec,
-    item: Item,
-    store: EvidenceStore,
-    as_of: datetime,
-    context: CollectContext | None = None,
-) -> Evidence:
-    """Collect one item's evidence; any failure becomes an ``error`` Evidence."""
-    params = substitute(item.evidence.params, _runtime_names(spec, item, store))
-    from readiness.spec.loader import placeholders
-
-    unresolved = placeholders(params)
-    if unresolved:
-        return Evidence.failed(
-            None,
-            utcnow(),
-            (
-                f"{spec.file}: evidence.locations has no {', '.join(sorted(unresolved))} "
-                f"needed by item {item.id}"
-            ),
-        )
-    request = CollectRequest(
-        service=spec,
-        item=item,
-        params=params,
-        as_of=as_of,
-        store=store,
-        project_root=str(settings.project_root),
-        context=context or collect_context(settings),
-        live=settings.live,
-    )
-    try:
-        return get_collector(item.evidence.kind).collect(request)
-    except CredentialMissing as exc:
-        return Evidence.failed(None, utcnow(), f"{spec.file}: item {item.id}: {exc}")
-    except Exception as exc:  # a collector bug must not stop the run
-        log.exception("collector %s crashed for %s %s", item.evidence.kind, spec.service, item.id)
-        return Evidence.failed(
-            None, utcnow(), f"{item.evidence.kind} collector crashed: {type(exc).__name__}: {exc}"
-        )
-
-
-def collect_evidence(
-    settings: Settings,
-    spec: ServiceSpec,
-    items: Sequence[tuple[Item, str | None]],
-    store: EvidenceStore,
-    as_of: datetime,
-    workers: int = 1,
-    context: CollectContext | None = None,
-) -> dict[str, Evidence]:
-    """Evidence for every applicable item of ``items`` (not-applicable ones are skipped)."""
-    to_collect = [item for item, na in items if na is None]
-    context = context or collect_context(settings)
-    breaker = _Breaker(settings.live, store)
-
-    def one(item: Item) -> Evidence:
-        return breaker.collect(
-            item, lambda: collect_item(settings, spec, item, store, as_of, context)
-        )
-
-    if workers > 1 and len(to_collect) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            collected = list(pool.map(one, to_collect))
-    else:
-        collected = [one(item) for item in to_collect]
-    return {item.id: ev for item, ev in zip(to_collect, collected, strict=True)}
-
-
-class _Breaker:
-    """One outage per source per run: once a source whose collectors declare one endpoint
-    for every item (``outage = "source"``: the evidence store, BigQuery, the Cloud Storage
-    API) is unreachable, its other items fail at once with the same cause instead of each
-    waiting out the deadline. HTTP probes each name their own endpoint, an outage each."""
-
-    def __init__(self, live: bool, store: EvidenceStore) -> None:
-        self.live = live
-        self.store = store
-        self.down: dict[str, Evidence] = {}
-        self.lock = threading.Lock()
-
-    def collect(self, item: Item, run: Callable[[], Evidence]) -> Evidence:
-        source = source_of(item.evidence.kind, self.live)
-        with self.lock:
-            failed = self.down.get(source)
-        if failed is not None:
-            return replace(failed, fetched_at=utcnow())
-        evidence = run()
-        if evidence.transient and evidence.error:
-            grouped = groups_outages(item.evidence.kind, self.live)
-            name = (
-                self.store.root
-                if source == "store"
-                else (source if grouped else (evidence.uri or source))
-            )
-            evidence = replace(evidence, outage=name)
-            if grouped:
-                with self.lock:
-                    self.down.setdefault(source, evidence)
-        return evidence
-
-
-def validation_tasks(
-    service: str, items: Sequence[tuple[Item, str | None]], evidence: dict[str, Evidence]
-) -> list[ValidationTask]:
-    """What GX has to check: items whose evidence was found and read without error."""
-    return [
-        ValidationTask(
-            key=task_key(service, item.id), expectations=item.expectations, evidence=found
-        )
-        for item, _na in items
-        if (found := evidence.get(item.id)) is not None and found.found and not found.error
-    ]
-
-
-def waivers_for(
-    spec: ServiceSpec, store: EvidenceStore, as_of: datetime
-) -> tuple[list[Waiver], list[str]]:
-    """Waivers from the spec plus waiver documents in the store (risk register exports)."""
-    waivers = list(spec.waivers)
-    warnings: list[str] = []
-    try:
-        for doc in load_documents(store, "waiver", "waiver/**/*"):
-            if doc.timestamp > as_of:
-                continue
-            from datetime import date
-
-            record = doc.record
-            waivers.append(
-                Waiver(
-                    item=record["item"],
-                    reason=record["reason"],
-                    approver=record["approver"],
-                    expires=date.fromisoformat(record["expires"]),
-                    reference=record.get("reference", ""),
-                    source=doc.uri,
-                    # in force from its start, else from the day it was granted
-                    starts=date.fromisoformat(record["starts"])
-                    if record.get("starts")
-                    else doc.timestamp.date(),
-                )
-            )
-    except (DocumentError, StoreUnavailable) as exc:
-        warnings.append(f"{spec.service}: waiver documents not applied: {exc}")
-    return waivers, warnings
-
-
-def score_service(
-    *,
-    run_id: str,
-    spec: ServiceSpec,
-    checklist: Checklist,
-    as_of: datetime,
-    items: Sequence[tuple[Item, str | None]],
-    evidence: dict[str, Evidence],
-    validated: dict[str, TaskResult],
-    waivers: Sequence[Waiver],
-    prior: dict[str, PriorItemState],
-    previous_level: str | None,
-    grace_runs: int,
-) -> ServiceEvaluation:
-    today = as_of.date()
-    in_force: dict[str, Waiver] = {}
-    for waiver in waivers:
-        if waiver.in_force(today) and (
-            waiver.item not in in_force or waiver.expires > in_force[waiver.item].expires
-        ):
-            in_force[waiver.item] = waiver
-    results: list[ItemResult] = []
-    for item, not_applicable in items:
-        ev = evidence.get(item.id)
-        task = validated.get(task_key(spec.service, item.id))
-        outcomes = tuple(task.outcomes) if task else ()
-        item_waiver = in_force.get(item.id)
-        status, reason = resolve_status(
-            item, ev, outcomes, task.error if task else None, item_waiver, not_applicable, as_of
-        )
-        before = prior.get(item.id)
-        override = spec.overrides.get(item.id)
-        effective, streak = apply_grace(status, before, grace_runs)
-        if status is Status.ERROR and effective is not Status.ERROR:
-            reason += f" (error {streak} of {grace_runs} allowed; counting as {effective.value})"
-        regressed = is_regression(before, effective)
-        if regressed:
-            # named after the state it regressed from (``before`` exists: a regression
-            # needs a passing past), so racing runs from one prior state share it
-            episode: str | None = episode_id(
-                spec.service, item.id, f"after:{before.run_id}" if before else run_id
-            )
-        elif effective in SATISFIED:
-            episode = None
-        else:
-            episode = before.episode_id if before else None
-        results.append(
-            ItemResult(
-                service=spec.service,
-                item=item,
-                required_from=item.required_from,
-                status=status,
-                effective_status=effective,
-                previous_status=before.status if before else None,
-                previous_effective_status=before.effective_status if before else None,
-                regressed=regressed,
-                reason=reason,
-                evidence=ev,
-                outcomes=outcomes,
-                waiver=item_waiver,
-                error_streak=streak,
-                episode_id=episode,
-                override=override.description if override and override.in_force(today) else "",
-            )
-        )
-    level = achieved_level(
-        checklist.levels, ((r.required_from, r.effective_status) for r in results)
-    )
-    return ServiceEvaluation(
-        run_id=run_id,
-        service=spec.service,
-        spec=spec,
-        checklist=checklist,
-        evaluated_at=as_of,
-        achieved_level=level,
-        previous_level=previous_level,
-        target_level=spec.target_level,
-        items=tuple(results),
-    )
 
 
 # --------------------------------------------------------------------------- the pipeline

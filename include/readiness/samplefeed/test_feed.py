@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from readiness.domain.model import ServiceEvaluation
-from readiness.pipeline.engine import evaluate, service_store
+from readiness.pipeline.collect import service_store
+from readiness.pipeline.engine import evaluate
 from readiness.samplefeed import feed as sample_feed
 from readiness.spec.config import Settings
 from readiness.spec.loader import load_catalog

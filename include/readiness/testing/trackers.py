@@ -19,7 +19,8 @@ from readiness.domain.model import (
     Waiver,
 )
 from readiness.history import HistoryStore, RunMeta
-from readiness.pipeline.engine import ServicePlan, record, sync, task_key
+from readiness.pipeline.engine import ServicePlan, record, sync
+from readiness.pipeline.score import task_key
 from readiness.pipeline.validation import TaskResult
 from readiness.trackers import IssueTracker, SyncReport
 

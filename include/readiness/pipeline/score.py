@@ -1,0 +1,130 @@
+"""Great Expectations tasks of a service's items, and scoring them: status, error grace,
+regressions, episodes and the level."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from readiness.domain.model import (
+    SATISFIED,
+    Checklist,
+    Evidence,
+    Item,
+    ItemResult,
+    PriorItemState,
+    ServiceEvaluation,
+    ServiceSpec,
+    Status,
+    Waiver,
+)
+from readiness.domain.scoring import (
+    achieved_level,
+    apply_grace,
+    episode_id,
+    is_regression,
+    resolve_status,
+)
+from readiness.pipeline.validation import TaskResult, ValidationTask
+
+log = logging.getLogger(__name__)
+
+
+def task_key(service: str, item_id: str) -> str:
+    """The key of one item of one service in a validation batch."""
+    return f"{service}\x1f{item_id}"
+
+
+def validation_tasks(
+    service: str, items: Sequence[tuple[Item, str | None]], evidence: dict[str, Evidence]
+) -> list[ValidationTask]:
+    """What GX has to check: items whose evidence was found and read without error."""
+    return [
+        ValidationTask(
+            key=task_key(service, item.id), expectations=item.expectations, evidence=found
+        )
+        for item, _na in items
+        if (found := evidence.get(item.id)) is not None and found.found and not found.error
+    ]
+
+
+def score_service(
+    *,
+    run_id: str,
+    spec: ServiceSpec,
+    checklist: Checklist,
+    as_of: datetime,
+    items: Sequence[tuple[Item, str | None]],
+    evidence: dict[str, Evidence],
+    validated: dict[str, TaskResult],
+    waivers: Sequence[Waiver],
+    prior: dict[str, PriorItemState],
+    previous_level: str | None,
+    grace_runs: int,
+) -> ServiceEvaluation:
+    today = as_of.date()
+    in_force: dict[str, Waiver] = {}
+    for waiver in waivers:
+        if waiver.in_force(today) and (
+            waiver.item not in in_force or waiver.expires > in_force[waiver.item].expires
+        ):
+            in_force[waiver.item] = waiver
+    results: list[ItemResult] = []
+    for item, not_applicable in items:
+        ev = evidence.get(item.id)
+        task = validated.get(task_key(spec.service, item.id))
+        outcomes = tuple(task.outcomes) if task else ()
+        item_waiver = in_force.get(item.id)
+        status, reason = resolve_status(
+            item, ev, outcomes, task.error if task else None, item_waiver, not_applicable, as_of
+        )
+        before = prior.get(item.id)
+        override = spec.overrides.get(item.id)
+        effective, streak = apply_grace(status, before, grace_runs)
+        if status is Status.ERROR and effective is not Status.ERROR:
+            reason += f" (error {streak} of {grace_runs} allowed; counting as {effective.value})"
+        regressed = is_regression(before, effective)
+        if regressed:
+            # named after the state it regressed from (``before`` exists: a regression
+            # needs a passing past), so racing runs from one prior state share it
+            episode: str | None = episode_id(
+                spec.service, item.id, f"after:{before.run_id}" if before else run_id
+            )
+        elif effective in SATISFIED:
+            episode = None
+        else:
+            episode = before.episode_id if before else None
+        results.append(
+            ItemResult(
+                service=spec.service,
+                item=item,
+                required_from=item.required_from,
+                status=status,
+                effective_status=effective,
+                previous_status=before.status if before else None,
+                previous_effective_status=before.effective_status if before else None,
+                regressed=regressed,
+                reason=reason,
+                evidence=ev,
+                outcomes=outcomes,
+                waiver=item_waiver,
+                error_streak=streak,
+                episode_id=episode,
+                override=override.description if override and override.in_force(today) else "",
+            )
+        )
+    level = achieved_level(
+        checklist.levels, ((r.required_from, r.effective_status) for r in results)
+    )
+    return ServiceEvaluation(
+        run_id=run_id,
+        service=spec.service,
+        spec=spec,
+        checklist=checklist,
+        evaluated_at=as_of,
+        achieved_level=level,
+        previous_level=previous_level,
+        target_level=spec.target_level,
+        items=tuple(results),
+    )
