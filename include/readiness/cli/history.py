@@ -1,0 +1,136 @@
+"""Commands that read history back: ``status``, ``history``, ``gate``, and
+``init-warehouse``, which creates its tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from readiness.domain.model import FAILING, Status
+from readiness.support.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from readiness.history import HistoryStore
+    from readiness.spec.config import Settings
+from readiness.cli.common import EXIT_FAIL, EXIT_OK, EXIT_UNKNOWN, make_console
+
+
+def open_history_of(settings: Settings) -> HistoryStore:
+    from readiness.history import history_for
+
+    return history_for(settings)
+
+
+def cmd_init_warehouse(args: argparse.Namespace, settings: Settings) -> int:
+    """Schema management on its own (it also happens on a store's first write)."""
+    history = open_history_of(settings)
+    if args.views and history.backend == "bigquery":
+        changes = history.init(force_views=True)  # type: ignore[call-arg]
+    else:
+        changes = history.init()
+    out = make_console(highlight=False)
+    where = getattr(settings, "history", "")
+    if not changes:
+        out.print(f"history at {where} is up to date")
+    for change in changes:
+        out.print(f"{change}")
+    return EXIT_OK
+
+
+def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
+    from readiness.audit.gate import NO, UNKNOWN, YES, decide
+    from readiness.spec.loader import load_catalog
+
+    # deploy logs: one line per finding (no wrapping), evidence text never read as markup
+    out = make_console(highlight=False, soft_wrap=True, markup=False)
+    catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+    if args.service not in catalog.specs:
+        out.print(f"unknown: service {args.service!r} is not defined")
+        return EXIT_UNKNOWN
+    gate = decide(
+        catalog,
+        open_history_of(settings),
+        args.service,
+        args.level,
+        args.as_of or utcnow(),
+        args.max_age,
+    )
+    out.print(f"{gate.answer}: {gate.reason}")
+    for row in gate.blocking:
+        out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
+    if gate.promotion is not None:
+        verdict = gate.promotion
+        met = sum(c.met for c in verdict.criteria)
+        out.print(
+            f"promotion to {args.level} ({verdict.rule.title}): {met} of "
+            f"{len(verdict.criteria)} criteria met"
+        )
+        for criterion in verdict.criteria:
+            mark = "✓" if criterion.met else "✗"
+            out.print(f"  {mark} {criterion.name}: {criterion.detail}")
+    return {YES: EXIT_OK, NO: EXIT_FAIL, UNKNOWN: EXIT_UNKNOWN}[gate.answer]
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from readiness.cli.console import render_snapshot
+
+    history = open_history_of(settings)
+    out = make_console(highlight=False)
+    services = [args.service] if args.service else history.services()
+    snaps = [s for s in (history.snapshot(name) for name in services) if s is not None]
+    if args.json:
+        print(json.dumps([vars(s) for s in snaps], indent=2, default=str))
+        return EXIT_OK
+    if not snaps:
+        out.print("no evaluations recorded yet; run `readiness evaluate`")
+    for snap in snaps:
+        render_snapshot(out, snap)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
+    from rich.table import Table
+
+    history = open_history_of(settings)
+    timeline = history.timeline(args.service, args.since)
+    transitions = [
+        t
+        for t in history.transitions(args.service, args.since)
+        if not args.item or t["item_id"] == args.item
+    ]
+    if args.json:
+        print(json.dumps({"timeline": timeline, "transitions": transitions}, indent=2, default=str))
+        return EXIT_OK
+    out = make_console(highlight=False)
+    table = Table(title=f"{args.service}: level timeline", title_justify="left")
+    failing = [s.value for s in Status if s in FAILING]
+    for column in ("evaluated_at", "trigger", "level", "target", "regressions", *failing):
+        table.add_column(column, no_wrap=column in ("evaluated_at", "level"))
+    for row in timeline:
+        level = row["achieved_level"]
+        if row["previous_level"] and row["previous_level"] != level:
+            level = f"{row['previous_level']} → {level}"
+        table.add_row(
+            f"{row['evaluated_at']:%Y-%m-%d %H:%M}",
+            row["trigger"],
+            level,
+            row["target_level"],
+            str(row["regressions"]),
+            *(str(row[f"count_{status}"]) for status in failing),
+        )
+    out.print(table)
+    moves = Table(title="item transitions", title_justify="left")
+    for column in ("evaluated_at", "item", "from", "to", "reason"):
+        moves.add_column(column, overflow="fold")
+    for row in transitions:
+        to = row["status"] + (" ↓" if row["regressed"] else "")
+        moves.add_row(
+            f"{row['evaluated_at']:%Y-%m-%d %H:%M}",
+            row["item_id"],
+            row["previous_status"],
+            to,
+            (row["reason"] or "")[:200],
+        )
+    out.print(moves)
+    return EXIT_OK

@@ -1,0 +1,111 @@
+"""The ``readiness`` command line's arguments (docs/design.md §4)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from pathlib import Path
+
+from readiness.cli.common import duration_arg, timestamp_arg
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="readiness",
+        description="Keep every service's production-readiness checklist true, continuously.",
+    )
+    parser.add_argument("--config", type=Path, help="config file (default: readiness.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="validate checklists and service specs")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or folders (default: the configured checklists and services)",
+    )
+    check.add_argument(
+        "--no-gx",
+        action="store_true",
+        help="skip building every expectation with Great Expectations",
+    )
+
+    ev = sub.add_parser(
+        "evaluate", help="one evaluation run: collect, validate, score, record, sync issues"
+    )
+    ev.add_argument(
+        "--service",
+        action="append",
+        dest="services",
+        metavar="S",
+        help="only this service (repeatable)",
+    )
+    ev.add_argument("--as-of", type=timestamp_arg, help="evaluate as of this moment (ISO-8601)")
+    ev.add_argument("--run-id", help="run id; the same id again replaces that run's rows")
+    ev.add_argument("--trigger", choices=["scheduled", "quarterly", "manual"], default="manual")
+    ev.add_argument("--dry-run", action="store_true", help="record and sync nothing")
+    ev.add_argument("--json", action="store_true", help="one JSON document on stdout")
+
+    gate = sub.add_parser(
+        "gate", help="is SERVICE at or above LEVEL now? exit 0 yes, 1 no, 2 unknown"
+    )
+    gate.add_argument("service")
+    gate.add_argument("--level", required=True)
+    gate.add_argument(
+        "--max-age",
+        type=duration_arg,
+        default=timedelta(days=2),
+        help="an evaluation older than this is unknown (default 2d)",
+    )
+    gate.add_argument("--as-of", type=timestamp_arg, help="judge as of this moment")
+
+    status = sub.add_parser("status", help="current level and failing items from history")
+    status.add_argument("service", nargs="?")
+    status.add_argument("--json", action="store_true")
+
+    warehouse = sub.add_parser(
+        "init-warehouse",
+        help="create the history dataset, tables and views if missing (idempotent)",
+    )
+    warehouse.add_argument(
+        "--views", action="store_true", help="recreate the views even if their SQL is unchanged"
+    )
+
+    report = sub.add_parser(
+        "report", help="the quarterly report (Markdown and HTML) from the history tables"
+    )
+    report.add_argument("--quarter", help="e.g. 2026Q4 (default: the quarter that ended last)")
+    report.add_argument(
+        "--out", help="write here instead of the configured report store (folder or gs://)"
+    )
+    report.add_argument(
+        "--as-of", type=timestamp_arg, help="count up to this moment (default: now)"
+    )
+    report.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
+
+    oscal = sub.add_parser(
+        "oscal", help="a service's evaluation as an OSCAL 1.2.1 assessment-results document"
+    )
+    oscal.add_argument("service")
+    oscal.add_argument("--run-id", help="which evaluation (default: the latest)")
+    oscal.add_argument("-o", "--output", type=Path, help="write here (default: stdout)")
+
+    importer = sub.add_parser(
+        "import-checklist",
+        help="turn a readiness document (the seeds' style) into checklist YAML",
+    )
+    importer.add_argument("file", type=Path, help="the readiness document (Markdown or text)")
+    importer.add_argument("-o", "--output", type=Path, help="write the YAML here (default: stdout)")
+    importer.add_argument(
+        "--required-from",
+        help="level for items whose section names none (default: the level the document "
+        "targets, else the highest)",
+    )
+
+    history = sub.add_parser("history", help="level timeline and item transitions")
+    history.add_argument("service")
+    history.add_argument("--since", type=timestamp_arg)
+    history.add_argument("--item", help="only this item's transitions")
+    history.add_argument("--json", action="store_true")
+    return parser
