@@ -76,8 +76,9 @@ def worker(mode: str, path: Path) -> dict[str, Any]:
     history = DuckDBHistory(path)
     started = time.perf_counter()
     if mode == "report":
+        from readiness.audit.reports.html import render_html
         from readiness.audit.reports.quarterly import build_quarter_report
-        from readiness.audit.reports.render import render_html, render_markdown
+        from readiness.audit.reports.render import render_markdown
 
         report = build_quarter_report(history, "2026Q4", NOW)
         size = len(render_html(report)) + len(render_markdown(report))

@@ -66,8 +66,9 @@ def write_quarter_report(
 ) -> WrittenReport:
     """Build, render and store the report of ``quarter``; with ``run_key``, the evaluations of
     that run record the HTML report's URI (``report_uri``)."""
+    from readiness.audit.reports.html import render_html
     from readiness.audit.reports.quarterly import build_quarter_report
-    from readiness.audit.reports.render import render_html, render_markdown, svg_name, timeline_svg
+    from readiness.audit.reports.render import render_markdown, svg_name, timeline_svg
 
     report = build_quarter_report(history, quarter, now)
     files = {

@@ -23,11 +23,11 @@ def level_colour(rank: int) -> str:
     return _LEVEL_COLOURS[max(0, min(rank + 1, len(_LEVEL_COLOURS) - 1))]
 
 
-def _days(seconds: float) -> str:
+def days_text(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def _pct(share: float) -> str:
+def pct_text(share: float) -> str:
     return f"{share * 100:.0f} %"
 
 
@@ -35,7 +35,7 @@ def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d") if value else "-"
 
 
-def _remediation(value: float | None) -> str:
+def remediation_text(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} d"
 
 
@@ -187,7 +187,7 @@ def regression_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], st
             esc(e.title),
             _date(e.opened_at),
             _date(e.closed_at) if e.closed_at else mark("bad", "still failing"),
-            _remediation(e.days_to_remediate),
+            remediation_text(e.days_to_remediate),
             esc(e.issue_key or _no_issue(sq, e)),
         )
         for e in sq.episodes
@@ -209,7 +209,7 @@ def failing_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
             esc(f.item_id),
             esc(f.title),
             esc(f.required_from),
-            _days(f.failing_seconds),
+            days_text(f.failing_seconds),
             esc(f.status_at_end),
             _date(f.failing_since) if f.failing_since else "passing at end",
         )
@@ -268,12 +268,12 @@ def svg_name(report: QuarterReport, sq: ServiceQuarter) -> str:
     return f"readiness-{report.quarter}-{sq.service}.svg"
 
 
-def _end_word(report: QuarterReport) -> str:
+def end_word(report: QuarterReport) -> str:
     """What "the end" is: the quarter's end, or now for a quarter in progress."""
     return "now" if report.in_progress else "at quarter end"
 
 
-def _period(report: QuarterReport) -> str:
+def period_text(report: QuarterReport) -> str:
     last = report.end - timedelta(days=1)
     text = f"{_date(report.start)} – {_date(last)}"
     if report.in_progress:
@@ -285,7 +285,7 @@ def render_markdown(report: QuarterReport) -> str:
     lines = [
         f"# Readiness quarterly report {report.quarter}",
         "",
-        f"Period {_period(report)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
+        f"Period {period_text(report)}. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
         f"from the history tables ({report.backend}).",
         "",
         "## Portfolio",
@@ -295,27 +295,27 @@ def render_markdown(report: QuarterReport) -> str:
         lines.append("No service was evaluated by the end of this quarter.")
     else:
         lines += [
-            f"| service | level {_end_word(report)} | target | time below target | regressions "
+            f"| service | level {end_word(report)} | target | time below target | regressions "
             "opened / closed | median time to remediate | sign-offs due | waivers due |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for sq in report.services:
             lines.append(
                 f"| [{md(sq.service)}](#{sq.service}) | {sq.level_at_end or '-'} | "
-                f"{sq.target_level} | {_days(sq.below_target_seconds)} "
-                f"({_pct(sq.below_target_share)}) | {sq.opened} / {sq.closed} | "
-                f"{_remediation(sq.median_days_to_remediate)} | {len(sq.signoffs)} | "
+                f"{sq.target_level} | {days_text(sq.below_target_seconds)} "
+                f"({pct_text(sq.below_target_share)}) | {sq.opened} / {sq.closed} | "
+                f"{remediation_text(sq.median_days_to_remediate)} | {len(sq.signoffs)} | "
                 f"{len(sq.waivers)} |"
             )
     for sq in report.services:
         lines += ["", f'<a id="{sq.service}"></a>', "", f"## {md(sq.service)}", ""]
         lines += [
-            f"- Level {_end_word(report)}: **{sq.level_at_end or '-'}** (target {sq.target_level}; "
+            f"- Level {end_word(report)}: **{sq.level_at_end or '-'}** (target {sq.target_level}; "
             f"at the start: {sq.level_at_start or 'not evaluated yet'}).",
-            f"- Time below target: **{_days(sq.below_target_seconds)}** of "
-            f"{_days(sq.observed_seconds)} observed ({_pct(sq.below_target_share)}).",
+            f"- Time below target: **{days_text(sq.below_target_seconds)}** of "
+            f"{days_text(sq.observed_seconds)} observed ({pct_text(sq.below_target_share)}).",
             f"- Regressions: {sq.opened} opened, {sq.closed} closed; median time to "
-            f"remediate {_remediation(sq.median_days_to_remediate)}.",
+            f"remediate {remediation_text(sq.median_days_to_remediate)}.",
             "",
             f"![{md(sq.service)} level timeline]({svg_name(report, sq)})",
             "",
@@ -349,169 +349,3 @@ def render_markdown(report: QuarterReport) -> str:
 
 
 # --------------------------------------------------------------------------- HTML
-
-_CSS = """
-:root { --ink:#1d2433; --muted:#6b7385; --line:#e3e6ec; --bg:#f7f8fa; --card:#fff; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-  font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; }
-header { background:#1d2433; color:#fff; padding:28px 40px 24px; }
-header h1 { margin:0 0 4px; font-size:24px; font-weight:650; }
-header p { margin:0; color:#c4c9d4; }
-main { padding:24px 40px 48px; max-width:1180px; }
-h2 { font-size:18px; margin:32px 0 12px; }
-h3 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--muted);
-  margin:22px 0 8px; }
-.kpis { display:grid; grid-template-columns:repeat(4,1fr); gap:12px; margin:4px 0 8px; }
-.kpi { background:var(--card); border:1px solid var(--line); border-radius:10px;
-  padding:14px 16px; }
-.kpi b { display:block; font-size:24px; font-weight:650; }
-.kpi b .level { font-size:18px; padding:2px 10px; color:#fff; }
-details summary { cursor:pointer; color:var(--muted); margin:6px 0; }
-.kpi span { color:var(--muted); font-size:12px; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:12px;
-  padding:18px 22px; margin:16px 0; }
-table { border-collapse:collapse; width:100%; }
-th { text-align:left; font-size:12px; color:var(--muted); font-weight:600;
-  border-bottom:1px solid var(--line); padding:6px 8px; }
-td { border-bottom:1px solid var(--line); padding:6px 8px; vertical-align:top; }
-tr:last-child td { border-bottom:0; }
-.level { display:inline-block; min-width:38px; text-align:center; border-radius:6px;
-  padding:1px 7px; color:#fff; font-weight:600; font-size:12px; }
-.muted { color:var(--muted); }
-.bad { color:#b42318; font-weight:600; } .ok { color:#1f7a4d; font-weight:600; }
-.state-expired { color:#b42318; font-weight:600; } .state-unsigned { color:#b54708; }
-a { color:#335c99; text-decoration:none; }
-.legend span { display:inline-block; margin-right:12px; font-size:12px; color:var(--muted); }
-.legend i { display:inline-block; width:10px; height:10px; border-radius:2px;
-  margin-right:4px; vertical-align:-1px; }
-"""
-
-
-def _h(value: object) -> str:
-    return html.escape(str(value))
-
-
-def _level(sq: ServiceQuarter, level: str | None) -> str:
-    if level is None:
-        return '<span class="muted">-</span>'
-    rank = next((r for r, name in sq.levels.items() if name == level), -1)
-    return f'<span class="level" style="background:{level_colour(rank)}">{_h(level)}</span>'
-
-
-def render_html(report: QuarterReport) -> str:
-    services = report.services
-    at_target = sum(1 for s in services if s.at_target)
-    opened = sum(s.opened for s in services)
-    closed = sum(s.closed for s in services)
-    due = sum(len(s.signoffs) for s in services)
-    out = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Readiness {report.quarter}</title>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<header><h1>Readiness quarterly report {report.quarter}</h1>",
-        f"<p>{_h(_period(report))} · generated {report.generated_at:%Y-%m-%d %H:%M} UTC "
-        f"from the history tables ({_h(report.backend)})</p></header><main>",
-        "<div class='kpis'>",
-        f"<div class='kpi'><b>{at_target} / {len(services)}</b><span>services at target "
-        f"{_end_word(report)}</span></div>",
-        f"<div class='kpi'><b>{opened}</b><span>regressions opened</span></div>",
-        f"<div class='kpi'><b>{closed}</b><span>regressions remediated</span></div>",
-        f"<div class='kpi'><b>{due}</b><span>sign-offs to renew by the end of "
-        f"{report.next_quarter}</span></div>",
-        "</div>",
-        "<h2>Portfolio</h2><div class='card'><table><tr><th>service</th>"
-        f"<th>{report.quarter}</th><th>level {_end_word(report)}</th><th>target</th>"
-        "<th>time below target</th><th>regressions opened / closed</th>"
-        "<th>median time to remediate</th><th>sign-offs due</th><th>waivers due</th></tr>",
-    ]
-    for sq in services:
-        share_class = "bad" if sq.below_target_share > 0.5 else ""
-        out.append(
-            f"<tr><td><a href='#{_h(sq.service)}'>{_h(sq.service)}</a></td>"
-            f"<td>{ribbon_svg(report, sq)}</td><td>{_level(sq, sq.level_at_end)}</td>"
-            f"<td>{_level(sq, sq.target_level)}</td>"
-            f"<td class='{share_class}'>{_days(sq.below_target_seconds)} "
-            f"({_pct(sq.below_target_share)})</td><td>{sq.opened} / {sq.closed}</td>"
-            f"<td>{_remediation(sq.median_days_to_remediate)}</td>"
-            f"<td>{len(sq.signoffs)}</td><td>{len(sq.waivers)}</td></tr>"
-        )
-    if not services:
-        out.append(
-            "<tr><td colspan='9' class='muted'>No service was evaluated by the end of "
-            "this quarter.</td></tr>"
-        )
-    out.append("</table>")
-    legend_levels: dict[int, str] = {}
-    for sq in services:
-        legend_levels.update(sq.levels)
-    out.append(
-        "<p class='legend'>"
-        + "".join(
-            f"<span><i style='background:{level_colour(r)}'></i>{_h(n)}</span>"
-            for r, n in sorted(legend_levels.items())
-        )
-        + "</p></div>"
-    )
-    for sq in services:
-        out.append(_service_html(report, sq))
-    out.append("</main></body></html>")
-    return "\n".join(out)
-
-
-def _span(kind: str, text: str) -> str:
-    return f"<span class='{_h(kind)}'>{_h(text)}</span>"
-
-
-def _table(headers: Sequence[str], rows: Rows) -> str:
-    """Cells are HTML already (escaped by the caller); no rows reads "None."."""
-    if not rows:
-        return "<p class='muted'>None.</p>"
-    head = "".join(f"<th>{_h(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
-    out = [
-        f"<h2 id='{_h(sq.service)}'>{_h(sq.service)}</h2><div class='card'>",
-        "<div class='kpis'>",
-        f"<div class='kpi'><b>{_level(sq, sq.level_at_end)}</b><span>level {_end_word(report)} "
-        f"(target {_h(sq.target_level)}; at the start "
-        f"{_h(sq.level_at_start or 'not evaluated')})</span></div>",
-        f"<div class='kpi'><b>{_days(sq.below_target_seconds)}</b><span>below target "
-        f"({_pct(sq.below_target_share)} of {_days(sq.observed_seconds)} observed)</span></div>",
-        f"<div class='kpi'><b>{sq.opened} / {sq.closed}</b><span>regressions opened / "
-        "remediated</span></div>",
-        f"<div class='kpi'><b>{_remediation(sq.median_days_to_remediate)}</b><span>median "
-        "time to remediate</span></div></div>",
-        timeline_svg(report, sq),
-        "<h3>Regressions</h3>",
-    ]
-    out.append(_table(REGRESSIONS, regression_rows(sq, _h, _span)))
-    out.append("<h3>Items failing longest</h3>")
-    out.append(_table(FAILING, failing_rows(sq, _h)))
-    out.append(f"<h3>Waivers and sign-offs due by the end of {report.next_quarter}</h3>")
-    if sq.waivers:
-        out.append(_table(WAIVERS, waiver_rows(sq, _h)))
-    if sq.signoffs:
-        states = {
-            state: sum(1 for s in sq.signoffs if s.state == state)
-            for state in ("expired", "unsigned", "renew")
-        }
-        summary = ", ".join(f"{n} {state}" for state, n in states.items() if n)
-        # a long list stays folded; what is expired or unsigned is always shown
-        folded = len(sq.signoffs) > 8 and not (states["expired"] or states["unsigned"])
-        out.append(
-            f"<details{'' if folded else ' open'}><summary>{len(sq.signoffs)} sign-off(s): "
-            f"{summary}</summary>"
-        )
-        out.append(_table(SIGNOFFS, signoff_rows(sq, _h, _span)) + "</details>")
-    if not sq.waivers and not sq.signoffs:
-        out.append("<p class='muted'>Nothing due.</p>")
-    if sq.overrides:
-        out.append("<h3>Rules changed by the service spec</h3>")
-        out.append(_table(OVERRIDES, override_rows(sq, _h)))
-    out.append("</div>")
-    return "\n".join(out)
