@@ -4,6 +4,7 @@ the same library functions."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 
 from readiness.cli.audit import cmd_oscal, cmd_report
@@ -50,3 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"[red]error:[/] {args.command} failed: {type(exc).__name__}: {exc}", highlight=False
         )
         return EXIT_UNKNOWN if args.command == "gate" else EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

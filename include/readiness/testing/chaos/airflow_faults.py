@@ -102,7 +102,7 @@ class Stack:
                 "READINESS_HISTORY": f"duckdb://{self.work / 'reference.duckdb'}",
             }
         )
-        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--json", "--dry-run"]
+        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--json", "--dry-run"]
         done = subprocess.run(
             [*args, "--as-of", day, "--service", service],
             env=env,

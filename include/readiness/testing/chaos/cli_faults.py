@@ -155,7 +155,7 @@ def two_services_at_once(work: Path) -> Outcome:
     procs = []
     for service in (FSS, MNT):
         project.attempted.add(f"{service}@both")
-        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--as-of", DAYS[0]]
+        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--as-of", DAYS[0]]
         args += ["--run-id", "both", "--service", service]
         procs.append(
             subprocess.Popen(

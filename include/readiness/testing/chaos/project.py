@@ -72,7 +72,7 @@ class Project:
         services: tuple[str, ...] = (FSS,),
     ) -> subprocess.CompletedProcess[str]:
         self.attempted.update(f"{s}@{run_key}" for s in services)
-        args = [sys.executable, "-m", "readiness.cli.main", "evaluate", "--as-of", as_of]
+        args = [sys.executable, "-m", "readiness.cli", "evaluate", "--as-of", as_of]
         args += ["--run-id", run_key]
         for service in services:
             args += ["--service", service]
