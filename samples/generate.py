@@ -6,306 +6,41 @@ then the story in samples/README.md is applied on top. Run: .venv/bin/python sam
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from readiness.collectors.samples import SampleContext, SampleStore, iso, sample_writers, satisfy
 from readiness.spec.loader import parse_checklist, parse_spec, substitute
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 TODAY = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
-KMS = "projects/melmastoon-prod/locations/europe-west1/keyRings/storage/cryptoKeys/{name}"
 
 
-def iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
-
-
-def satisfy(expectations: Any) -> dict[str, Any]:
-    """Column values that meet the expectations (for healthy baseline evidence)."""
-    values: dict[str, Any] = {}
-    for exp in expectations:
-        kw, col = exp.kwargs, exp.kwargs.get("column")
-        if col is None or kw.get("row_condition"):
-            continue
-        if exp.type.endswith("_to_be_in_set"):
-            values[col] = kw["value_set"][0]
-        elif exp.type.endswith("_to_be_between"):
-            values[col] = kw["min_value"] if kw.get("min_value") is not None else kw["max_value"]
-        elif exp.type.endswith("_to_match_regex"):
-            values[col] = KMS.format(name="default")
-        elif exp.type.endswith("_to_not_be_null"):
-            values.setdefault(col, "2" if "limit" in col else "https://reports.example.com/x")
-    return values
-
-
-def nest(flat: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in flat.items():
-        if key.startswith("settings."):
-            out.setdefault("settings", {})[key[len("settings.") :]] = value
-        else:
-            out[key] = value
-    return out
-
-
-class Store:
-    def __init__(self, service: str) -> None:
-        self.root = HERE / "evidence" / service
-        self.files: dict[str, list[Any]] = {}
-
-    def add(self, path: str, record: dict[str, Any]) -> None:
-        self.files.setdefault(path, []).append(record)
-
-    def write(self) -> None:
-        for path, records in self.files.items():
-            target = self.root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(records[0], str):  # a report file, written as it is
-                target.write_text(records[0])
-            elif path.endswith(".jsonl"):
-                target.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
-            else:
-                body = records[0] if len(records) == 1 else records
-                target.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n")
-
-
-def baseline(service: str, checklist_file: str, spec_file: str) -> Store:
+def baseline(service: str, checklist_file: str, spec_file: str) -> SampleStore:
+    """A healthy service: each item's collector writes sample evidence its expectations
+    accept (``readiness.collectors.samples``)."""
     checklist, problems = parse_checklist(ROOT / "checklists" / checklist_file)
     spec, problems2 = parse_spec(ROOT / "services" / spec_file)
     assert checklist and spec, problems + problems2
     names = {"service": service, **{f"locations.{k}": v for k, v in spec.locations.items()}}
-    store = Store(service)
-    ci_day = TODAY - timedelta(days=2)
-    ci_days = (ci_day, ci_day + timedelta(days=7))  # CI exports twice over the story
-    buckets: dict[str, dict[str, Any]] = {}
-    tables: dict[str, dict[str, Any]] = {}
-    metric_probes: dict[str, list[str]] = {}
-    coverage: set[str] = set()
+    store = SampleStore(HERE / "evidence" / service)
+    options = {"coverage_format": "lcov" if service == "maintenance-service" else "cobertura"}
+    context = SampleContext(service, dict(spec.locations), TODAY, store, options)
+    writers = sample_writers(context)
     for item in checklist.items:
-        params = substitute(item.evidence.params, names)
-        kind = item.evidence.kind
-        wanted = satisfy(item.expectations)
-        if kind == "document":
-            doc, where = params["document"], params.get("where", {})
-            variants = [dict(where)]
-            for key, value in where.items():  # one record per listed value
-                if isinstance(value, list):
-                    variants = [{**v, key: each} for v in variants for each in value]
-            if doc == "ci_check":
-                for v, day in [(v, d) for v in variants for d in ci_days]:
-                    metrics = {
-                        k[len("metrics.") :]: val
-                        for k, val in wanted.items()
-                        if k.startswith("metrics.")
-                    }
-                    store.add(
-                        f"ci_check/{day.date()}.jsonl",
-                        {
-                            "check": v["check"],
-                            "status": "passed",
-                            "branch": v.get("branch", "main"),
-                            "commit": "4f2a9c1",
-                            "finished_at": iso(day),
-                            "url": f"https://ci.example.com/{service}/runs/8812",
-                            "metrics": metrics,
-                        },
-                    )
-            elif doc == "config_snapshot":
-                rec = {
-                    "system": where["system"],
-                    "resource": where["resource"],
-                    "captured_at": iso(TODAY - timedelta(days=3)),
-                }
-                rec.update(nest(wanted))
-                path = f"config_snapshot/{where['system']}.jsonl"
-                existing = [
-                    r for r in store.files.get(path, []) if r["resource"] == rec["resource"]
-                ]
-                if existing:
-                    existing[0].setdefault("settings", {}).update(rec.get("settings", {}))
-                else:
-                    store.add(path, rec)
-            elif doc == "bucket_settings":
-                bucket = where.get("bucket")
-                if bucket:
-                    buckets.setdefault(bucket, {}).update(wanted)
-            elif doc == "table_settings":
-                tables.setdefault(where["table"], {}).update(wanted)
-            elif doc == "drill_report":
-                for v in variants:
-                    finished = TODAY - (item.max_age or timedelta(days=60)) / 3
-                    store.add(
-                        f"drill_report/{item.id.lower()}-{finished.date()}.json",
-                        {
-                            "kind": v.get("kind", "game_day"),
-                            "scenario": v.get("scenario", item.title),
-                            "environment": v.get("environment", "staging"),
-                            "started_at": iso(finished - timedelta(hours=2)),
-                            "finished_at": iso(finished),
-                            "outcome": "passed",
-                            "rto_minutes": 22,
-                            "rpo_minutes": 3,
-                            "announced": True,
-                            "report_url": f"https://drills.example.com/{service}/{item.id}",
-                        },
-                    )
-        elif kind == "bucket_settings":
-            for bucket in (
-                [params["buckets"]] if isinstance(params["buckets"], str) else params["buckets"]
-            ):
-                buckets.setdefault(bucket, {}).update(wanted)
-        elif kind == "bigquery_table":
-            tables.setdefault(params["table"], {}).update(wanted)
-        elif kind == "http_probe" and params.get("metrics"):
-            metric_probes[params["urls"]] = list(params["metrics"])
-        elif kind == "coverage_report":
-            prefixes = params["prefixes"]
-            coverage.update([prefixes] if isinstance(prefixes, str) else prefixes)
-        elif kind == "attestation":
-            for role in params.get("roles") or item.signoff_roles:
-                store.add(
-                    f"attestation/{item.id}.jsonl",
-                    {
-                        "item": item.id,
-                        "role": role,
-                        "signer": role.lower().replace(" / ", "-").replace(" ", "-")
-                        + "@example.com",
-                        "signed_at": iso(datetime(2026, 10, 14, 9, 30, tzinfo=UTC)),
-                        "statement": f"Reviewed: {item.title}",
-                        "link": f"https://linear.example.com/review/{service}/{item.id}",
-                    },
-                )
-    for bucket, wanted in buckets.items():
-        store.add(
-            f"bucket_settings/{bucket}.json",
-            {
-                "bucket": bucket,
-                "observed_at": iso(TODAY - timedelta(days=1)),
-                "location": "EUROPE-WEST1",
-                "versioning": True,
-                "uniform_bucket_level_access": True,
-                "public_access_prevention": "enforced",
-                "retention_period_days": None,
-                "retention_locked": False,
-                "default_kms_key": KMS.format(name=bucket),
-                **{k: v for k, v in wanted.items() if k != "default_kms_key"},
-            },
-        )
-    for offset in range(18):  # daily recorded settings and probes, up to the story's end
-        when = TODAY - timedelta(days=9) + timedelta(days=offset)
-        for table, wanted in tables.items():
-            store.add(
-                "table_settings/daily.jsonl",
-                {
-                    "table": table,
-                    "observed_at": iso(when),
-                    "location": "europe-west1",
-                    "freshness_lag_minutes": 2,
-                    "partition_expiration_days": None,
-                    **{k: v for k, v in wanted.items() if k != "freshness_lag_minutes"},
-                },
-            )
-        for path in ("healthz", "readyz"):
-            for region in ("europe-west1", "europe-west4", "europe-north1"):
-                store.add(
-                    "probe_result/daily.jsonl",
-                    {
-                        "url": f"{spec.locations['base_url']}/{path}",
-                        "checked_at": iso(when),
-                        "status_code": 200,
-                        "latency_ms": 41,
-                        "region": region,
-                    },
-                )
-        for url, families in metric_probes.items():
-            store.add(
-                "probe_result/daily.jsonl",
-                {
-                    "url": url,
-                    "checked_at": iso(when),
-                    "status_code": 200,
-                    "latency_ms": 35,
-                    "region": "europe-west1",
-                    "metrics": families,
-                },
-            )
-    if coverage:
-        coverage_report(store, sorted(coverage), ci_day, lcov=service == "maintenance-service")
-    slo_exports(store, days=18)
+        writer = writers.get(item.evidence.kind)
+        if writer is not None:
+            params = substitute(item.evidence.params, names)
+            writer.add_item(item, params, satisfy(item.expectations))
+    for writer in writers.values():
+        writer.write(store)
     return store
 
 
-def coverage_report(store: Store, prefixes: list[str], day: datetime, lcov: bool) -> None:
-    """A real report as CI uploads it (Cobertura XML, or lcov), one source file per prefix:
-    241 of 250 lines (96.4 %) and 46 of 48 branches (95.8 %) covered."""
-    if lcov:
-        text = []
-        for prefix in prefixes:
-            text.append(f"SF:{prefix}module.ts")
-            text += [f"DA:{n},{0 if n > 241 else 3}" for n in range(1, 251)]
-            text += [f"BRDA:{n},0,0,{'-' if n > 46 else 1}" for n in range(1, 49)]
-            text += ["LF:250", "LH:241", "BRF:48", "BRH:46", "end_of_record"]
-        store.files[f"coverage/{day.date()}-lcov.info"] = ["\n".join(text) + "\n"]
-        return
-    stamp = int(day.timestamp() * 1000)
-    classes = []
-    for prefix in prefixes:
-        lines = [
-            f'<line number="{n}" hits="{3 if n <= 241 else 0}"'
-            + (
-                f' branch="true" condition-coverage="{"0% (0/2)" if n == 24 else "100% (2/2)"}"'
-                if n <= 24
-                else ""
-            )
-            + "/>"
-            for n in range(1, 251)
-        ]
-        classes.append(
-            f'<class filename="{prefix}module.ts" name="{prefix}"><lines>'
-            + "".join(lines)
-            + "</lines></class>"
-        )
-    store.files[f"coverage/{day.date()}-cobertura.xml"] = [
-        f'<?xml version="1.0" ?>\n<coverage timestamp="{stamp}" version="1"><packages>'
-        f'<package name="src"><classes>{"".join(classes)}</classes></package>'
-        "</packages></coverage>\n"
-    ]
-
-
-def slo_exports(store: Store, days: int, bad_hours: set[int] | None = None) -> None:
-    """Hourly good/total counts for a 28-day window, exported once a day."""
-    start = TODAY - timedelta(days=30)
-    end = TODAY + timedelta(days=days - 9)
-    hour, bad_hours = 0, bad_hours or set()
-    per_day: dict[str, list[dict[str, Any]]] = {}
-    t = start
-    while t < end:
-        total = 36000
-        good = total - (180 if hour in bad_hours else 9)
-        export_day = (t + timedelta(hours=1)).date().isoformat()
-        per_day.setdefault(export_day, []).append(
-            {"start": iso(t), "minutes": 60, "good": good, "total": total}
-        )
-        t += timedelta(hours=1)
-        hour += 1
-    for day, buckets in sorted(per_day.items()):
-        generated = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1, hours=1)
-        store.files[f"slo_events/{day}.json"] = [
-            {
-                "slo": "availability",
-                "objective": 0.999,
-                "window": "28d",
-                "generated_at": iso(generated),
-                "buckets": buckets,
-            }
-        ]
-
-
-def drop(store: Store, path_prefix: str, **match: Any) -> None:
+def drop(store: SampleStore, path_prefix: str, **match: Any) -> None:
     for path in list(store.files):
         if path.startswith(path_prefix):
             store.files[path] = [
