@@ -28,10 +28,15 @@ from readiness.domain.model import status_css
 
 PREFIX = "readiness__"
 
+# No built-in /docs, /redoc or /openapi.json: they answer without a user, and Swagger's page
+# loads its JavaScript from a public CDN. The schema is served below, behind the same auth.
 app = FastAPI(
     title="Readiness",
     description="Production readiness of every service, from the readiness history.",
     version="1",
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
 )
 
 
@@ -56,6 +61,12 @@ def _now() -> datetime:
 
 
 # --------------------------------------------------------------------------- JSON API
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_schema(visible: Visible) -> dict[str, Any]:
+    """The JSON API's OpenAPI description, for a signed-in user only."""
+    return app.openapi()
 
 
 @app.get("/api/v1/services", summary="Every service you may read: level, target, trend, due")
@@ -145,6 +156,23 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+#: Schemes a page may link to. Anything else (``javascript:``, ``data:``) from a spec or
+#: evidence is shown as text: links are built from what service teams write.
+LINKABLE = ("http://", "https://", "gs://")
+
+
+def _link(uri: Any, text: Any = None, *, css: str = "", new_tab: bool = False) -> str:
+    """An escaped link to ``uri`` if its scheme is http(s) or gs, else its escaped text."""
+    shown = _e(uri if text is None else text)
+    value = "" if uri is None else str(uri).strip()
+    if not value.lower().startswith(LINKABLE):
+        return f"<span class='{css}'>{shown}</span>" if css else shown
+    attrs = (f" class='{css}'" if css else "") + (
+        " target='_blank' rel='noopener noreferrer'" if new_tab else ""
+    )
+    return f"<a href='{_e(value)}'{attrs}>{shown}</a>"
+
+
 def _spark(points: list[tuple[str, int]], top: int = 4, width: int = 120, height: int = 24) -> str:
     """The level over the last 90 days as an inline SVG (small on the portfolio)."""
     if len(points) < 2:
@@ -173,7 +201,8 @@ def portfolio_page(
 
     settings = load_settings()
     catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
-    teams = {name: spec.owner_team for name, spec in catalog.specs.items()}
+    # only the teams of services this user may read: the filter must not list the others
+    teams = {name: s.owner_team for name, s in catalog.specs.items() if name in visible}
     rows, queries = portfolio(_history(), _now(), visible)
     rows = [
         r
@@ -214,8 +243,7 @@ def portfolio_page(
             else "<span class='badge ok'>at target</span>"
         )
         regressions = ", ".join(
-            f"<a href='{_e(x['issue_url'])}' target='_blank' rel='noopener'>"
-            f"{_e(x['issue_key'])}</a> {_e(x['item_id'])}"
+            f"{_link(x['issue_url'], x['issue_key'], new_tab=True)} {_e(x['item_id'])}"
             if x.get("issue_url")
             else _e(x["item_id"])
             for x in r.open_regressions
@@ -271,12 +299,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         issues = {r["item_id"]: r.get("issue") for rows in d.sections.values() for r in rows}
         for r in d.blocking:
             issue = issues.get(r["item_id"])
-            link = (
-                f" <a href='{_e(issue['url'])}' target='_blank' rel='noopener'>"
-                f"{_e(issue['issue_key'])}</a>"
-                if issue
-                else ""
-            )
+            link = " " + _link(issue["url"], issue["issue_key"], new_tab=True) if issue else ""
             out.append(
                 f"<li><b>{_e(r['item_id'])}</b> {_e(r['title'])}: "
                 f"<span class='s-{_e(r['effective_status'])}'>{_e(r['effective_status'])}</span>"
@@ -304,7 +327,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         out.append("</tr></thead><tbody>")
         for r in items:
             evidence = (
-                f"<a href='{_e(r['evidence_uri'])}' class='mono'>{_e(r['evidence_uri'])}</a><br>"
+                f"{_link(r['evidence_uri'], css='mono')}<br>"
                 f"<span class='mono muted'>{_e((r['evidence_sha256'] or '')[:16])}</span>"
                 if r["evidence_uri"]
                 else "—"
@@ -332,8 +355,8 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
                 f"<td>{evidence}</td>"
                 f"<td>{_e(waiver.get('approver', ''))} {_e(waiver.get('expires', ''))}</td>"
                 + (
-                    f"<td><a href='{_e(issue['url'])}' target='_blank' rel='noopener'>"
-                    f"{_e(issue['issue_key'])}</a> {_e(issue['state'])}</td>"
+                    f"<td>{_link(issue['url'], issue['issue_key'], new_tab=True)} "
+                    f"{_e(issue['state'])}</td>"
                     if issue
                     else "<td>—</td>"
                 )

@@ -94,6 +94,7 @@ def _token(api: Any, user: str) -> dict[str, str]:
         f"/readiness/api/v1/services/{FSS}",
         f"/readiness/services/{FSS}",
         f"/readiness/dags/readiness__{FSS}",
+        "/readiness/openapi.json",
     ],
 )
 def test_no_token_no_history(api: Any, path: str) -> None:
@@ -163,3 +164,31 @@ def test_a_service_page_shows_expected_versus_observed_and_links_each_items_hist
     listed = api.get("/readiness/api/v1/services", headers=headers).json()["services"]
     due = {d["kind"] for r in listed for d in r["due"]}
     assert due <= {"waiver", "sign-off"} and due  # something falls due in the story
+
+
+def test_no_page_loads_anything_from_outside_and_swagger_is_off(api: Any) -> None:
+    """Swagger's and ReDoc's pages answered without a user and loaded JavaScript from a
+    public CDN."""
+    for path in ("/readiness/docs", "/readiness/redoc", "/readiness/docs/oauth2-redirect"):
+        assert api.get(path).status_code in (401, 403, 404), path
+    headers = _token(api, "admin")
+    for path in ("/readiness/", f"/readiness/services/{FSS}"):
+        page = api.get(path, headers=headers).text
+        assert "<script src=" not in page and "cdn." not in page, path
+
+
+def test_the_team_filter_lists_only_the_teams_of_services_you_may_read(api: Any) -> None:
+    page = api.get("/readiness/", headers=_token(api, "fss")).text
+    assert "storage-platform" in page and "ops-experience" not in page
+
+
+def test_a_link_that_is_not_http_or_gs_is_shown_as_text() -> None:
+    from readiness_airflow.ui import _link
+
+    hostile = _link("javascript:alert(document.domain)///healthz", css="mono")
+    assert "<a" not in hostile and "javascript:alert(document.domain)///healthz" in hostile
+    assert "<a" not in _link(" JaVaScRiPt:alert(1)") and "<a" not in _link("data:text/html,x")
+    assert _link("https://ci.example.com/x?a=1&b=2").startswith(
+        "<a href='https://ci.example.com/x?a=1&amp;b=2'"
+    )
+    assert _link("gs://bucket/evidence/x.json").startswith("<a href='gs://")
