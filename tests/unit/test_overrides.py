@@ -37,6 +37,13 @@ sections:
         overridable: {params: {min_coverage: min}}
         expectations:
           - expect_column_values_to_be_between: {column: budget_remaining, min_value: 0}
+      - id: SO1
+        title: SRE sign-off
+        required_from: L1
+        evidence: {kind: attestation, params: {roles: [SRE], valid_for: 90d}}
+        overridable: {params: {valid_for: max}}
+        expectations:
+          - expect_column_values_to_not_be_null: {column: signer}
       - id: AI6
         title: model rollback drill
         required_from: L2
@@ -74,6 +81,12 @@ def _load(tmp_path: Path, overrides: str) -> tuple[object, list[str]]:
         ("S1: {not_applicable: not ours}", "S1.not_applicable", "expected an approver"),
         ("S1: {max_age: 30d}", "S1.max_age", "expected an approver"),
         ("S1: {required_from: L2}", "S1.required_from", "expected an approver"),
+        # durations by value, not as text: "100d" and "120d" sort below "90d"
+        ("SO1: {params: {valid_for: 100d}}", "SO1.params.valid_for", "may only be lowered"),
+        ("SO1: {params: {valid_for: 120d}}", "SO1.params.valid_for", "may only be lowered"),
+        # a number against a duration, or a number written as text, is refused
+        ("SO1: {params: {valid_for: 30}}", "SO1.params.valid_for", "may only be lowered"),
+        ('SLO1: {params: {min_coverage: "0.95"}}', "SLO1.params.min_coverage", "may only be"),
     ],
 )
 def test_a_weakening_override_is_a_named_error(
@@ -90,6 +103,7 @@ def test_stricter_and_permitted_overrides_load_and_say_what_they_change(tmp_path
         tmp_path,
         "S1: {params: {paths: [src/**]}, max_age: 1d, required_from: L0}\n"
         "SLO1: {params: {min_coverage: 0.99}}\n"
+        "SO1: {params: {valid_for: 30d}}\n"
         "AI6: {not_applicable: serves no model}\n",
     )
     assert problems == []

@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from readiness.domain.model import Checklist, Item, ItemOverride, ServiceSpec
-from readiness.support.timeutil import format_duration
+from readiness.support.timeutil import format_duration, parse_duration
 
 #: The override fields that weaken an item, and the ``overridable`` flag that permits each.
 WEAKENING = ("not_applicable", "max_age", "required_from")
@@ -27,11 +27,28 @@ def _rank(checklist: Checklist, level: str) -> int:
     return next((lv.rank for lv in checklist.levels if lv.id == level), -1)
 
 
+def _magnitude(value: Any) -> tuple[str, float] | None:
+    """A threshold's kind and value: a number, or a duration (``90d``) in seconds. Text is
+    never compared as text: under ``max``, "100d" sorts below "90d"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return "number", float(value)
+    if isinstance(value, str):
+        try:
+            return "duration", parse_duration(value).total_seconds()
+        except ValueError:
+            return None
+    return None
+
+
 def _stricter(rule: str, old: Any, new: Any) -> bool:
-    try:
-        return bool(new >= old) if rule == "min" else bool(new <= old)
-    except TypeError:
+    """Whether ``new`` is at least as strict as ``old`` under ``rule``; values of different
+    kinds (a number against a duration) or of no kind are refused."""
+    before, after = _magnitude(old), _magnitude(new)
+    if before is None or after is None or before[0] != after[0]:
         return False
+    return after[1] >= before[1] if rule == "min" else after[1] <= before[1]
 
 
 def override_problems(
