@@ -70,3 +70,17 @@ def test_unarmed_points_and_other_points_do_nothing(tmp_path: Path) -> None:
 def test_an_unknown_action_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="expected one of"):
         Armed(tmp_path).arm("record", "explode")
+
+
+def test_an_armed_point_is_inert_without_the_test_only_switch(tmp_path: Path) -> None:
+    """A deployment that inherits READINESS_FAILPOINT(S) by mistake never kills a task."""
+    armed = Armed(tmp_path / "fp")
+    armed.arm("record")
+    env = {**os.environ, **armed.env, "PYTHONPATH": str(ROOT / "include")}
+    env["READINESS_FAILPOINT"] = "record"
+    env.pop(failpoints.ENABLE_ENV)
+    done = subprocess.run(
+        [sys.executable, "-c", REACH], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "went on"
+    assert not armed.fired("record")

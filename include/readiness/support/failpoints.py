@@ -1,7 +1,10 @@
 """Failpoints, as etcd and FoundationDB carry them: named places where the chaos suite
 (``scripts/chaos.py``, ``make chaos``) kills or holds the process, to prove that what is
-recorded survives a crash or an outage at the worst moment. Off unless armed; the check is
-one or two environment lookups.
+recorded survives a crash or an outage at the worst moment. Inert in production: a point
+fires only in a process whose environment also sets the test-only switch
+``READINESS_TEST_FAILPOINTS=1`` (the chaos suite and its tests set it), so an environment
+variable a deployment inherits by mistake can never kill a task. The check is one
+environment lookup.
 
 Two ways to arm a point:
 
@@ -24,6 +27,8 @@ from pathlib import Path
 
 ENV = "READINESS_FAILPOINT"
 FOLDER_ENV = "READINESS_FAILPOINTS"
+#: The test-only switch without which no point fires.
+ENABLE_ENV = "READINESS_TEST_FAILPOINTS"
 ACTIONS = ("kill", "pause")
 #: A paused process goes on by itself after this, so a suite that died cannot hang a task.
 PAUSE_LIMIT_S = 600.0
@@ -39,7 +44,9 @@ POINTS = {
 
 
 def hit(name: str) -> None:
-    """Die or hold here, if the suite armed this point."""
+    """Die or hold here, if the suite armed this point (and switched failpoints on)."""
+    if os.environ.get(ENABLE_ENV) != "1":
+        return
     if os.environ.get(ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
     folder = os.environ.get(FOLDER_ENV)
@@ -86,7 +93,7 @@ class Armed:
 
     @property
     def env(self) -> dict[str, str]:
-        return {FOLDER_ENV: str(self.folder)}
+        return {FOLDER_ENV: str(self.folder), ENABLE_ENV: "1"}
 
     def arm(self, name: str, action: str = "kill") -> None:
         if action not in ACTIONS:

@@ -60,6 +60,7 @@ class Project:
                 "READINESS_OUTBOX": str(self.outbox),
                 "READINESS_TRACKER": tracker,
                 "READINESS_SOURCE_DEADLINE_S": "3",
+                "READINESS_TEST_FAILPOINTS": "1",  # test-only: failpoints are inert without it
             }
         )
         self.attempted: set[str] = set()
