@@ -180,3 +180,26 @@ def test_arbitrary_bytes_never_raise(tmp_path: Path, blob: bytes) -> None:
     path.write_bytes(blob)
     parse_spec(path)
     parse_checklist(path)
+
+
+def test_a_waiver_reference_that_would_name_a_path_is_a_named_problem(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(GOOD)  # checklist tiny
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            """
+            service: svc
+            owner_team: t
+            linear_team: TEAM
+            target_level: L1
+            checklist: tiny
+            waivers:
+              - {item: X1, reason: r, approver: a@example.com, expires: 2027-01-31,
+                 reference: ../../../../tmp/x}
+            """
+        )
+    )
+    catalog = load_catalog([tmp_path / "c.yaml"], [spec])
+    assert "svc" not in catalog.specs
+    (problem,) = [str(p) for p in catalog.problems]
+    assert "svc.yaml: waivers[0].reference" in problem, problem

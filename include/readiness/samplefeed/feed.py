@@ -89,6 +89,7 @@ VERSION = 1
 
 _TS = re.compile(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|\+00:00)")
 _DAY = re.compile(r"20\d\d-\d\d-\d\d")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _MS = re.compile(r'timestamp="(\d+)"')
 
 
@@ -327,6 +328,8 @@ def _waivers(
                 "expires": (quarter_end(*quarter) + timedelta(days=14)).isoformat(),
             }
             name = waiver.get("reference") or waiver["item"]
+            if not _SAFE_NAME.fullmatch(name):  # it becomes a path: never one outside
+                continue
             yield Output(
                 f"waiver/{quarter_label(*quarter)}/{name}.json",
                 json.dumps(record, indent=2, sort_keys=True) + "\n",

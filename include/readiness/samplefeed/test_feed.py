@@ -153,3 +153,21 @@ def test_files_are_written_once_and_never_rewritten(tmp_path: Path) -> None:
     later = sample_feed.feed(template, target, MNT, STORY + timedelta(days=31))
     assert 0 < later < first  # only the new day's exports
     assert probe.read_text() == "changed by hand\n"
+
+
+def test_a_waiver_reference_never_writes_outside_the_feeds_folder(tmp_path: Path) -> None:
+    """A reference of ../../../../tmp/x made the feed write x.json outside var/."""
+    from readiness.domain.model import Waiver
+
+    target = tmp_path / "var" / "evidence" / MNT
+    hostile = Waiver(
+        item="OBS4",
+        reason="r",
+        approver="a@example.com",
+        expires=date(2027, 6, 30),
+        reference="../../../../" + "escaped",
+    )
+    sample_feed.feed(ROOT / "samples" / "evidence" / MNT, target, MNT, STORY, [hostile])
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.is_relative_to(target) for p in written)
+    assert not any(p.name == "escaped.json" for p in written)

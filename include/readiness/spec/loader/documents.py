@@ -19,6 +19,9 @@ from readiness.domain.model import (
 )
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
+#: A risk-register reference (``RISK-118``): it names files, so no path separators or dots
+#: leading (``../../../tmp/x``).
+REFERENCE_PATTERN = r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?$"
 
 
 class StrictDoc(BaseModel):
@@ -120,7 +123,7 @@ class OverrideDoc(StrictDoc):
     approver: str | None = None
     reason: str = ""
     expires: date | None = None
-    reference: str = ""
+    reference: str = Field(default="", pattern=REFERENCE_PATTERN)
 
 
 class WaiverDoc(StrictDoc):
@@ -129,7 +132,7 @@ class WaiverDoc(StrictDoc):
     approver: str = Field(min_length=1)
     starts: date | None = None
     expires: date
-    reference: str = ""
+    reference: str = Field(default="", pattern=REFERENCE_PATTERN)
 
     @model_validator(mode="after")
     def _starts_before_it_expires(self) -> WaiverDoc:
