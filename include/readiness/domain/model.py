@@ -398,6 +398,9 @@ class ItemResult:
     #: What the item counted as last run (after error grace): what a regression is decided
     #: on, and what an issue names as "before". ``previous_status`` is the raw status.
     previous_effective_status: Status | None = None
+    #: The run the previous state was recorded by ('' for the first): an outage's episode
+    #: is named after it, so runs racing from one prior state share the outage's issue.
+    previous_run_id: str = ""
     #: The service spec's override of this item, in words ("" when it runs the checklist's
     #: rule as written): an auditor must see that a service runs a modified rule.
     override: str = ""

@@ -32,6 +32,14 @@ def outage_of(result: ItemResult) -> str | None:
     return evidence.outage
 
 
+def outage_episode(ev: ServiceEvaluation, source: str, hit: list[ItemResult]) -> str:
+    """Named after the state the outage began from (the run its items were last recorded
+    by), as item episodes are: two runs racing from one prior state, or a retry, name the
+    same episode and so open one issue. Named after the run that saw it, both opened one."""
+    prior = max((r.previous_run_id for r in hit), default="") or ev.run_id
+    return f"{PREFIX}{ev.service}:{source}@after:{prior}"
+
+
 def _since(history: HistoryStore, ev: ServiceEvaluation, streak: int) -> datetime:
     """When the outage began: the first of the ``streak`` runs in a row that met it."""
     runs = [r["evaluated_at"] for r in history.timeline(ev.service, None)]
@@ -88,7 +96,7 @@ def sync_outages(
             if current is None and past_grace:
                 since = _since(history, ev, max(r.error_streak for r in hit))
                 doc = IssueDocument(
-                    episode_id=f"{PREFIX}{ev.service}:{source}@{ev.run_id}",
+                    episode_id=outage_episode(ev, source, hit),
                     service=ev.service,
                     item_id=item_id,
                     team_key=ev.spec.tracker_team,

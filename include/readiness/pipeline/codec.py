@@ -139,6 +139,7 @@ def evaluation_to_json(ev: ServiceEvaluation) -> dict[str, Any]:
                 "waiver": r.waiver.as_json() if r.waiver else None,
                 "error_streak": r.error_streak,
                 "episode_id": r.episode_id,
+                "previous_run_id": r.previous_run_id,
                 "override": r.override,
             }
             for r in ev.items
@@ -198,6 +199,7 @@ def evaluation_from_json(
                 waiver=_waiver_from_json(r["waiver"]),
                 error_streak=r["error_streak"],
                 episode_id=r["episode_id"],
+                previous_run_id=r.get("previous_run_id", ""),
                 override=r.get("override", ""),
             )
             for r in data["items"]

@@ -104,6 +104,7 @@ def score_service(
                 effective_status=effective,
                 previous_status=before.status if before else None,
                 previous_effective_status=before.effective_status if before else None,
+                previous_run_id=before.run_id if before else "",
                 regressed=regressed,
                 reason=reason,
                 evidence=ev,
