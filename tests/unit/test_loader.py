@@ -203,3 +203,35 @@ def test_a_waiver_reference_that_would_name_a_path_is_a_named_problem(tmp_path: 
     assert "svc" not in catalog.specs
     (problem,) = [str(p) for p in catalog.problems]
     assert "svc.yaml: waivers[0].reference" in problem, problem
+
+
+def _bomb(levels: int) -> str:
+    """About 600 bytes whose aliases expand nine-fold per level, in a field that fails."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for n in range(1, levels + 1):
+        refs = ", ".join(f"*a{n - 1}" for _ in range(9))
+        lines.append(f"a{n}: &a{n} [{refs}]")
+    return "\n".join(lines) + f"\nservice: svc\nowner_team: *a{levels}\n"
+
+
+def test_an_alias_bomb_is_refused_quickly_naming_the_bound(tmp_path: Path) -> None:
+    import time
+
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(_bomb(6))
+    started = time.monotonic()
+    catalog = load_catalog([], [spec])
+    assert time.monotonic() - started < 2  # it took 2.2 s and 323 MB, growing nine-fold
+    (problem,) = [str(p) for p in catalog.problems]
+    assert "svc.yaml" in problem and "aliases expand to over 100,000 nodes" in problem
+
+
+def test_a_huge_or_endless_spec_is_refused_without_reading_it(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("service: svc\n# " + "x" * 1_100_000 + "\n")
+    endless = tmp_path / "endless.yaml"
+    endless.symlink_to("/dev/zero")
+    catalog = load_catalog([], [big, endless])
+    text = "\n".join(str(p) for p in catalog.problems)
+    assert "big.yaml: file is over 1,000,000 bytes" in text
+    assert "endless.yaml: expected a regular file" in text

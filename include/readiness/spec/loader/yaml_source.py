@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,55 @@ def _line_index(text: str) -> dict[str, int]:
     return index
 
 
+#: A checklist or spec is a few kilobytes; one team's file must not exhaust the
+#: dag-processor, which loads every spec. Bigger files, and YAML whose aliases expand past
+#: this many nodes (an alias bomb of 600 bytes expands exponentially), are refused.
+MAX_YAML_BYTES = 1_000_000
+MAX_EXPANDED_NODES = 100_000
+
+
+class TooLarge(ValueError):
+    """A YAML file over a bound; the message names the bound."""
+
+
+def _read_bounded(path: Path) -> bytes:
+    if not path.is_file():
+        raise TooLarge("expected a regular file")
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_YAML_BYTES + 1)
+    if len(raw) > MAX_YAML_BYTES:
+        raise TooLarge(f"file is over {MAX_YAML_BYTES:,} bytes; expected a checklist or spec")
+    return raw
+
+
+def _expanded_nodes(text: str) -> int:
+    """How many nodes the document holds with every alias expanded (each node counted once
+    per place it appears), without building the expansion."""
+    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        sizes[id(node)] = total
+        return total
+
+    return size(root) if root is not None else 0
+
+
 class Source:
     """One YAML file: its text, hash, data and a path→line index."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        raw = path.read_bytes()
+        raw = _read_bounded(path)
         self.sha256 = hashlib.sha256(raw).hexdigest()
         self.text = raw.decode("utf-8")
         self._lines: dict[str, int] | None = None
@@ -77,9 +120,24 @@ def read_yaml(path: Path) -> tuple[Source | None, Any, list[Problem]]:
         source = Source(path)
     except OSError as exc:
         return None, None, [Problem(str(path), "", f"cannot read file: {exc.strerror or exc}")]
+    except TooLarge as exc:
+        return None, None, [Problem(str(path), "", str(exc))]
     except UnicodeDecodeError:
         return None, None, [Problem(str(path), "", "expected UTF-8 text")]
     try:
+        if "&" in source.text and _expanded_nodes(source.text) > MAX_EXPANDED_NODES:
+            return (
+                source,
+                None,
+                [
+                    Problem(
+                        source.name,
+                        "",
+                        f"YAML aliases expand to over {MAX_EXPANDED_NODES:,} nodes; "
+                        "expected plain YAML (anchors and aliases only for small repeats)",
+                    )
+                ],
+            )
         data = yaml.load(source.text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -114,6 +172,11 @@ def structure_problems(source: Source, exc: ValidationError) -> list[Problem]:
     return problems
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, 50, 50
+
+
 def short(value: Any) -> str:
-    text = repr(value)
+    """A bounded repr for a message: never the whole of a large or aliased value."""
+    text = _SHORT.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
