@@ -78,3 +78,18 @@ def test_a_spec_without_a_tracker_team_says_so(
     spec.write_text(SPEC.read_text().replace("tracker_team: STO\n", ""))
     assert main(["check", "--no-gx", str(spec)]) == 1
     assert "tracker_team: required field is missing" in capsys.readouterr().out
+
+
+def test_check_refuses_what_evaluate_would_a_repo_outside_the_roots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec whose repo is /proc/self passed check, then errored on 15 items."""
+    spec = tmp_path / "file-storage-service.yaml"
+    spec.write_text(
+        SPEC.read_text().replace("repo: samples/repos/file-storage-service", "repo: /proc/self")
+    )
+    assert "repo: /proc/self" in spec.read_text()
+    assert main(["check", "--no-gx", str(spec)]) == 1
+    out = capsys.readouterr().out
+    assert "file-storage-service.yaml: repo: '/proc/self' is outside the repository roots" in out
+    assert "ok service file-storage-service" not in out

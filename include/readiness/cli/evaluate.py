@@ -32,6 +32,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
         checklist_paths, spec_paths = settings.checklist_paths, settings.service_paths
     catalog = load_catalog(checklist_paths, spec_paths)
     problems = list(catalog.problems)
+    # every rule a run applies to a spec, so check fails what evaluate would refuse
+    from readiness.pipeline.collect import policy_problems
+
+    refused = {s: policy_problems(settings, spec) for s, spec in catalog.specs.items()}
+    problems += [p for found in refused.values() for p in found]
+    for service in [s for s, found in refused.items() if found]:
+        del catalog.specs[service]
     if not args.no_gx and catalog.checklists:
         problems.extend(_gx_check(catalog))
     for problem in problems:

@@ -67,6 +67,36 @@ def _confine_evidence_store(settings: Settings, spec: ServiceSpec) -> None:
         )
 
 
+def policy_problems(settings: Settings, spec: ServiceSpec) -> list[Problem]:
+    """What collection would refuse in this spec, found before any run: a local evidence
+    store outside the project and the evidence root, a repository outside every repository
+    root. ``readiness check`` applies them, so a team's CI catches what ``evaluate`` would."""
+    problems: list[Problem] = []
+    try:
+        _confine_evidence_store(settings, spec)
+    except ConfigError as exc:
+        problems += exc.problems
+    if spec.repo:
+        from readiness.evidence.repo import repo_root
+
+        root = repo_root(spec, str(settings.project_root))
+        allowed = [settings.path(r).resolve() for r in settings.repo_roots]
+        resolved = root.resolve() if root is not None else None
+        if resolved is not None and not any(
+            resolved == a or resolved.is_relative_to(a) for a in allowed
+        ):
+            problems.append(
+                Problem(
+                    spec.file,
+                    "repo",
+                    f"{spec.repo!r} is outside the repository roots "
+                    f"({', '.join(map(str, allowed))}); expected a path under one of them "
+                    "(setting repo_roots)",
+                )
+            )
+    return problems
+
+
 def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
     """The service's evidence store as of a run. On embedded defaults (an evidence root of
     ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
