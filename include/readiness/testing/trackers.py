@@ -9,8 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-import pytest
-
 from readiness.domain.model import (
     Checklist,
     Evidence,
@@ -154,8 +152,8 @@ class TrackerWorld(Protocol):
 
     def body(self, key: str) -> str: ...
 
-    def storm(self, calls: int) -> bool:
-        """Answer the next ``calls`` requests "rate limited"; False if it has no rate limit."""
+    def storm(self, calls: int) -> None:
+        """Answer the next ``calls`` requests "rate limited" (``RateLimitedTrackerContract``)."""
         ...
 
     def calm(self) -> None: ...
@@ -183,7 +181,8 @@ class TrackerContract:
     this (``class TestOutboxContract(TrackerContract)``) and give a ``world`` fixture. One
     issue per regression episode, silent while the reason holds, a comment when it
     changes, closed with the evidence that fixed it or as accepted risk, idempotent under
-    retries, and a rate-limit storm leaves the work for the next run."""
+    retries, and racing runs share one issue; ``RateLimitedTrackerContract`` adds that a
+    rate-limit storm leaves the work for the next run."""
 
     def test_the_lifecycle(self, world: TrackerWorld, tmp_path: Path) -> None:
         from readiness.history.duckdb_store import DuckDBHistory
@@ -254,6 +253,12 @@ class TrackerContract:
         # and the next day, still failing, stays silent on the same issue
         assert actions(run_day(history, world.tracker(), 2, "failed")) == []
 
+
+class RateLimitedTrackerContract(TrackerContract):
+    """The contract of a tracker behind an API with rate limits (Linear, Jira): a storm
+    leaves the work for the next run. A tracker without one (the outbox's files) keeps the
+    plain ``TrackerContract``."""
+
     def test_a_rate_limit_storm_leaves_the_work_for_the_next_run(
         self, world: TrackerWorld, tmp_path: Path
     ) -> None:
@@ -261,8 +266,7 @@ class TrackerContract:
 
         history = DuckDBHistory(tmp_path / "contract.duckdb")
         run_day(history, world.tracker(), 0, "passed")
-        if not world.storm(50):
-            pytest.skip("this tracker has no rate limit")
+        world.storm(50)
         report = run_day(history, world.tracker(), 1, "failed")
         assert report.failed == ["RP3"] and report.opened == []
         world.calm()

@@ -13,7 +13,12 @@ import pytest
 from graphql import parse, validate
 
 from readiness.history.duckdb_store import DuckDBHistory
-from readiness.testing.trackers import TrackerContract, actions, evaluate_day, run_day
+from readiness.testing.trackers import (
+    RateLimitedTrackerContract,
+    actions,
+    evaluate_day,
+    run_day,
+)
 from readiness.trackers import IssueDocument, TrackerError
 from readiness.trackers.linear import SCHEMA_PATH
 from readiness.trackers.linear import operations as ops
@@ -154,15 +159,14 @@ class LinearWorld:
             next(i for i in self.fake.issues.values() if i["identifier"] == key)["description"]
         )
 
-    def storm(self, calls: int) -> bool:
+    def storm(self, calls: int) -> None:
         self.fake.faults.extend(Fault(status=429, code="RATELIMITED") for _ in range(calls))
-        return True
 
     def calm(self) -> None:
         self.fake.faults.clear()
 
 
-class TestLinearKeepsTheTrackerContract(TrackerContract):
+class TestLinearKeepsTheTrackerContract(RateLimitedTrackerContract):
     @pytest.fixture
     def world(self, linear: FakeLinear) -> LinearWorld:
         return LinearWorld(linear)

@@ -34,8 +34,8 @@ class OutboxWorld:
     def body(self, key: str) -> str:
         return str(self._issue(key)["body"])
 
-    def storm(self, calls: int) -> bool:
-        return False  # files on disk: no rate limit
+    def storm(self, calls: int) -> None:
+        raise AssertionError("files on disk have no rate limit")
 
     def calm(self) -> None:
         pass
