@@ -21,6 +21,13 @@ def repo_root(spec: ServiceSpec, project_root: str) -> Path | None:
     return root if root.is_absolute() else Path(project_root) / root
 
 
+def outside_roots(root: Path, roots: Sequence[str | Path]) -> list[Path]:
+    """The resolved repository roots, if ``root`` lies under none of them (else [])."""
+    allowed = [Path(r).resolve() for r in roots]
+    resolved = root.resolve()
+    return [] if any(resolved == a or resolved.is_relative_to(a) for a in allowed) else allowed
+
+
 def checkout(
     spec: ServiceSpec, project_root: str, roots: Sequence[str], fetched_at: datetime
 ) -> Path | Evidence:
@@ -31,9 +38,8 @@ def checkout(
     if root is None or not root.is_dir():
         why = "no repository configured" if root is None else f"{root} does not exist"
         return Evidence.missing(f"file://{root}" if root else None, fetched_at, why)
-    allowed = [Path(r).resolve() for r in (roots or [project_root])]
-    resolved = root.resolve()
-    if not any(resolved == a or resolved.is_relative_to(a) for a in allowed):
+    allowed = outside_roots(root, roots or [project_root])
+    if allowed:
         return Evidence.failed(
             f"file://{root}",
             fetched_at,

@@ -77,14 +77,12 @@ def policy_problems(settings: Settings, spec: ServiceSpec) -> list[Problem]:
     except ConfigError as exc:
         problems += exc.problems
     if spec.repo:
-        from readiness.evidence.repo import repo_root
+        from readiness.evidence.repo import outside_roots, repo_root
 
         root = repo_root(spec, str(settings.project_root))
-        allowed = [settings.path(r).resolve() for r in settings.repo_roots]
-        resolved = root.resolve() if root is not None else None
-        if resolved is not None and not any(
-            resolved == a or resolved.is_relative_to(a) for a in allowed
-        ):
+        roots = [settings.path(r) for r in settings.repo_roots]
+        allowed = outside_roots(root, roots) if root is not None else []
+        if allowed:
             problems.append(
                 Problem(
                     spec.file,
