@@ -35,7 +35,10 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     # every rule a run applies to a spec, so check fails what evaluate would refuse
     from readiness.pipeline.collect import policy_problems
 
-    refused = {s: policy_problems(settings, spec) for s, spec in catalog.specs.items()}
+    refused = {
+        s: policy_problems(settings, spec, catalog.checklist_for(spec).items)
+        for s, spec in catalog.specs.items()
+    }
     problems += [p for found in refused.values() for p in found]
     for service in [s for s, found in refused.items() if found]:
         del catalog.specs[service]

@@ -14,10 +14,11 @@ from __future__ import annotations
 import importlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -60,8 +61,29 @@ class Secret:
     __str__ = __repr__
 
 
-class CredentialMissing(LookupError):
-    """No source holds the credential a collector needs; the item becomes ``error``."""
+class CredentialError(LookupError):
+    """A credential a collector cannot use; the item becomes ``error``."""
+
+
+class CredentialMissing(CredentialError):
+    """No source holds the credential a collector needs."""
+
+
+class CredentialRefused(CredentialError):
+    """The credential would go somewhere settings do not allow: a host outside its
+    ``credential_hosts``, or plain http. Nothing is sent."""
+
+
+def host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """``host`` is one of ``patterns``, or a subdomain of a ``*.domain`` pattern."""
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and len(host) > len(pattern) - 1:
+                return True
+        elif host == pattern:
+            return True
+    return False
 
 
 #: Where credentials come from: name → value or None. The environment by default; the
@@ -98,6 +120,10 @@ class CollectContext:
     credentials: CredentialSource = environment_credentials
     #: absolute folders a service's ``repo`` must lie under (empty: the project root)
     repo_roots: tuple[str, ...] = ()
+    #: credential name → the hosts it may be sent to, over https (``credential_hosts``)
+    credential_hosts: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    #: the most bytes one document or repository file may have (``max_document_bytes``)
+    max_document_bytes: int = 16 * 1024 * 1024
 
     def credential(self, name: str) -> Secret:
         """The credential ``name`` (a checklist param names it; the value never appears
@@ -109,6 +135,33 @@ class CollectContext:
                 f"{connection_id_for(name)!r} or the {env_var_for(name)} environment variable"
             )
         return Secret(value)
+
+    def credential_for(self, name: str, url: str) -> Secret:
+        """The credential ``name`` for a request to ``url``, if settings allow it there:
+        https only, to a host its ``credential_hosts`` entry names. A spec picks URLs
+        (``${locations.base_url}``), so without this a spec could pick where a secret goes."""
+        refusal = credential_refusal(name, url, self.credential_hosts)
+        if refusal:
+            raise CredentialRefused(refusal)
+        return self.credential(name)
+
+
+def credential_refusal(name: str, url: str, hosts: Mapping[str, Sequence[str]]) -> str | None:
+    """Why credential ``name`` must not go to ``url`` (None: it may)."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return (
+            f"credential {name!r} is sent over https only, and {url!r} is "
+            f"{parts.scheme or 'not a URL'}: nothing was sent"
+        )
+    allowed = hosts.get(name, ())
+    if not host_allowed(parts.hostname or "", allowed):
+        where = ", ".join(allowed) if allowed else "no host"
+        return (
+            f"credential {name!r} may be sent to {where} (setting credential_hosts), not to "
+            f"{parts.hostname!r} in {url!r}: nothing was sent"
+        )
+    return None
 
 
 @dataclass

@@ -25,8 +25,9 @@ class ProbeParams(BaseModel):
     timeout: str = "5s"
     #: metric names the endpoint must expose (Prometheus text exposition)
     metrics: list[str] = []
-    #: a named credential (``CollectContext.credential``) sent as ``Authorization: Bearer``
-    #: for endpoints behind auth; the spec names it, never holds it
+    #: a named credential (``CollectContext.credential_for``) sent as ``Authorization:
+    #: Bearer`` to endpoints behind auth, over https to the hosts setting
+    #: ``credential_hosts`` allows it; the spec names it, never holds it
     credential: str | None = None
 
 
@@ -88,7 +89,9 @@ class HttpProbeCollector:
 
         headers = {}
         if params.credential:
-            token = request.context.credential(params.credential)
+            # every URL is checked before the first request: a secret goes nowhere else
+            for url in urls:
+                token = request.context.credential_for(params.credential, url)
             headers["Authorization"] = f"Bearer {token.reveal()}"
         fetched_at = utcnow()
         timeout = parse_duration(params.timeout).total_seconds()

@@ -11,10 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from readiness.collectors import CollectContext, CollectRequest, CredentialMissing
+from readiness.collectors import (
+    CollectContext,
+    CollectRequest,
+    CredentialMissing,
+    CredentialRefused,
+    host_allowed,
+)
 from readiness.collectors.http_probe.collector import COLLECTOR, metric_names
 from readiness.testing.collectors import request
 from readiness.testing.emulators import free_port
+from readiness.testing.tls import loopback_certificate
 
 DATA = Path(__file__).with_name("testdata")
 METRICS = """# HELP http_requests_total Requests served.
@@ -68,6 +75,25 @@ def service() -> Iterator[str]:
     RELEASE.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def secure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same endpoints over https, with a certificate the client trusts through
+    ``SSL_CERT_FILE`` (what httpx honours, as in production behind a private CA)."""
+    cert = loopback_certificate(tmp_path_factory.mktemp("tls"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.socket = cert.server_context().wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_CERT_FILE", str(cert.ca_file))
+        yield f"https://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+SEEN: list[str | None] = []
 
 
 def _live(params: dict) -> CollectRequest:
@@ -125,20 +151,24 @@ def test_recorded_probe_results_by_default() -> None:
     assert not absent.found
 
 
-def test_a_named_credential_authenticates_the_probe(service: str) -> None:
-    context = CollectContext(credentials={"status-api": TOKEN}.get)
-    params = {"urls": f"{service}/private/healthz", "credential": "status-api"}
+ALLOWED = {"status-api": ["localhost"]}
+
+
+def test_a_named_credential_authenticates_the_probe(secure: str) -> None:
+    context = CollectContext(credentials={"status-api": TOKEN}.get, credential_hosts=ALLOWED)
+    params = {"urls": f"{secure}/private/healthz", "credential": "status-api"}
     ev = COLLECTOR.collect(replace(_live(params), context=context))
     assert [r["status_code"] for r in ev.rows] == [200]
-    anonymous = COLLECTOR.collect(_live({"urls": f"{service}/private/healthz"}))
+    anonymous = COLLECTOR.collect(_live({"urls": f"{secure}/private/healthz"}))
     assert [r["status_code"] for r in anonymous.rows] == [401]
 
 
 def test_a_missing_credential_is_an_error_naming_where_to_put_it(
-    service: str, monkeypatch: pytest.MonkeyPatch
+    secure: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("READINESS_CREDENTIAL_STATUS_API", raising=False)
-    live = _live({"urls": f"{service}/private/healthz", "credential": "status-api"})
+    params = {"urls": f"{secure}/private/healthz", "credential": "status-api"}
+    live = replace(_live(params), context=CollectContext(credential_hosts=ALLOWED))
     with pytest.raises(CredentialMissing) as missing:
         COLLECTOR.collect(live)
     assert "'readiness_status-api'" in str(missing.value)
@@ -148,3 +178,60 @@ def test_a_missing_credential_is_an_error_naming_where_to_put_it(
     ev = COLLECTOR.collect(live)
     assert [r["status_code"] for r in ev.rows] == [200]
     assert TOKEN not in repr(ev) and TOKEN not in repr(CollectContext().credential("status-api"))
+
+
+class Recording(BaseHTTPRequestHandler):
+    """Remembers the Authorization header of every request: a refused credential must
+    never arrive."""
+
+    def do_GET(self) -> None:
+        SEEN.append(self.headers.get("Authorization"))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "http://127.0.0.1:{port}/healthz",  # plain http, even to a host that is allowed
+        "https://127.0.0.1:{port}/healthz",  # a host the setting does not name
+        "https://localhost.attacker.example:{port}/healthz",  # a lookalike suffix
+    ],
+)
+def test_a_credential_goes_only_to_its_allowed_hosts_over_https(where: str) -> None:
+    """A spec builds probe URLs from ${locations.base_url}: without the binding, it picked
+    the host a checklist's credential went to, plain http included."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    SEEN.clear()
+    try:
+        url = where.format(port=server.server_address[1])
+        context = CollectContext(
+            credentials={"status-api": TOKEN}.get,
+            credential_hosts={"status-api": ["localhost", "127.0.0.1"]}
+            if where.startswith("http:")
+            else ALLOWED,
+        )
+        params = {"urls": [url], "credential": "status-api"}
+        with pytest.raises(CredentialRefused) as refused:
+            COLLECTOR.collect(replace(_live(params), context=context))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert SEEN == []  # not even the first URL was asked
+    assert "nothing was sent" in str(refused.value) and TOKEN not in str(refused.value)
+    assert ("https only" if where.startswith("http:") else "credential_hosts") in str(refused.value)
+
+
+def test_host_patterns() -> None:
+    assert host_allowed("status.example.com", ["status.example.com"])
+    assert host_allowed("a.b.example.com", ["*.example.com"])
+    assert not host_allowed("example.com", ["*.example.com"])
+    assert not host_allowed("evilexample.com", ["*.example.com"])
+    assert not host_allowed("status.example.com.evil", ["status.example.com"])
+    assert not host_allowed("anything", [])
