@@ -214,4 +214,4 @@ def test_a_spec_store_outside_the_project_is_a_named_problem_and_the_rest_runs(
     assert [ev.service for ev in report.evaluations] == ["file-storage-service"]
     (problem,) = [str(p) for p in report.problems]
     assert "maintenance-service.yaml" in problem and "evidence.store" in problem
-    assert "'/etc' is outside the project" in problem
+    assert "'/etc' is not maintenance-service's own store" in problem

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from readiness.evidence.store import EvidenceStore, StoredObject
+from readiness.evidence.store import EvidenceStore, ObjectRefused, StoredObject
 from readiness.support.timeutil import parse_timestamp
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -205,7 +205,10 @@ def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
 def _parsed(store: EvidenceStore, obj: StoredObject) -> tuple[str, list[Any], list[Any]]:
     """(sha256, records, flattened records) of one object, parsed once per store."""
     memo: dict[Any, Any] = store.memo
-    data, sha = store.read(obj)
+    try:
+        data, sha = store.read(obj)
+    except ObjectRefused as exc:  # too large, a link out, not a file: this item's error
+        raise DocumentError(str(exc)) from None
     key = ("parsed", obj.uri, sha)
     if key not in memo:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from readiness.evidence.store import CachingStore, StoredObject, StoreUnavailable
+from readiness.evidence.store import CachingStore, ObjectRefused, StoredObject, StoreUnavailable
 
 
 def parse_gs_uri(uri: str) -> tuple[str, str]:
@@ -70,27 +70,42 @@ class GcsStore(CachingStore):
             ) from exc
         return sorted(
             (
-                StoredObject(uri=f"gs://{self.bucket}/{blob.name}", name=blob.name[len(base) :])
+                StoredObject(
+                    uri=f"gs://{self.bucket}/{blob.name}",
+                    name=blob.name[len(base) :],
+                    size=blob.size,
+                )
                 for blob in blobs
                 if not blob.name.endswith("/")
             ),
             key=lambda o: o.name,
         )
 
-    def _fetch(self, obj: StoredObject) -> bytes:
+    def _fetch(self, obj: StoredObject, limit: int) -> bytes:
         name = obj.uri[len(f"gs://{self.bucket}/") :]
         try:
+            # a range of limit + 1 bytes: an object larger than the listing said is
+            # still never downloaded whole
             data: bytes = (
-                self.client.bucket(self.bucket).blob(name).download_as_bytes(**self._budget())
+                self.client.bucket(self.bucket)
+                .blob(name)
+                .download_as_bytes(start=0, end=limit, **self._budget())
             )
         except Exception as exc:
             raise StoreUnavailable(
                 f"cannot read {obj.uri}: {type(exc).__name__}: {_short(exc)}"
             ) from exc
+        if len(data) > limit:
+            raise ObjectRefused(
+                f"{obj.uri} is over the limit of {limit:,} bytes (setting "
+                "max_document_bytes); not read"
+            )
         return data
 
     def child(self, prefix: str) -> GcsStore:
-        return GcsStore(f"{self.root}/{prefix.strip('/')}", self._client, self.retry_s)
+        child = GcsStore(f"{self.root}/{prefix.strip('/')}", self._client, self.retry_s)
+        child.limits = self.limits
+        return child
 
 
 def _short(exc: Exception) -> str:

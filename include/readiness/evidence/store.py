@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import importlib
 import os
+import stat
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from typing import Any, Protocol
 class StoredObject:
     uri: str
     name: str  # path relative to the store root, '/'-separated
+    #: the size the listing gave, where it gives one (checked before any download)
+    size: int | None = None
 
 
 class StoreUnavailable(Exception):
@@ -29,9 +32,59 @@ class StoreUnavailable(Exception):
     ``error``), never a finding."""
 
 
+class ObjectRefused(Exception):
+    """One object the store will not read: over a byte limit, a link out of the store's
+    root, not a regular file. Its item is ``error`` naming why; not an outage, so nothing
+    retries it."""
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Bounds on what one service's run reads from its store (settings
+    ``max_document_bytes`` and ``max_run_bytes``): a 5 GB object or a link to
+    ``/dev/zero`` must cost an item, not a worker's memory."""
+
+    document_bytes: int = 16 * 1024 * 1024
+    run_bytes: int = 256 * 1024 * 1024
+
+
+def read_regular_file(path: Path, limit: int, root: Path | None = None) -> bytes:
+    """At most ``limit`` bytes of the regular file at ``path``, which must resolve inside
+    ``root`` when given; ObjectRefused otherwise. The size is checked on the open file,
+    so a file swapped after the check is still read within the bound."""
+    if root is not None:
+        real = path.resolve()
+        base = root.resolve()
+        if real != base and not real.is_relative_to(base):
+            raise ObjectRefused(f"{path} is a link out of {base}; links must stay inside it")
+    try:
+        # non-blocking, so opening a FIFO does not wait for a writer; it is refused below
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise ObjectRefused(f"{path} is not a regular file")
+            if info.st_size > limit:
+                raise ObjectRefused(_over(path, info.st_size, limit))
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if len(data) > limit:  # it grew while being read
+        raise ObjectRefused(_over(path, len(data), limit))
+    return data
+
+
+def _over(what: object, size: int, limit: int, setting: str = "max_document_bytes") -> str:
+    return (
+        f"{what} is {size:,} bytes or more, over the limit of {limit:,} bytes "
+        f"(setting {setting}); not read"
+    )
+
+
 class EvidenceStore(Protocol):
     root: str
     memo: dict[Any, Any]  # per-run cache of parsed/validated documents
+    limits: ReadLimits
 
     def list(self, pattern: str) -> list[StoredObject]: ...
 
@@ -57,6 +110,9 @@ class CachingStore(ABC):
     root: str
 
     def __init__(self) -> None:
+        self.limits = ReadLimits()
+        #: bytes read so far in this run, against ``limits.run_bytes``
+        self.bytes_read = 0
         self._listing: list[StoredObject] | None = None
         self._cache: dict[str, tuple[bytes, str]] = {}
         self.memo: dict[Any, Any] = {}
@@ -74,8 +130,9 @@ class CachingStore(ABC):
         """Every object under the root, sorted by name; StoreUnavailable if unreadable."""
 
     @abstractmethod
-    def _fetch(self, obj: StoredObject) -> bytes:
-        """One object's content; StoreUnavailable if unreadable."""
+    def _fetch(self, obj: StoredObject, limit: int) -> bytes:
+        """One object's content, of at most ``limit`` bytes (ObjectRefused past it);
+        StoreUnavailable if unreadable."""
 
     def list(self, pattern: str) -> list[StoredObject]:
         with self._listing_lock:  # collector threads wait for one listing, not retry four
@@ -96,11 +153,30 @@ class CachingStore(ABC):
         if obj.uri not in self._cache:
             if self.down:
                 raise StoreUnavailable(self.down)
+            limit = self.limits.document_bytes
+            if obj.size is not None and obj.size > limit:
+                raise ObjectRefused(_over(obj.uri, obj.size, limit))
+            left = self.limits.run_bytes - self.bytes_read
+            if left < min(obj.size or 0, limit) or left <= 0:
+                raise ObjectRefused(
+                    f"{obj.uri} not read: this run has read {self.bytes_read:,} bytes of "
+                    f"{self.root}, the limit of {self.limits.run_bytes:,} (setting "
+                    "max_run_bytes)"
+                )
             try:
-                data = self._fetch(obj)
+                data = self._fetch(obj, limit)
             except StoreUnavailable as exc:
                 # one object refused (403) is that object's; a dead endpoint is everyone's
                 raise (self._unreachable(exc) if _is_outage(exc) else exc) from None
+            with self._listing_lock:  # collector threads read concurrently
+                self.bytes_read += len(data)
+                total = self.bytes_read
+            if total > self.limits.run_bytes:
+                raise ObjectRefused(
+                    f"{obj.uri} not used: it takes this run's reads of {self.root} to "
+                    f"{total:,} bytes, over the limit of {self.limits.run_bytes:,} "
+                    "(setting max_run_bytes)"
+                )
             self._cache[obj.uri] = (data, hashlib.sha256(data).hexdigest())
         return self._cache[obj.uri]
 
@@ -136,14 +212,13 @@ class LocalStore(CachingStore):
                 )
         return sorted(objects, key=lambda o: o.name)
 
-    def _fetch(self, obj: StoredObject) -> bytes:
-        try:
-            return Path(obj.uri[len("file://") :]).read_bytes()
-        except OSError as exc:
-            raise StoreUnavailable(f"cannot read {obj.uri}: {exc.strerror or exc}") from exc
+    def _fetch(self, obj: StoredObject, limit: int) -> bytes:
+        return read_regular_file(Path(obj.uri[len("file://") :]), limit, self.path)
 
     def child(self, prefix: str) -> LocalStore:
-        return LocalStore(self.path / prefix)
+        child = LocalStore(self.path / prefix)
+        child.limits = self.limits
+        return child
 
 
 #: URI scheme → ``module:Class`` of the store for it, imported on first use (a plug-in
@@ -163,7 +238,12 @@ def _resolve(entry: str) -> Any:
 
 
 def open_service_store(
-    root: str, base: Path, spec: Any, as_of: Any, deadline_s: float | None = None
+    root: str,
+    base: Path,
+    spec: Any,
+    as_of: Any,
+    deadline_s: float | None = None,
+    limits: ReadLimits | None = None,
 ) -> EvidenceStore:
     """One service's store under the evidence root ``root``: ``<root>/<service>``, or what a
     ``SERVICE_ROOTS`` scheme prepares for the run at ``as_of``."""
@@ -171,21 +251,28 @@ def open_service_store(
     scheme = root.split("://", 1)[0] if "://" in root else ""
     if scheme in SERVICE_ROOTS:
         store: EvidenceStore = _resolve(SERVICE_ROOTS[scheme])(root, base, spec, as_of)
+        store.limits = limits or store.limits
         return store
-    return open_store(f"{root}/{spec.service}", base, deadline_s)
+    return open_store(f"{root}/{spec.service}", base, deadline_s, limits)
 
 
 def open_store(
-    uri: str, base: Path | None = None, deadline_s: float | None = None
+    uri: str,
+    base: Path | None = None,
+    deadline_s: float | None = None,
+    limits: ReadLimits | None = None,
 ) -> EvidenceStore:
     """Open a store by URI; relative local paths resolve against ``base`` (the project).
-    ``deadline_s`` bounds a remote store's calls, retries included."""
+    ``deadline_s`` bounds a remote store's calls, retries included; ``limits`` its reads."""
     scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    store: EvidenceStore
     if scheme in SCHEMES:
         options = {"retry_s": deadline_s} if deadline_s else {}
-        store: EvidenceStore = _resolve(SCHEMES[scheme])(uri, **options)
-        return store
-    path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    return LocalStore(path)
+        store = _resolve(SCHEMES[scheme])(uri, **options)
+    else:
+        path = Path(uri[len("file://") :] if uri.startswith("file://") else uri)
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        store = LocalStore(path)
+    store.limits = limits or store.limits
+    return store

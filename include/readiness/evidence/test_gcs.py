@@ -8,9 +8,11 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from readiness.collectors.document.collector import COLLECTOR as DOCUMENTS
 from readiness.evidence.gcs import GcsStore, parse_gs_uri
-from readiness.evidence.store import open_store
+from readiness.evidence.store import ObjectRefused, open_store
 from readiness.testing.collectors import request
 
 GOOD = {
@@ -87,3 +89,25 @@ def test_an_unreachable_store_is_a_transient_error(monkeypatch) -> None:
 def test_gs_uris() -> None:
     assert parse_gs_uri("gs://bucket/a/b/") == ("bucket", "a/b")
     assert isinstance(open_store("gs://bucket/evidence/svc"), GcsStore)
+
+
+def test_an_object_over_the_document_limit_is_an_error_naming_it(gcs_client) -> None:
+    """No read had a size limit: a 5 GB object would have been downloaded whole."""
+    from readiness.evidence.store import ReadLimits
+
+    bucket = _bucket(gcs_client)
+    _put(gcs_client, bucket, "evidence/svc/drill_report/big.json", {**GOOD, "pad": "x" * 5000})
+    _put(gcs_client, bucket, "evidence/svc/drill_report/small.json", GOOD)
+    store = open_store(f"gs://{bucket}/evidence/svc", limits=ReadLimits(document_bytes=1000))
+    store._client = gcs_client  # type: ignore[attr-defined]
+    big, _small = store.list("drill_report/**/*")
+    assert big.size is not None and big.size > 1000
+    ev = _collect(store, {"document": "drill_report", "path": "drill_report/big.json"})
+    assert ev.error is not None and not ev.transient
+    assert "over the limit of 1,000 bytes (setting max_document_bytes)" in ev.error
+    # the listing's size is checked first: nothing of it was downloaded
+    assert big.uri not in store._cache  # type: ignore[attr-defined]
+    assert _collect(store, {"document": "drill_report", "path": "drill_report/small.json"}).found
+    # an object larger than its listing said is still read only to the limit
+    with pytest.raises(ObjectRefused, match="over the limit of 1,000 bytes"):
+        store.read(replace(big, size=10))

@@ -10,14 +10,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from readiness.collectors import (
     CollectContext,
     CollectRequest,
-    CredentialMissing,
+    CredentialError,
     CredentialSource,
+    credential_refusal,
     environment_credentials,
     get_collector,
     groups_outages,
@@ -29,7 +29,9 @@ from readiness.domain.model import (
     ServiceSpec,
 )
 from readiness.evidence.store import (
+    SCHEMES,
     EvidenceStore,
+    ReadLimits,
     open_service_store,
     open_store,
 )
@@ -41,37 +43,81 @@ from readiness.support.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
+def _normal_store(settings: Settings, uri: str) -> str:
+    """A store URI to compare by prefix: ``gs://bucket/a/b`` as written (trailing ``/``
+    dropped), a local folder (plain, ``file://`` or the sample feed's) as its resolved
+    ``file://`` path, so ``..`` and links cannot fake a prefix."""
+    uri = uri.rstrip("/")
+    scheme = uri.split("://", 1)[0] if "://" in uri else "file"
+    if scheme != "file" and scheme in SCHEMES:
+        return uri
+    path = settings.path(uri.split("://", 1)[1] if "://" in uri else uri)
+    return f"file://{path.resolve()}"
+
+
 def _confine_evidence_store(settings: Settings, spec: ServiceSpec) -> None:
-    """A spec's own local evidence store must lie under the project or the evidence root:
-    the document collector copies what it reads into history. Remote stores (``gs://``)
-    are governed by the bucket's permissions."""
+    """A spec's own ``evidence.store`` must be its service's: under
+    ``<evidence_root>/<service>``, or a folder named after the service under a prefix
+    setting ``evidence_stores`` allows. Otherwise a team could score itself on another
+    service's evidence, or have the document collector copy any readable folder (or
+    bucket) into history."""
     uri = spec.evidence_store or ""
-    if "://" in uri and not uri.startswith("file://"):
+    if not uri:  # the default, <evidence_root>/<service>, is its own by construction
         return
-    path = Path(uri.removeprefix("file://"))
-    path = (path if path.is_absolute() else settings.project_root / path).resolve()
-    roots = [settings.project_root.resolve()]
-    evidence_root = settings.evidence_root
-    if "://" not in evidence_root or evidence_root.startswith("file://"):
-        roots.append(settings.path(evidence_root.removeprefix("file://")).resolve())
-    if not any(path == r or path.is_relative_to(r) for r in roots):
+    where = _normal_store(settings, uri)
+    own = f"{_normal_store(settings, settings.evidence_root)}/{spec.service}"
+    prefixes = [_normal_store(settings, p) for p in settings.evidence_stores]
+    parts = where.split("://", 1)[1].split("/")
+    allowed = (
+        where == own
+        or where.startswith(own + "/")
+        or (parts[-1] == spec.service and any(where.startswith(p + "/") for p in prefixes))
+    )
+    if not allowed or any(part in (".", "..") for part in parts):
+        others = ", ".join(prefixes) if prefixes else "none set"
         raise ConfigError(
             [
                 Problem(
                     spec.file,
                     "evidence.store",
-                    f"{uri!r} is outside the project and the evidence root "
-                    f"({', '.join(map(str, roots))}); expected a folder under one of them",
+                    f"{uri!r} is not {spec.service}'s own store: expected {own} or a folder "
+                    f"under it, or a folder named {spec.service!r} under a prefix that "
+                    f"setting evidence_stores allows ({others})",
                 )
             ]
         )
 
 
-def policy_problems(settings: Settings, spec: ServiceSpec) -> list[Problem]:
-    """What collection would refuse in this spec, found before any run: a local evidence
-    store outside the project and the evidence root, a repository outside every repository
-    root. ``readiness check`` applies them, so a team's CI catches what ``evaluate`` would."""
-    problems: list[Problem] = []
+def credential_problems(
+    settings: Settings, spec: ServiceSpec, items: Sequence[Item]
+) -> list[Problem]:
+    """Each item whose credential would go to a URL that ``credential_hosts`` does not
+    allow for it, with the spec's own locations filled in."""
+    names = {f"locations.{k}": v for k, v in spec.locations.items()}
+    names["service"] = spec.service
+    problems = []
+    for item in items:
+        params = item.evidence.params
+        if not params.get("credential"):
+            continue
+        urls = substitute(params.get("urls") or [], {**names, "item": item.id})
+        for url in [urls] if isinstance(urls, str) else urls:
+            why = credential_refusal(str(params["credential"]), str(url), settings.credential_hosts)
+            if why:
+                problems.append(
+                    Problem(spec.file, "locations", f"item {item.id}: {why.split(': nothing')[0]}")
+                )
+    return problems
+
+
+def policy_problems(
+    settings: Settings, spec: ServiceSpec, items: Sequence[Item] = ()
+) -> list[Problem]:
+    """What collection would refuse in this spec, found before any run: an evidence store
+    outside the service's own prefix, a repository outside every repository root, a
+    credential bound for a host settings do not allow (for ``items``, the checklist's).
+    ``readiness check`` applies them, so a team's CI catches what ``evaluate`` would."""
+    problems: list[Problem] = credential_problems(settings, spec, items)
     try:
         _confine_evidence_store(settings, spec)
     except ConfigError as exc:
@@ -99,10 +145,13 @@ def service_store(settings: Settings, spec: ServiceSpec, as_of: datetime) -> Evi
     """The service's evidence store as of a run. On embedded defaults (an evidence root of
     ``samplefeed://``) the sample teams' tooling first catches up to the run's day."""
     deadline = float(settings.source_deadline_s)
+    limits = ReadLimits(settings.max_document_bytes, settings.max_run_bytes)
     if spec.evidence_store:
         _confine_evidence_store(settings, spec)
-        return open_store(spec.evidence_store, settings.project_root, deadline)
-    return open_service_store(settings.evidence_root, settings.project_root, spec, as_of, deadline)
+        return open_store(spec.evidence_store, settings.project_root, deadline, limits)
+    return open_service_store(
+        settings.evidence_root, settings.project_root, spec, as_of, deadline, limits
+    )
 
 
 def _runtime_names(spec: ServiceSpec, item: Item, store: EvidenceStore) -> dict[str, Any]:
@@ -127,6 +176,8 @@ def collect_context(
         credentials=credentials or environment_credentials,
         api_retry_s=float(settings.source_deadline_s),
         repo_roots=tuple(str(settings.path(root)) for root in settings.repo_roots),
+        credential_hosts=settings.credential_hosts,
+        max_document_bytes=settings.max_document_bytes,
     )
 
 
@@ -164,7 +215,7 @@ def collect_item(
     )
     try:
         return get_collector(item.evidence.kind).collect(request)
-    except CredentialMissing as exc:
+    except CredentialError as exc:
         return Evidence.failed(None, utcnow(), f"{spec.file}: item {item.id}: {exc}")
     except Exception as exc:  # a collector bug must not stop the run
         log.exception("collector %s crashed for %s %s", item.evidence.kind, spec.service, item.id)

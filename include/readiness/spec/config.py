@@ -65,6 +65,20 @@ class Settings:
     #: The first Airflow retry delay of a task that touches an outside system (collect,
     #: record; issue sync waits twice as long), doubling on each retry up to 10 minutes.
     task_retry_delay_s: int = 30
+    #: Credential name → the hosts it may be sent to (``status.example.com``, or
+    #: ``*.example.com`` for its subdomains), over https only. A credential is never sent
+    #: to a host a spec picks: a URL built from ``${locations.base_url}`` elsewhere is
+    #: refused before any request. Environment: ``name=host,host;name=host``.
+    credential_hosts: dict[str, list[str]] = field(default_factory=dict)
+    #: URI prefixes (``gs://<bucket>/<prefix>`` or a local folder) under which a spec's
+    #: ``evidence.store`` may name a folder of its own service's name. Without an entry, a
+    #: spec's store must lie under ``<evidence_root>/<service>``.
+    evidence_stores: list[str] = field(default_factory=list)
+    #: The most bytes one evidence document (or one repository file) may have; a larger
+    #: one makes its item ``error`` naming this limit, and is never read whole.
+    max_document_bytes: int = 16 * 1024 * 1024
+    #: The most bytes one service's run may read from its evidence store.
+    max_run_bytes: int = 256 * 1024 * 1024
 
     @property
     def live(self) -> bool:
@@ -83,6 +97,24 @@ class Settings:
     @property
     def service_paths(self) -> list[Path]:
         return [self.path(p) for p in self.services]
+
+
+def _host_map(value: Any) -> dict[str, list[str]]:
+    """``{name: [host, ...]}`` from YAML, or from ``name=host,host;name=host`` (the
+    environment); ValueError for anything else."""
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split(";") if part.strip()]
+        if any(not sep for _name, sep, _hosts in pairs):
+            raise ValueError(value)
+        value = {
+            n.strip(): [h.strip() for h in hosts.split(",") if h.strip()] for n, _, hosts in pairs
+        }
+    if not isinstance(value, dict) or not all(
+        isinstance(hosts, list) and all(isinstance(h, str) and h for h in hosts)
+        for hosts in value.values()
+    ):
+        raise ValueError(value)
+    return {str(n): [h.lower() for h in hosts] for n, hosts in value.items()}
 
 
 _ENV = {f.name: f"READINESS_{f.name.upper()}" for f in fields(Settings) if f.name != "project_root"}
@@ -116,15 +148,22 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
     for name, value in data.items():
         current = getattr(settings, name)
         try:
-            if isinstance(current, list):
+            if isinstance(current, dict):
+                value = _host_map(value)
+            elif isinstance(current, list):
                 value = value if isinstance(value, list) else str(value).split(os.pathsep)
             elif isinstance(current, int):
                 value = int(value)
             else:
                 value = str(value)
         except ValueError as exc:
+            expected = (
+                "a mapping of credential name to a list of hosts"
+                if isinstance(current, dict)
+                else "a whole number"
+            )
             raise ConfigError(
-                [Problem(str(path), name, f"expected a whole number, got {value!r}")]
+                [Problem(str(path), name, f"expected {expected}, got {value!r}")]
             ) from exc
         setattr(settings, name, value)
     if settings.live_sources.lower() not in ("auto", "true", "false", "1", "0", "yes", "no"):

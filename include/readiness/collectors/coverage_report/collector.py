@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from readiness.collectors import CollectRequest
 from readiness.collectors._recorded import names_of
 from readiness.domain.model import Evidence
-from readiness.evidence.store import StoredObject, StoreUnavailable
+from readiness.evidence.store import ObjectRefused, StoredObject, StoreUnavailable
 from readiness.support.timeutil import utcnow
 
 COLUMNS = (
@@ -197,7 +197,10 @@ class CoverageReportCollector:
             objects = request.store.list(params.path)
             reports: list[tuple[datetime, StoredObject, str, Report]] = []
             for obj in objects:
-                data, sha = request.store.read(obj)
+                try:
+                    data, sha = request.store.read(obj)
+                except ObjectRefused as exc:
+                    return Evidence.failed(obj.uri, fetched_at, str(exc))
                 memo_key = ("coverage_report", obj.uri, sha, params.format)
                 try:
                     if memo_key not in request.store.memo:  # several items read one report

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from readiness.collectors import CollectRequest
 from readiness.domain.model import Evidence
 from readiness.evidence.repo import PathEscape, checkout, iter_files, safe_path
+from readiness.evidence.store import ObjectRefused, StoreUnavailable, read_regular_file
 from readiness.support.timeutil import utcnow
 
 COLUMNS = ("path", "exists", "files", "lines", "bytes")
@@ -49,7 +50,7 @@ class RepoFilesCollector:
                     files = [target] if target.is_file() else []
                 lines = size = 0
                 for path in files:
-                    data = path.read_bytes()
+                    data = read_regular_file(path, request.context.max_document_bytes, root)
                     digest.update(
                         path.relative_to(root.resolve()).as_posix().encode()
                         if path.is_relative_to(root.resolve())
@@ -69,7 +70,7 @@ class RepoFilesCollector:
                         "bytes": size,
                     }
                 )
-        except PathEscape as exc:
+        except (PathEscape, ObjectRefused, StoreUnavailable) as exc:
             return Evidence.failed(f"file://{root}", fetched_at, str(exc))
         except OSError as exc:
             return Evidence.failed(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from readiness.collectors import CollectRequest
 from readiness.domain.model import Evidence
 from readiness.evidence.repo import PathEscape, checkout, iter_files
+from readiness.evidence.store import ObjectRefused, StoreUnavailable, read_regular_file
 from readiness.support.timeutil import utcnow
 
 COLUMNS = ("pattern", "files_scanned", "matches", "files_matching", "sample")
@@ -64,11 +65,9 @@ class RepoGrepCollector:
         resolved = root.resolve()
         for path in files:
             try:
-                data = path.read_bytes()
-            except OSError as exc:
-                return Evidence.failed(
-                    f"file://{root}", fetched_at, f"cannot read {path}: {exc.strerror}"
-                )
+                data = read_regular_file(path, request.context.max_document_bytes, root)
+            except (ObjectRefused, StoreUnavailable) as exc:
+                return Evidence.failed(f"file://{root}", fetched_at, str(exc))
             digest.update(hashlib.sha256(data).digest())
             newest = max(newest, path.stat().st_mtime)
             hit = False
