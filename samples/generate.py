@@ -169,9 +169,22 @@ def maintenance() -> None:
     # SEC3 (L2): one static service-account key still exists -> fail
     for r in s.files["config_snapshot/iam.jsonl"]:
         r["settings"]["user_managed_keys"] = 1
-    # OBS4 (L2): alerts without runbook links -> fail, waived in the spec (RISK-118)
+    # OBS4 (L2): alerts without runbook links -> fail, waived in the spec (RISK-118); the
+    # risk register took RISK-118 on 11-25 and renews it each quarter (the living feed),
+    # so the story still holds once the spec's own waiver expires on 2026-12-31
     for r in s.files["config_snapshot/alertmanager.jsonl"]:
         r["settings"]["alerts_without_runbook"] = 3
+    s.add(
+        "waiver/RISK-118.json",
+        {
+            "item": "OBS4",
+            "reason": "3 legacy alerts lack runbook links; rewrite tracked in OPX-412",
+            "approver": "sre-lead@example.com",
+            "granted_at": "2026-11-25T09:00:00Z",
+            "expires": "2026-12-31",
+            "reference": "RISK-118",
+        },
+    )
     # CAP2 (L2): no capacity snapshot recorded -> missing
     drop(s, "config_snapshot/cloud_sql", resource="capacity/maintenance-service")
     # SYN2 (L2): the payload-size job wrote a broken record -> error naming the field

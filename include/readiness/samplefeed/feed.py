@@ -14,8 +14,9 @@ into ``<folder>/<service>/``, day by day, up to the date of the run that reads i
   deviations the story keeps (``STANDING``), which are copied as they are and never repeated;
 - sign-offs once a quarter: every signature that counted on the story's day is renewed on the
   same day of each quarter; signatures that had already lapsed stay lapsed;
-- waivers: the risk register renews each standing waiver (the store's and the spec's) every
-  quarter, until 14 days after the quarter ends;
+- waivers: the risk register renews each of its standing waivers (the template's
+  ``waiver/`` documents) every quarter, until 14 days after the quarter ends. A spec's own
+  waivers are the spec's: they lapse on their own expiry, and nothing here renews them;
 - cost reports monthly.
 
 What a day holds depends only on that day, so every run, whatever its date, order or
@@ -30,14 +31,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from readiness.domain.model import ServiceSpec, Waiver
+from readiness.domain.model import ServiceSpec
 from readiness.evidence.documents import document_kind
 from readiness.evidence.store import EvidenceStore, open_store
 from readiness.support.timeutil import (
@@ -304,18 +305,12 @@ def _signoffs(files: Sequence[TemplateFile], through: date) -> Iterator[Output]:
             )
 
 
-def _waivers(
-    files: Sequence[TemplateFile], spec_waivers: Iterable[Waiver], through: date
-) -> Iterator[Output]:
+def _waivers(files: Sequence[TemplateFile], through: date) -> Iterator[Output]:
     standing: list[dict[str, str]] = [
         {k: str(r[k]) for k in ("item", "reason", "approver", "reference") if k in r}
         for f in files
         if f.kind == "waiver"
         for r in f.records
-    ]
-    standing += [
-        {"item": w.item, "reason": w.reason, "approver": w.approver, "reference": w.reference}
-        for w in spec_waivers
     ]
     for quarter in _quarters(through):
         start = quarter_start(*quarter)
@@ -359,16 +354,14 @@ def _cost_reports(files: Sequence[TemplateFile], through: date) -> Iterator[Outp
             yield Output(f"cost_report/{start:%Y-%m}.json", f.render(records, 0))
 
 
-def feed_outputs(
-    files: Sequence[TemplateFile], service: str, through: date, spec_waivers: Iterable[Waiver] = ()
-) -> list[Output]:
+def feed_outputs(files: Sequence[TemplateFile], service: str, through: date) -> list[Output]:
     """Everything the sample teams' tooling had written for ``service`` by ``through``."""
     standing = STANDING.get(service, frozenset())
     outputs = [Output(f.path, f.text) for f in files if f.path in standing]
     outputs += _daily(files, through, standing)
     outputs += _drills(files, through, standing)
     outputs += _signoffs(files, through)
-    outputs += _waivers(files, spec_waivers, through)
+    outputs += _waivers(files, through)
     outputs += _cost_reports(files, through)
     known = {"drill_report", "attestation", "waiver", "cost_report", *daily_kinds()}
     outputs += [Output(f.path, f.text) for f in files if f.kind not in known]
@@ -396,7 +389,6 @@ def feed(
     target: Path,
     service: str,
     as_of: datetime,
-    spec_waivers: Iterable[Waiver] = (),
 ) -> int:
     """Bring ``target`` up to ``as_of``'s day; returns how many files were written. A service
     without a template folder gets nothing (its team writes its own evidence)."""
@@ -405,7 +397,7 @@ def feed(
     if marker.exists() or not template.is_dir():
         return 0
     written = 0
-    for output in feed_outputs(load_template(template), service, through, spec_waivers):
+    for output in feed_outputs(load_template(template), service, through):
         path = target / output.path
         if not path.exists():
             _write_once(path, output.content)
@@ -424,5 +416,5 @@ def service_store(root: str, base: Path, spec: ServiceSpec, as_of: datetime) -> 
     template, then read as a local store."""
     folder = Path(root[len(SCHEME) :])
     folder = (folder if folder.is_absolute() else base / folder) / spec.service
-    feed(base / TEMPLATE / spec.service, folder, spec.service, as_of, spec.waivers)
+    feed(base / TEMPLATE / spec.service, folder, spec.service, as_of)
     return open_store(str(folder), base)

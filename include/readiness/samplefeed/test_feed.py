@@ -155,19 +155,23 @@ def test_files_are_written_once_and_never_rewritten(tmp_path: Path) -> None:
     assert probe.read_text() == "changed by hand\n"
 
 
-def test_a_waiver_reference_never_writes_outside_the_feeds_folder(tmp_path: Path) -> None:
-    """A reference of ../../../../tmp/x made the feed write x.json outside var/."""
-    from readiness.domain.model import Waiver
+def test_a_spec_waiver_lapses_on_its_own_expiry_whatever_the_feed(tmp_path: Path) -> None:
+    """The feed renewed every spec waiver each quarter: OBS4, expired on 2026-01-31, showed
+    "waived until 2027-01-14". A spec's waiver is the spec's; only the register's renew.
+    (A reference like ``../../../../tmp/x`` once became a path outside var/: the spec
+    loader refuses it now, tests/unit/test_loader.py.)"""
+    import yaml
 
-    target = tmp_path / "var" / "evidence" / MNT
-    hostile = Waiver(
-        item="OBS4",
-        reason="r",
-        approver="a@example.com",
-        expires=date(2027, 6, 30),
-        reference="../../../../" + "escaped",
-    )
-    sample_feed.feed(ROOT / "samples" / "evidence" / MNT, target, MNT, STORY, [hostile])
-    written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert written and all(p.is_relative_to(target) for p in written)
-    assert not any(p.name == "escaped.json" for p in written)
+    services = tmp_path / "services"
+    services.mkdir()
+    for path in (ROOT / "services").glob("*.yaml"):
+        spec = yaml.safe_load(path.read_text())
+        for waiver in spec.get("waivers", []):
+            waiver.update(item="SEC3", expires="2026-01-31", reference="RISK-7")
+        (services / path.name).write_text(yaml.safe_dump(spec, sort_keys=False))
+    settings = _settings(tmp_path, f"{sample_feed.SCHEME}{tmp_path}/var/evidence")
+    settings.services = [str(services)]
+    live = _by_service(settings, datetime(2026, 12, 3, 5, tzinfo=UTC))
+    sec3 = next(r for r in live[MNT].items if r.item.id == "SEC3")
+    assert sec3.effective_status.value == "fail" and sec3.waiver is None
+    assert not list((tmp_path / "var").rglob("RISK-7.json"))  # nothing renewed it
