@@ -154,6 +154,14 @@ def quarterly_report() -> dict[str, str]:
     return runtime.quarterly_report(get_current_context())
 
 
+@task(**SYNC_RETRIES)  # type: ignore[call-overload]
+def close_retired_services() -> dict[str, list[str]]:
+    """Closes the open issues of every service no spec names any more, saying why."""
+    from readiness_airflow import runtime
+
+    return runtime.close_retired_services(get_current_context())
+
+
 @task(retries=0)
 def spec_problems(file: str, problems: list[str]) -> None:
     """Stands in for a service whose spec does not load: fails with what is wrong."""
@@ -249,7 +257,9 @@ def quarterly_dag(services: list[str], retry_delay_s: int | None = None) -> DAG:
             "are re-checked and the run is marked in history. Each service gets one "
             "`quarterly-revalidation` issue listing the sign-offs to renew; then "
             "`quarterly_report` writes the report of the quarter that just ended (Markdown "
-            "and HTML) to the report store.\n\n" + "\n".join(f"- `{s}`" for s in services)
+            "and HTML) to the report store, and `close_retired_services` closes the open "
+            "issues of services no spec names any more.\n\n"
+            + "\n".join(f"- `{s}`" for s in services)
         ),
         default_args={"owner": "readiness"},
     ) as dag:
@@ -258,6 +268,7 @@ def quarterly_dag(services: list[str], retry_delay_s: int | None = None) -> DAG:
             service=services
         )
         revalidated >> quarterly_report.override(trigger_rule="all_done", **delay)()
+        revalidated >> close_retired_services.override(trigger_rule="all_done", **sync_delay)()
     return dag
 
 

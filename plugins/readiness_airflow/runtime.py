@@ -186,16 +186,10 @@ def sync(
     """Issue sync; anything the tracker did not take fails the task after logging, so it is
     retried (idempotently) and an SRE sees it, and the next run sends it anyway."""
     from readiness.pipeline.stages import ServiceStages
-    from readiness.trackers import TRACKERS, open_tracker
-    from readiness_airflow.hooks import TrackerHook
 
     config = settings()
     stages = ServiceStages(config, service)
-    # a tracker with a connection gets its credentials from it (or its environment variable)
-    has_connection = TRACKERS[config.tracker].connection is not None
-    options = TrackerHook(config.tracker).tracker_options() if has_connection else {}
-    tracker = open_tracker(config, **options)
-    report = stages.sync(evaluation, tracker, quarterly=quarterly)
+    report = stages.sync(evaluation, _tracker(config), quarterly=quarterly)
     log.info(
         "issues for %s: opened %s, commented %s, closed %s",
         service,
@@ -211,6 +205,37 @@ def sync(
             "kept pending for the retry and the next run"
         )
     return report
+
+
+def _tracker(config: Settings) -> Any:
+    from readiness.trackers import TRACKERS, open_tracker
+    from readiness_airflow.hooks import TrackerHook
+
+    # a tracker with a connection gets its credentials from it (or its environment variable)
+    has_connection = TRACKERS[config.tracker].connection is not None
+    options = TrackerHook(config.tracker).tracker_options() if has_connection else {}
+    return open_tracker(config, **options)
+
+
+def close_retired_services(context: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Close the open issues of services no spec names any more (the CLI's whole-fleet
+    run does the same); what the tracker did not take fails the task, to be retried."""
+    from readiness.history import history_for
+    from readiness.pipeline.engine import retire
+    from readiness.pipeline.run_report import RunReport
+    from readiness.spec.loader import load_catalog
+
+    config = settings()
+    moment = as_of(context)
+    meta = run_meta(context, QUARTERLY)
+    report = RunReport(run_key=meta.run_key, as_of=moment, dry_run=False)
+    catalog = load_catalog(config.checklist_paths, config.service_paths)
+    closed = retire(history_for(config), _tracker(config), catalog, moment, meta.run_key, report)
+    for warning in report.warnings:
+        log.warning("READINESS %s", warning)
+    if closed.failed:
+        raise RuntimeError(f"retired services: tracker did not take {', '.join(closed.failed)}")
+    return {"closed": closed.closed}
 
 
 def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ history, local outbox): what an SRE sees in the grid and what lands in history."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,23 @@ def test_a_service_dag_records_history_and_files_one_issue_per_regression(
     assert again.note == f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3"
 
 
+def _open_issue_of_a_retired_service(env: Path) -> str:
+    """An open issue in the tracker and in history for payments-legacy, whose spec has
+    been deleted since: nothing evaluates it again."""
+    from readiness.history import IssueLink, history_for
+    from readiness.testing.trackers import issue_document
+
+    settings = load_settings()
+    history = history_for(settings)
+    history.init()
+    tracker = OutboxTracker(env / "outbox")
+    doc = replace(issue_document("payments-legacy:RP3"), service="payments-legacy")
+    ref = tracker.open(doc)
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    history.save_link(IssueLink.opened(doc, ref, tracker.name, "payments-legacy@r", at, "x"))
+    return ref.issue_key
+
+
 @pytest.mark.slow
 def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
     metadata_db: Path, readiness_env: Path
@@ -97,9 +115,24 @@ def test_the_quarterly_dag_revalidates_every_service_as_trigger_quarterly(
     from readiness_airflow.local import run_dag
 
     dag = _dags()["readiness__quarterly_revalidation"]
+    retired = _open_issue_of_a_retired_service(readiness_env)
     run = run_dag(dag, datetime(2026, 10, 1, 6, tzinfo=UTC))
     assert run.succeeded, run.task_states
-    assert set(run.task_states) == {"revalidate[0]", "revalidate[1]", "quarterly_report"}
+    assert set(run.task_states) == {
+        "revalidate[0]",
+        "revalidate[1]",
+        "quarterly_report",
+        "close_retired_services",
+    }
+    # the issue of a service whose spec is gone is closed, saying why
+    gone = [
+        i for i in OutboxTracker(readiness_env / "outbox").issues() if i["issue_key"] == retired
+    ]
+    assert [i["state"] for i in gone] == ["closed"]
+    assert "is retired" in OutboxTracker(readiness_env / "outbox").comments(retired)[-1]
+    assert _rows(
+        "SELECT closed_reason FROM readiness.issue_links WHERE service = 'payments-legacy'"
+    ) == [{"closed_reason": "service_retired"}]
 
     rows = _rows(
         "SELECT service, trigger, dag_id, run_key FROM readiness.evaluations ORDER BY service"

@@ -30,6 +30,10 @@ SERVICES = """
 SELECT DISTINCT service FROM {dataset}.evaluations ORDER BY service
 """
 
+SERVICES_WITH_OPEN_ISSUES = """
+SELECT DISTINCT service FROM {dataset}.issue_links WHERE state = 'open' ORDER BY service
+"""
+
 LATEST_EVALUATION = """
 SELECT *
 FROM {dataset}.evaluations

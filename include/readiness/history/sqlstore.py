@@ -70,6 +70,9 @@ class SqlHistory(ABC):
     def services(self) -> list[str]:
         return [r["service"] for r in self.select(q.SERVICES)]
 
+    def services_with_open_issues(self) -> list[str]:
+        return [r["service"] for r in self.select(q.SERVICES_WITH_OPEN_ISSUES)]
+
     def snapshot(self, service: str, as_of: datetime | None = None) -> ServiceSnapshot | None:
         rows = self.select(q.LATEST_EVALUATION, service=service, as_of=as_of or END_OF_TIME)
         if not rows:

@@ -3,7 +3,8 @@
 - open: one issue per regressed item per regression episode, for items that cost the
   service a level it held or targets;
 - silent while the item stays failing, unless the reason changes (one comment);
-- close with a comment when it passes again, or as accepted risk when waived;
+- close with a comment when it passes again, or as accepted risk when waived, or when its
+  item has left the checklist or its service has been retired (no spec names it);
 - anything the tracker did not take stays pending and is retried by the next run,
   because the episode id lives in history, not in memory;
 - an item whose only problem is an unreachable source gets no issue of its own: the
@@ -13,14 +14,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from readiness.domain.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
 from readiness.domain.scoring import describe_expectation
 from readiness.history import HistoryStore, IssueLink
-from readiness.lifecycle.outages import outage_of, sync_outages
+from readiness.lifecycle.outages import outage_item, outage_of, sync_outages
 from readiness.lifecycle.revalidation import (
     REVALIDATION_ITEM,
     close_renewed,
@@ -210,6 +211,7 @@ def sync_issues(
             )
             report.failed.append(item_id)
     if report.error is None:
+        _close_removed_items(ev, open_by_item, history, tracker, now, report)
         sync_outages(ev, links, history, tracker, report)
         try:
             report.closed += close_renewed(ev, links, history, tracker)
@@ -218,6 +220,85 @@ def sync_issues(
             report.failed.append(REVALIDATION_ITEM)
     if quarterly_waivers is not None and report.error is None:
         open_revalidation_issue(ev, links, history, tracker, quarterly_waivers, report)
+    return report
+
+
+def _close_removed_items(
+    ev: ServiceEvaluation,
+    open_by_item: dict[str, IssueLink],
+    history: HistoryStore,
+    tracker: IssueTracker,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """An open issue for an item the checklist no longer has would stay open for ever:
+    nothing evaluates that item again. Close it, saying why."""
+    present = {result.item.id for result in ev.items}
+    for item_id, current in sorted(open_by_item.items()):
+        if item_id in present or item_id == REVALIDATION_ITEM or outage_item(item_id):
+            continue
+        body = (
+            f"Closed: item {code_span(item_id)} is no longer in checklist "
+            f"{code_span(ev.checklist.id)} (version {escape(str(ev.checklist.version))}) as "
+            f"of run {code_span(ev.run_id)} at {ev.evaluated_at.isoformat()}, so nothing will "
+            f"evaluate it again. Level now {ev.achieved_level}."
+        )
+        try:
+            tracker.close(IssueRef.of(current), body, accepted_risk=False, at=ev.evaluated_at)
+        except TrackerError as exc:
+            log.warning(
+                "closing %s (item %s left the checklist) deferred: %s",
+                current.issue_key,
+                item_id,
+                exc,
+            )
+            report.failed.append(item_id)
+            continue
+        history.save_link(
+            replace(
+                current, state="closed", closed_at=now, closed_reason="item_removed", updated_at=now
+            )
+        )
+        report.closed.append(current.issue_key)
+
+
+def close_retired(
+    history: HistoryStore,
+    tracker: IssueTracker,
+    known: Collection[str],
+    at: datetime,
+    run_id: str,
+) -> SyncReport:
+    """Close every open issue of a service no spec names any more (``known``: the services
+    whose spec exists, loaded or not; a spec that merely fails to load is not retired).
+    Without this, a retired service's issues stay open for ever."""
+    report = SyncReport()
+    now = utcnow()
+    for service in sorted(set(history.services_with_open_issues()) - set(known)):
+        for current in [lk for lk in history.links(service) if lk.state == "open"]:
+            body = (
+                f"Closed: no service spec names {code_span(service)} any more (run "
+                f"{code_span(run_id)} at {at.isoformat()}); the service is retired, so "
+                "readiness no longer tracks it. Its history stays queryable."
+            )
+            try:
+                tracker.close(IssueRef.of(current), body, accepted_risk=False, at=at)
+            except TrackerError as exc:
+                log.warning(
+                    "closing %s of retired %s deferred: %s", current.issue_key, service, exc
+                )
+                report.failed.append(current.item_id)
+                continue
+            history.save_link(
+                replace(
+                    current,
+                    state="closed",
+                    closed_at=now,
+                    closed_reason="service_retired",
+                    updated_at=now,
+                )
+            )
+            report.closed.append(current.issue_key)
     return report
 
 

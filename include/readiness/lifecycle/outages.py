@@ -72,6 +72,11 @@ def _body(ev: ServiceEvaluation, source: str, since: datetime, hit: list[ItemRes
     return "\n".join(lines)
 
 
+def outage_item(item_id: str) -> bool:
+    """Whether an issue link's ``item_id`` is an outage issue's (no checklist item)."""
+    return item_id.startswith(PREFIX)
+
+
 def sync_outages(
     ev: ServiceEvaluation,
     links: list[IssueLink],

@@ -29,7 +29,7 @@ from readiness.evidence.store import (
     EvidenceStore,
 )
 from readiness.history import HistoryStore, RunMeta, history_for
-from readiness.lifecycle.issues import sync_issues
+from readiness.lifecycle.issues import close_retired, sync_issues
 from readiness.pipeline.collect import collect_context, collect_evidence, service_store
 from readiness.pipeline.run_report import RunReport
 from readiness.pipeline.score import score_service, validation_tasks
@@ -298,4 +298,29 @@ def evaluate(
         report.issues[evaluation.service] = sync(
             history, tracker, evaluation, waivers if quarterly else None
         )
+    if not services:  # a run of the whole fleet also sees which services are gone
+        retire(history, tracker, catalog, as_of, meta.run_key, report)
     return report
+
+
+def retire(
+    history: HistoryStore,
+    tracker: IssueTracker,
+    catalog: Catalog,
+    at: datetime,
+    run_id: str,
+    report: RunReport,
+) -> SyncReport:
+    """Close the open issues of every service no spec names any more. Never on a catalog
+    with no spec at all: a services folder that is missing or unreadable is a problem of
+    settings, not the retirement of the fleet."""
+    if not catalog.specs:
+        report.warnings.append("no service spec loaded: retired services were not looked for")
+        return SyncReport()
+    closed = close_retired(history, tracker, catalog.named_services, at, run_id)
+    if closed.closed or closed.failed:
+        report.warnings.append(
+            f"retired services: closed {len(closed.closed)} issue(s)"
+            + (f", {len(closed.failed)} deferred to the next run" if closed.failed else "")
+        )
+    return closed

@@ -3,6 +3,7 @@ hides the others."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ from readiness.domain.model import (
 from readiness.spec.loader.checklists import parse_checklist
 from readiness.spec.loader.specs import cross_check, parse_spec
 from readiness.support.errors import Problem
+
+_SERVICE_LINE = re.compile(r"^service:[ \t]*([^\s#]+)", re.MULTILINE)
 
 
 @dataclass
@@ -27,6 +30,24 @@ class Catalog:
     specs: dict[str, ServiceSpec] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     broken_specs: dict[str, list[Problem]] = field(default_factory=dict)
+
+    @property
+    def named_services(self) -> set[str]:
+        """Every service a spec file names, loaded or not: a spec that fails to load keeps
+        its service (by its file name, and its ``service:`` line where one can be read),
+        so a typo never looks like a retirement."""
+        named = set(self.specs)
+        for file in self.broken_specs:
+            path = Path(file)
+            named.add(path.stem)
+            try:
+                if path.is_file():
+                    with path.open("rb") as handle:
+                        head = handle.read(65536).decode("utf-8", "replace")
+                    named.update(m.strip("'\" ") for m in _SERVICE_LINE.findall(head))
+            except OSError:
+                pass
+        return named
 
     @property
     def notes(self) -> list[str]:
