@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos ui-check
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -72,6 +72,9 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/production_path.py $(BENCH_PROD)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
+
+hostile: $(STAMP) ## hostile specs, evidence and repositories planted in a copy of the project, each refused (prints tried, refused, level raised, files written outside)
+	$(BIN)/python scripts/hostile.py
 
 chaos: $(STAMP) ## faults injected into real runs, CLI and Airflow tasks (kill -9 at failpoints, emulators stopped mid-task, Linear storms, a storage outage, half-written evidence, two writers), then the promises checked
 	$(BIN)/python scripts/chaos.py
