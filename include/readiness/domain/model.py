@@ -191,6 +191,8 @@ class Checklist:
     source: str = ""
     description: str = ""
     promotions: dict[str, PromotionRule] = field(default_factory=dict)
+    #: who may grant exemptions from this checklist, and for how long
+    exemptions: ExemptionPolicy = field(default_factory=lambda: ExemptionPolicy())
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -231,8 +233,16 @@ class Waiver:
     #: backfill before the start sees no waiver.
     starts: date | None = None
 
-    def in_force(self, on: date) -> bool:
-        return (self.starts is None or self.starts <= on) and on <= self.expires
+    def in_force(self, on: date, max_days: int | None = None) -> bool:
+        """In force on ``on``: from ``starts``, and never more than ``max_days`` (the
+        checklist's ``exemptions.max_duration``) before it expires, so an expiry of
+        2999-12-31 buys nothing today."""
+        earliest = self.expires - timedelta(days=max_days) if max_days is not None else None
+        return (
+            (self.starts is None or self.starts <= on)
+            and (earliest is None or earliest <= on)
+            and on <= self.expires
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -264,9 +274,37 @@ class ItemOverride:
     #: fills it in once it has checked the override against its checklist).
     description: str = ""
 
-    def in_force(self, day: date | None) -> bool:
-        """An approved override lapses after its expiry; a permitted one never does."""
-        return self.expires is None or day is None or day <= self.expires
+    def in_force(self, day: date | None, max_days: int | None = None) -> bool:
+        """An approved override lapses after its expiry, and counts no more than
+        ``max_days`` before it (``exemptions.max_duration``); a permitted one never lapses."""
+        if self.expires is None or day is None:
+            return True
+        earliest = self.expires - timedelta(days=max_days) if max_days is not None else None
+        return (earliest is None or earliest <= day) and day <= self.expires
+
+
+@dataclass(frozen=True)
+class ExemptionRule:
+    """Who may grant an exemption (a waiver or a weakening override) and for how long.
+    No approvers: the checklist names none, and any approver a spec names is taken (the
+    behaviour of checklists written before ``exemptions:``)."""
+
+    approvers: tuple[str, ...] = ()
+    max_days: int = 90
+
+    def allows(self, approver: str) -> bool:
+        return not self.approvers or approver in self.approvers
+
+
+@dataclass(frozen=True)
+class ExemptionPolicy:
+    """A checklist's ``exemptions:``: one rule, optionally a stricter one per severity."""
+
+    default: ExemptionRule = ExemptionRule()
+    by_severity: dict[str, ExemptionRule] = field(default_factory=dict)
+
+    def rule(self, severity: str) -> ExemptionRule:
+        return self.by_severity.get(severity, self.default)
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,8 @@ class ServicePlan:
     def waivers(
         self, settings: Settings, as_of: datetime, store: EvidenceStore | None = None
     ) -> tuple[list[Waiver], list[str]]:
-        return waivers_for(self.spec, store or self.store(settings, as_of), as_of)
+        store = store or self.store(settings, as_of)
+        return waivers_for(self.spec, store, as_of, self.checklist)
 
     def validation_tasks(self, evidence: dict[str, Evidence]) -> list[ValidationTask]:
         return validation_tasks(self.spec.service, self.items, evidence)

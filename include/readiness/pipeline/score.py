@@ -64,9 +64,11 @@ def score_service(
     grace_runs: int,
 ) -> ServiceEvaluation:
     today = as_of.date()
+    severity = {item.id: item.severity for item in checklist.items}
     in_force: dict[str, Waiver] = {}
     for waiver in waivers:
-        if waiver.in_force(today) and (
+        longest = checklist.exemptions.rule(severity.get(waiver.item, "")).max_days
+        if waiver.in_force(today, longest) and (
             waiver.item not in in_force or waiver.expires > in_force[waiver.item].expires
         ):
             in_force[waiver.item] = waiver

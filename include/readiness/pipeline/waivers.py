@@ -7,6 +7,7 @@ import logging
 from datetime import datetime
 
 from readiness.domain.model import (
+    Checklist,
     ServiceSpec,
     Waiver,
 )
@@ -20,11 +21,14 @@ log = logging.getLogger(__name__)
 
 
 def waivers_for(
-    spec: ServiceSpec, store: EvidenceStore, as_of: datetime
+    spec: ServiceSpec, store: EvidenceStore, as_of: datetime, checklist: Checklist | None = None
 ) -> tuple[list[Waiver], list[str]]:
-    """Waivers from the spec plus waiver documents in the store (risk register exports)."""
+    """Waivers from the spec plus waiver documents in the store (risk register exports).
+    A document whose approver the checklist's ``exemptions.approvers`` does not name is
+    not applied, and says so (the spec's own were refused when it loaded)."""
     waivers = list(spec.waivers)
     warnings: list[str] = []
+    severity = {item.id: item.severity for item in checklist.items} if checklist else {}
     try:
         for doc in load_documents(store, "waiver", "waiver/**/*"):
             if doc.timestamp > as_of:
@@ -32,6 +36,15 @@ def waivers_for(
             from datetime import date
 
             record = doc.record
+            if checklist is not None:
+                rule = checklist.exemptions.rule(severity.get(record["item"], ""))
+                if not rule.allows(record["approver"]):
+                    warnings.append(
+                        f"{spec.service}: waiver {doc.uri} not applied: {record['approver']!r} "
+                        f"may not grant exemptions from checklist {checklist.id} (expected one "
+                        f"of {list(rule.approvers)})"
+                    )
+                    continue
             waivers.append(
                 Waiver(
                     item=record["item"],

@@ -123,7 +123,8 @@ def effective_items(
     out: list[tuple[Item, str | None]] = []
     for item in checklist.items:
         override = spec.overrides.get(item.id)
-        if override is None or not override.in_force(on):
+        longest = checklist.exemptions.rule(item.severity).max_days
+        if override is None or not override.in_force(on, longest):
             out.append((item, None))
             continue
         changed = item

@@ -15,6 +15,8 @@ from readiness.collectors import KINDS, get_collector
 from readiness.domain.model import (
     Checklist,
     EvidenceSource,
+    ExemptionPolicy,
+    ExemptionRule,
     Expectation,
     Item,
     Level,
@@ -26,6 +28,7 @@ from readiness.spec.expectations import check_arguments
 from readiness.spec.loader.documents import (
     ChecklistDoc,
     EvidenceDoc,
+    ExemptionRuleDoc,
     ItemDoc,
     OverridableDoc,
     SectionDoc,
@@ -161,10 +164,12 @@ def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
             )
         )
     promotions = _promotions(source, doc, level_ids, set(seen_items), problems)
+    exemptions = _exemptions(source, doc, problems)
     if problems:
         return None, problems
     return Checklist(
         promotions=promotions,
+        exemptions=exemptions,
         id=doc.checklist,
         title=doc.title,
         version=doc.version,
@@ -212,6 +217,34 @@ def _promotions(
             source=pdoc.source,
         )
     return rules
+
+
+def _exemption_rule(
+    source: Source, path: str, rule: ExemptionRuleDoc, base: ExemptionRule, problems: list[Problem]
+) -> ExemptionRule:
+    where = join_path(path, "max_duration")
+    span = duration_field(source, where, rule.max_duration, problems)
+    days = span.days if span is not None else base.max_days
+    if span is not None and (days < 1 or span != timedelta(days=days)):
+        problems.append(
+            source.problem(where, f"expected whole days, at least 1d; got {rule.max_duration!r}")
+        )
+    fields = rule.model_fields_set
+    return ExemptionRule(
+        approvers=tuple(rule.approvers) if "approvers" in fields else base.approvers,
+        max_days=days if "max_duration" in fields else base.max_days,
+    )
+
+
+def _exemptions(source: Source, doc: ChecklistDoc, problems: list[Problem]) -> ExemptionPolicy:
+    """``exemptions:``: who may grant a waiver or a weakening override, and for how long;
+    a severity's rule inherits what it does not say from the checklist's."""
+    default = _exemption_rule(source, "exemptions", doc.exemptions, ExemptionRule(), problems)
+    severities = {}
+    for severity, rule in doc.exemptions.by_severity.items():
+        path = join_path("exemptions", "by_severity", severity)
+        severities[severity] = _exemption_rule(source, path, rule, default, problems)
+    return ExemptionPolicy(default, severities)
 
 
 def duration_field(

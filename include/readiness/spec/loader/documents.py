@@ -101,6 +101,17 @@ class PromotionDoc(StrictDoc):
     source: str = ""
 
 
+class ExemptionRuleDoc(StrictDoc):
+    #: Airflow users (or roles) who may grant; none: any approver a spec names
+    approvers: list[str] = []
+    max_duration: str = "90d"
+
+
+class ExemptionsDoc(ExemptionRuleDoc):
+    #: a stricter rule for items of a severity (``critical: {max_duration: 30d}``)
+    by_severity: dict[str, ExemptionRuleDoc] = {}
+
+
 class ChecklistDoc(StrictDoc):
     checklist: str = Field(pattern=ID_PATTERN)
     title: str
@@ -112,6 +123,7 @@ class ChecklistDoc(StrictDoc):
     templates: dict[str, TemplateDoc] = {}
     sections: list[SectionDoc] = Field(min_length=1)
     promotion: dict[str, PromotionDoc] = {}
+    exemptions: ExemptionsDoc = ExemptionsDoc()
 
 
 class OverrideDoc(StrictDoc):

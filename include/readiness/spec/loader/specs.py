@@ -4,6 +4,7 @@ they name."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from pydantic import (
@@ -12,6 +13,7 @@ from pydantic import (
 
 from readiness.domain.model import (
     Checklist,
+    ExemptionRule,
     ItemOverride,
     ServiceSpec,
     Waiver,
@@ -131,6 +133,7 @@ def cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pro
             found, description = override_problems(checklist, item, override)
             problems.extend(problem(join_path("overrides", item_id, f), m) for f, m in found)
             spec.overrides[item_id] = replace(override, description=description)
+    by_id = {item.id: item for item in checklist.items}
     for position, waiver in enumerate(spec.waivers):
         if waiver.item not in item_ids:
             problems.append(
@@ -139,4 +142,48 @@ def cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pro
                     f"item {waiver.item!r} is not in checklist {checklist.id}",
                 )
             )
+            continue
+        rule = checklist.exemptions.rule(by_id[waiver.item].severity)
+        where = f"waivers[{position}]"
+        problems += [
+            problem(join_path(where, f), m)
+            for f, m in exemption_problems(
+                checklist, rule, waiver.approver, waiver.starts, waiver.expires
+            )
+        ]
+    for item_id, override in spec.overrides.items():
+        if item_id in by_id and override.approver and override.expires:
+            rule = checklist.exemptions.rule(by_id[item_id].severity)
+            problems += [
+                problem(join_path("overrides", item_id, f), m)
+                for f, m in exemption_problems(
+                    checklist, rule, override.approver, None, override.expires
+                )
+            ]
     return problems
+
+
+def exemption_problems(
+    checklist: Checklist, rule: ExemptionRule, approver: str, starts: date | None, expires: date
+) -> list[tuple[str, str]]:
+    """What the checklist's ``exemptions:`` refuses in one waiver or approved override:
+    an approver it does not name, a window longer than its ``max_duration``."""
+    found = []
+    if not rule.allows(approver):
+        found.append(
+            (
+                "approver",
+                f"{approver!r} may not grant exemptions from checklist {checklist.id}; "
+                f"expected one of {list(rule.approvers)} (its exemptions.approvers)",
+            )
+        )
+    if starts is not None and (expires - starts).days > rule.max_days:
+        found.append(
+            (
+                "expires",
+                f"{expires.isoformat()} is {(expires - starts).days} days after starts "
+                f"{starts.isoformat()}; checklist {checklist.id} allows at most "
+                f"{rule.max_days} days (its exemptions.max_duration)",
+            )
+        )
+    return found

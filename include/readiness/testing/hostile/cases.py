@@ -137,6 +137,26 @@ CASES: tuple[Hostile, ...] = (
         _spec_edit(lambda s: s["waivers"][0].update(reference="../../../../outside/canary")),
     ),
     Hostile(
+        "20 waivers the team grants itself, until 2999-12-31",
+        "check",
+        "may not grant exemptions from checklist maintenance-cutover",
+        _spec_edit(
+            lambda s: s.update(
+                waivers=[
+                    {"item": i, "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
+                    for i in (
+                        "STO7",
+                        "SEC3",
+                        "CAP2",
+                        "SYN2",
+                        "OBS4",
+                        *[f"SEC{n}" for n in range(1, 16)],
+                    )
+                ]
+            )
+        ),
+    ),
+    Hostile(
         "a YAML alias bomb of about 600 bytes", "check", "YAML aliases expand to over", _alias_bomb
     ),
     Hostile("a spec over 1,000,000 bytes", "check", "over 1,000,000 bytes", _huge_spec),
