@@ -65,3 +65,53 @@ def test_a_blocked_test_fails_with_its_stack_instead_of_hanging(tmp_path: Path) 
     assert done.returncode == 1
     assert "Timeout" in done.stdout and "test_blocked" in done.stdout
     assert "threading.py" in done.stdout  # the stack of the wait that blocked
+
+
+def test_sigterm_stops_the_suite_and_tears_fixtures_down(tmp_path: Path) -> None:
+    """After an in-process Airflow task, its SIGTERM handler swallowed the signal: the
+    suite ran on. A handler like Airflow's is installed here; SIGTERM still stops it."""
+    import signal
+    import time
+
+    (tmp_path / "test_cancelled.py").write_text(
+        textwrap.dedent(
+            """
+            import signal, time
+            from pathlib import Path
+            import pytest
+
+            @pytest.fixture
+            def server():
+                yield
+                Path("torn-down").write_text("yes")
+
+            def test_first(server):
+                signal.signal(signal.SIGTERM, lambda *_: None)  # as Airflow's task runner
+                Path("ready").write_text("")
+                time.sleep(60)
+
+            def test_second():
+                Path("second-ran").write_text("")
+            """
+        )
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "readiness.testing.signals"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 143, out
+    assert (tmp_path / "torn-down").read_text() == "yes"
+    assert not (tmp_path / "second-ran").exists()
+    assert "stopped by signal 15" in out
