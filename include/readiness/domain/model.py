@@ -286,11 +286,11 @@ class ItemOverride:
 @dataclass(frozen=True)
 class ExemptionRule:
     """Who may grant an exemption (a waiver or a weakening override) and for how long.
-    No approvers: the checklist names none, and any approver a spec names is taken (the
-    behaviour of checklists written before ``exemptions:``)."""
+    No approvers, no ``max_days``: the checklist says nothing, and any approver a spec names
+    is taken for any length (the behaviour of checklists written before ``exemptions:``)."""
 
     approvers: tuple[str, ...] = ()
-    max_days: int = 90
+    max_days: int | None = None
 
     def allows(self, approver: str) -> bool:
         return not self.approvers or approver in self.approvers

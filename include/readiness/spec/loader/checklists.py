@@ -224,11 +224,15 @@ def _exemption_rule(
 ) -> ExemptionRule:
     where = join_path(path, "max_duration")
     span = duration_field(source, where, rule.max_duration, problems)
-    days = span.days if span is not None else base.max_days
-    if span is not None and (days < 1 or span != timedelta(days=days)):
-        problems.append(
-            source.problem(where, f"expected whole days, at least 1d; got {rule.max_duration!r}")
-        )
+    days = base.max_days
+    if span is not None:
+        days = span.days
+        if days < 1 or span != timedelta(days=days):
+            problems.append(
+                source.problem(
+                    where, f"expected whole days, at least 1d; got {rule.max_duration!r}"
+                )
+            )
     fields = rule.model_fields_set
     return ExemptionRule(
         approvers=tuple(rule.approvers) if "approvers" in fields else base.approvers,

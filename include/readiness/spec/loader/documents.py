@@ -104,7 +104,8 @@ class PromotionDoc(StrictDoc):
 class ExemptionRuleDoc(StrictDoc):
     #: Airflow users (or roles) who may grant; none: any approver a spec names
     approvers: list[str] = []
-    max_duration: str = "90d"
+    #: the longest window of an exemption; none: unbounded
+    max_duration: str | None = None
 
 
 class ExemptionsDoc(ExemptionRuleDoc):

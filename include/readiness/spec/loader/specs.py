@@ -177,7 +177,7 @@ def exemption_problems(
                 f"expected one of {list(rule.approvers)} (its exemptions.approvers)",
             )
         )
-    if starts is not None and (expires - starts).days > rule.max_days:
+    if rule.max_days is not None and starts is not None and (expires - starts).days > rule.max_days:
         found.append(
             (
                 "expires",
