@@ -92,12 +92,18 @@ def run_case(case: Hostile, work: Path) -> Result:
                     else f"{case.item} was not evaluated"
                 )
             else:
-                from readiness.testing.hostile.page import service_page
+                from readiness.testing.hostile.page import live_probe_uri, service_page
 
+                # what a live probe of ${locations.base_url}/healthz records when it fails:
+                # the URL itself, which the page shows with the item's evidence
+                live_probe_uri(service, "DEP5", "javascript:alert(document.domain)///healthz")
                 page = service_page(service)
-                refused = not _javascript_link(page)
+                shown = case.expect in page  # the value reached the page: the case can fail
+                refused = shown and not _javascript_link(page)
                 note = (
-                    "no javascript: link on the service page" if refused else "a javascript: link"
+                    "shown as text, not as a link"
+                    if refused
+                    else ("a javascript: link" if shown else "the value never reached the page")
                 )
     written = len(project.files_outside() - before)
     return Result(case, refused, _rank(level) > _rank(BASELINE[service]), written, note)

@@ -25,3 +25,21 @@ def service_page(service: str) -> str:
             return answer.text
     finally:
         ui.app.dependency_overrides.clear()
+
+
+def live_probe_uri(service: str, item: str, uri: str) -> None:
+    """Record ``uri`` as the evidence of the latest run of ``item``, as the live
+    ``http_probe`` does for an endpoint it cannot reach (the recorded probes of the embedded
+    default name their document instead)."""
+    import duckdb
+
+    from readiness.spec.config import load_settings
+
+    settings = load_settings()
+    path = settings.path(settings.history.removeprefix("duckdb://"))
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            f"UPDATE {settings.dataset}.item_results SET evidence_uri = ? "
+            "WHERE service = ? AND item_id = ?",
+            [uri, service, item],
+        )
