@@ -13,6 +13,7 @@ from typing import Any
 
 from readiness.collectors.samples import SampleContext, SampleStore, iso, sample_writers, satisfy
 from readiness.spec.loader import parse_checklist, parse_spec, substitute
+from readiness.spec.overrides import item_requests
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -38,6 +39,23 @@ def baseline(service: str, checklist_file: str, spec_file: str) -> SampleStore:
     for writer in writers.values():
         writer.write(store)
     return store
+
+
+def request_id(checklist_file: str, spec_file: str, item: str) -> str:
+    """The id of the exemption the spec requests for ``item`` (a digest of the request)."""
+    checklist, _ = parse_checklist(ROOT / "checklists" / checklist_file)
+    spec, _ = parse_spec(ROOT / "services" / spec_file)
+    assert checklist and spec
+    return next(r.id for r in item_requests(checklist, spec) if r.item == item)
+
+
+def grant(store: SampleStore, path: str, record: dict[str, Any]) -> None:
+    """A risk-register grant: under the exemptions root (``samples/exemptions``), which the
+    compliance team owns, never in the team's own evidence store."""
+    service = store.root.name
+    register = SampleStore(HERE / "exemptions" / service)
+    register.add(path, record)
+    register.write()
 
 
 def drop(store: SampleStore, path_prefix: str, **match: Any) -> None:
@@ -112,7 +130,8 @@ def file_storage() -> None:
     for r in [r for path, recs in s.files.items() if path.startswith("ci_check/") for r in recs]:
         if r["check"] == "snyk test --prod":
             r.update(status="failed", metrics={"high_cves": 2})
-    s.add(
+    grant(
+        s,
         "waiver/RISK-91.json",
         {
             "item": "S8",
@@ -169,12 +188,27 @@ def maintenance() -> None:
     # SEC3 (L2): one static service-account key still exists -> fail
     for r in s.files["config_snapshot/iam.jsonl"]:
         r["settings"]["user_managed_keys"] = 1
-    # OBS4 (L2): alerts without runbook links -> fail, waived in the spec (RISK-118); the
-    # risk register took RISK-118 on 11-25 and renews it each quarter (the living feed),
-    # so the story still holds once the spec's own waiver expires on 2026-12-31
+    # OBS4 (L2): alerts without runbook links -> fail, waived: the spec requests a waiver
+    # until 2026-12-31 (RISK-118), which sre-lead granted in September; the risk register
+    # took RISK-118 on 11-25 and renews it each quarter (the living feed), so the story
+    # still holds once the first grant ends on 2026-12-31
     for r in s.files["config_snapshot/alertmanager.jsonl"]:
         r["settings"]["alerts_without_runbook"] = 3
-    s.add(
+    grant(
+        s,
+        "grant/RISK-118-request.json",
+        {
+            "request": request_id("maintenance-cutover.yaml", "maintenance-service.yaml", "OBS4"),
+            "item": "OBS4",
+            "reason": "granted: the rewrite is planned for Q4 (OPX-412)",
+            "approver": "sre-lead@example.com",
+            "granted_at": "2026-09-02T09:00:00Z",
+            "expires": "2026-12-31",
+            "reference": "RISK-118",
+        },
+    )
+    grant(
+        s,
         "waiver/RISK-118.json",
         {
             "item": "OBS4",
@@ -289,7 +323,7 @@ def repos() -> None:
 
 
 if __name__ == "__main__":
-    for folder in ("evidence", "repos"):
+    for folder in ("evidence", "exemptions", "repos"):
         shutil.rmtree(HERE / folder, ignore_errors=True)
     file_storage()
     maintenance()

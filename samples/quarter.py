@@ -208,6 +208,7 @@ def prepare() -> None:
     os.environ.update(
         READINESS_HOME=str(ROOT),
         READINESS_EVIDENCE_ROOT=str(EVIDENCE),
+        READINESS_EXEMPTIONS_ROOT=str(ROOT / "samples" / "exemptions"),
         READINESS_HISTORY=f"duckdb://{OUT / 'history.duckdb'}",
         READINESS_OUTBOX=str(OUT / "outbox"),
         READINESS_REPORTS=str(OUT / "reports"),

@@ -44,6 +44,7 @@ def run() -> int:
     # The story's fixed snapshot, not the living feed of the embedded default: the demo
     # replays the story's three dates.
     os.environ.setdefault("READINESS_EVIDENCE_ROOT", "samples/evidence")
+    os.environ.setdefault("READINESS_EXEMPTIONS_ROOT", "samples/exemptions")
     # Task logs go to var/airflow; the demo prints what an SRE reads in the grid instead.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     from rich.console import Console

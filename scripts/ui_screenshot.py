@@ -162,6 +162,7 @@ def main() -> int:
     apply_env(airflow_env(ROOT, OUT / "airflow"), override=True)
     os.environ.update(
         READINESS_EVIDENCE_ROOT=f"samplefeed://{OUT / 'evidence'}",
+        READINESS_EXEMPTIONS_ROOT=f"samplegrants://{OUT / 'exemptions'}",
         READINESS_HISTORY=f"duckdb://{OUT / 'history.duckdb'}",
         READINESS_OUTBOX=str(OUT / "outbox"),
         AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",

@@ -15,12 +15,14 @@ SEEDS = ROOT / "docs" / "seeds"
 #: embedded default's living feed (``samplefeed://``) is tested on its own, in a temporary
 #: folder, so no test writes into the checkout's var/.
 STORY = "samples/evidence"
+STORY_GRANTS = "samples/exemptions"
 
 
 @pytest.fixture(autouse=True)
 def story_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test reads the story unless it sets an evidence root of its own."""
     monkeypatch.setenv("READINESS_EVIDENCE_ROOT", STORY)
+    monkeypatch.setenv("READINESS_EXEMPTIONS_ROOT", STORY_GRANTS)
 
 
 @pytest.fixture

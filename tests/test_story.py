@@ -62,6 +62,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("READINESS_HOME", str(Path(__file__).resolve().parents[1]))
         env.setenv("READINESS_EVIDENCE_ROOT", "samples/evidence")
+        env.setenv("READINESS_EXEMPTIONS_ROOT", "samples/exemptions")
         env.setenv("READINESS_HISTORY", f"duckdb://{tmp}/history.duckdb")
         env.setenv("READINESS_OUTBOX", str(tmp / "outbox"))
         env.setenv("READINESS_REPORTS", str(tmp / "reports"))

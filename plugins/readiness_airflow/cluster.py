@@ -100,17 +100,34 @@ class Cluster:
     env: dict[str, str]
     history_url: str
     components: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: Each user's password (``admin`` and any ``users`` the cluster was started with).
+    passwords: dict[str, str] = field(default_factory=dict)
 
     @property
     def logs(self) -> list[Path]:
         return [self.home / f"{name}.log" for name in self.components]
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
+    def token_for(self, user: str) -> str:
+        """A token for ``user``, signed in with their password as any API client would."""
+        request = urllib.request.Request(
+            f"{self.base_url}/auth/token",
+            method="POST",
+            data=json.dumps({"username": user, "password": self.passwords[user]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(json.loads(response.read())["access_token"])
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        """A REST call as ``admin``, or as whoever ``token`` belongs to."""
         request = urllib.request.Request(
             f"{self.base_url}{path}",
             method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {token or self.token}",
+                "Content-Type": "application/json",
+            },
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
@@ -190,15 +207,18 @@ def local_cluster(
     broker_url: str = "redis://127.0.0.1:6379/0",
     celery_queues: str | None = None,
     extra_env: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Migrate a fresh metadata database, start the components, yield once the api-server
-    issues a token; stop everything and drop the database on exit."""
+    issues a token; stop everything and drop the database on exit. ``users`` (name → role
+    of the simple auth manager) sign in besides ``admin``, each with a password of its own."""
     database = f"readiness_airflow_{uuid.uuid4().hex[:10]}"
     run_sql(postgres, f"CREATE DATABASE {database}")
     port = free_port()
     password = secrets.token_urlsafe(16)
+    passwords = {"admin": password, **{u: secrets.token_urlsafe(16) for u in users or {}}}
     home.mkdir(parents=True, exist_ok=True)
-    (home / "passwords.json").write_text(json.dumps({"admin": password}))
+    (home / "passwords.json").write_text(json.dumps(passwords))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "READINESS"))}
     env.update(airflow_env(project_root, home))
     env.update(
@@ -215,6 +235,7 @@ def local_cluster(
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "READINESS_EVIDENCE_ROOT": "samples/evidence",  # the story, on fixed dates
+            "READINESS_EXEMPTIONS_ROOT": "samples/exemptions",
             "READINESS_HISTORY": f"duckdb://{home}/history.duckdb",
             "READINESS_OUTBOX": str(home / "outbox"),
             "READINESS_REPORTS": str(home / "reports"),
@@ -228,6 +249,10 @@ def local_cluster(
                 "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + postgres.url(database),
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
             }
+        )
+    if users:
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = ",".join(
+            ["admin:admin", *(f"{u}:{role}" for u, role in users.items())]
         )
     env.update(extra_env or {})
     processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -261,19 +286,13 @@ def local_cluster(
                     start_new_session=True,  # its own process group: stopped as a whole
                 )
         base = f"http://127.0.0.1:{port}"
-        cluster = Cluster(base, "", home, env, env["READINESS_HISTORY"], processes)
+        cluster = Cluster(
+            base, "", home, env, env["READINESS_HISTORY"], processes, passwords=passwords
+        )
 
-        def token() -> str | None:
-            request = urllib.request.Request(
-                f"{base}/auth/token",
-                method="POST",
-                data=json.dumps({"username": "admin", "password": password}).encode(),
-                headers={"Content-Type": "application/json"},
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return str(json.loads(response.read())["access_token"])
-
-        cluster.token = cluster.wait("the api-server to issue a token", token, 120)
+        cluster.token = cluster.wait(
+            "the api-server to issue a token", lambda: cluster.token_for("admin"), 120
+        )
         yield cluster
     finally:
         try:

@@ -87,6 +87,8 @@ def api_service(service: str, visible: Visible) -> dict[str, Any]:
         "blocking": [_plain(r) for r in detail.blocking],
         "sections": {k: [_plain(r) for r in v] for k, v in detail.sections.items()},
         "runs": [_plain(r) for r in detail.runs],
+        "exemptions": [_plain(r) for r in detail.exemptions],
+        "exemption_events": [_plain(r) for r in detail.exemption_events],
         "queries": detail.queries,
     }
 
@@ -134,6 +136,7 @@ text-align:left;vertical-align:top}th{cursor:pointer;background:#f9fafb}
 .below{background:#fee2e2;color:#991b1b}.ok{background:#dcfce7;color:#166534}
 .stale{color:#b45309}.muted{color:#6b7280}.mono{font-family:ui-monospace,monospace;font-size:12px}
 form{margin:0 0 10px}
+.x-requested{color:#b45309}.x-granted{color:#166534}.x-refused,.x-lapsed{color:#991b1b}
 """ + status_css()
 _SORT = """
 document.querySelectorAll('th[data-k]').forEach(function(th){th.onclick=function(){
@@ -281,6 +284,36 @@ def dag_tab(dag_id: str, visible: Visible) -> HTMLResponse:
 
 
 @app.get("/services/{service}", response_class=HTMLResponse, include_in_schema=False)
+def _exemptions(d: Any) -> list[str]:
+    """What the team asked for, who granted or refused it, and the record of each answer."""
+    if not d.exemptions and not d.exemption_events:
+        return []
+    out = ["<h2>Exemptions</h2>", "<table><thead><tr>"]
+    out += [f"<th data-k='{h}'>{h}</th>" for h in ("request", "item", "asks", "state", "where")]
+    out.append("</tr></thead><tbody>")
+    for state in d.exemptions:
+        r = state["request"]
+        out.append(
+            f"<tr><td class='mono'>{_e(r['id'])}</td><td>{_e(r['item'] or '—')}</td>"
+            f"<td>{_e(r['change'])} until {_e(r['until'] or '—')}<br>"
+            f"<span class='muted'>{_e(r['reason'])} — asked by {_e(r['requested_by'])}</span></td>"
+            f"<td class='x-{_e(state['state'])}'>{_e(state['state'])}</td>"
+            f"<td>{_e(state['words'])}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    if d.exemption_events:
+        out.append("<h3>On record</h3><ul class='mono'>")
+        for e in d.exemption_events[:60]:
+            until = f" until {_e(e['valid_until'])}" if e["valid_until"] else ""
+            out.append(
+                f"<li>{_e(e['occurred_at'].strftime('%Y-%m-%d %H:%M'))} {_e(e['event'])} "
+                f"{_e(e['request_id'] or '')} {_e(e['item_id'] or '')} by {_e(e['actor'])}"
+                f"{until}{': ' + _e(e['comment']) if e['comment'] else ''}</li>"
+            )
+        out.append("</ul>")
+    return out
+
+
 def service_page(service: str, visible: Visible) -> HTMLResponse:
     d = _detail(service, visible)
     latest = d.latest
@@ -308,6 +341,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         out.append("</ul>")
     else:
         out.append("<p>Nothing: every item required there is satisfied.</p>")
+    out += _exemptions(d)
     out.append("<h2>Items</h2>")
     for section, items in d.sections.items():
         out.append(f"<h3>{_e(section)}</h3><table><thead><tr>")

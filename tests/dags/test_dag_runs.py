@@ -239,6 +239,7 @@ def test_on_embedded_defaults_the_service_dags_are_alive_on_any_date(
     from readiness_airflow.local import run_dag
 
     monkeypatch.setenv("READINESS_EVIDENCE_ROOT", f"samplefeed://{readiness_env}/evidence")
+    monkeypatch.setenv("READINESS_EXEMPTIONS_ROOT", f"samplegrants://{readiness_env}/exemptions")
     dags = _dags()
     day = datetime(2028, 1, 6, 5, tzinfo=UTC)  # a Thursday: no restore-drill regression
     fss = run_dag(dags[f"readiness__{FSS}"], day)

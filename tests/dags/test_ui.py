@@ -39,6 +39,7 @@ def api(metadata_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         {
             "READINESS_HOME": str(ROOT),
             "READINESS_EVIDENCE_ROOT": "samples/evidence",
+            "READINESS_EXEMPTIONS_ROOT": "samples/exemptions",
             "READINESS_HISTORY": f"duckdb://{work}/history.duckdb",
             "READINESS_OUTBOX": str(work / "outbox"),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,fss:viewer",
@@ -192,3 +193,19 @@ def test_a_link_that_is_not_http_or_gs_is_shown_as_text() -> None:
         "<a href='https://ci.example.com/x?a=1&amp;b=2'"
     )
     assert _link("gs://bucket/evidence/x.json").startswith("<a href='gs://")
+
+
+def test_a_service_page_shows_each_exemption_asked_and_what_is_on_record(api: Any) -> None:
+    """maintenance-service's spec asks to waive OBS4 (RISK-118); sre-lead granted it outside
+    Airflow (a grant document under the exemptions root): the page and the JSON say so."""
+    headers = _token(api, "admin")
+    detail = api.get(f"/readiness/api/v1/services/{MNT}", headers=headers).json()
+    (asked,) = [e for e in detail["exemptions"] if e["request"]["requested_by"] != "risk-register"]
+    assert (asked["request"]["item"], asked["state"]) == ("OBS4", "granted")
+    assert "granted by sre-lead@example.com on 2026-09-02 until 2026-12-31" in asked["words"]
+    events = {(e["event"], e["actor"]) for e in detail["exemption_events"]}
+    assert ("requested", "team:ops-experience") in events
+    assert ("granted", "sre-lead@example.com") in events
+    page = api.get(f"/readiness/services/{MNT}", headers=headers).text
+    assert "<h2>Exemptions</h2>" in page and asked["request"]["id"] in page
+    assert "class='x-granted'" in page

@@ -1,20 +1,24 @@
-"""A checklist says who may grant an exemption and for how long (``exemptions:``): a spec
-naming anyone else as approver is refused, a window longer than ``max_duration`` is
-refused, and an expiry far away buys no more than ``max_duration`` before it. The issue's
-example: 20 waivers with ``approver: me`` and ``expires: 2999-12-31`` took a service from
-L1 to L3."""
+"""A spec may only ask. A checklist says who may grant an exemption and for how long
+(``exemptions:``); a waiver or a weakening override in a spec is a request with no effect
+until someone the checklist names, other than the requester, grants it for no longer than
+``max_duration``. The issue's example: 20 waivers with ``approver: me`` and ``expires:
+2999-12-31`` took a service from L1 to L3."""
 
 from __future__ import annotations
 
+import json
 import textwrap
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 
+from readiness.domain.exemptions import ExemptionDecision
 from readiness.domain.model import Waiver
+from readiness.evidence.store import open_store
+from readiness.pipeline.exemptions import exemptions_for
 from readiness.spec.loader import load_catalog
-from readiness.spec.overrides import effective_items
+from readiness.spec.overrides import effective_items, item_requests
 
 CHECKLIST = """
 checklist: guarded
@@ -69,32 +73,6 @@ def test_the_policy_is_read_with_a_stricter_rule_per_severity(tmp_path: Path) ->
     assert policy.rule("critical").approvers == ("sre-lead@example.com",)
 
 
-def test_self_granted_waivers_are_refused_naming_the_approver(tmp_path: Path) -> None:
-    waivers = [
-        {"item": "S1", "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
-    ] * 20
-    catalog, problems = _load(tmp_path, waivers=waivers)
-    assert "svc" not in catalog.specs  # type: ignore[attr-defined]
-    assert len(problems) == 20
-    assert (
-        "waivers[19].approver: 'me' may not grant exemptions from checklist guarded"
-        in (problems[19])
-    )
-    assert "expected one of ['sre-lead@example.com']" in problems[19]
-
-
-def test_a_window_longer_than_max_duration_is_refused(tmp_path: Path) -> None:
-    waiver = {"reason": "r", "approver": "sre-lead@example.com", "starts": "2026-11-01"}
-    _catalog, problems = _load(
-        tmp_path, waivers=[{**waiver, "item": "S2", "expires": "2026-12-15"}]
-    )
-    (problem,) = problems
-    assert "waivers[0].expires: 2026-12-15 is 44 days after starts 2026-11-01" in problem
-    assert "at most 30 days" in problem
-    catalog, problems = _load(tmp_path, waivers=[{**waiver, "item": "S1", "expires": "2026-12-15"}])
-    assert problems == [] and "svc" in catalog.specs  # type: ignore[attr-defined]
-
-
 def test_a_far_expiry_buys_no_more_than_max_duration() -> None:
     waiver = Waiver(
         item="S1", reason="r", approver="sre-lead@example.com", expires=date(2999, 12, 31)
@@ -104,48 +82,163 @@ def test_a_far_expiry_buys_no_more_than_max_duration() -> None:
     assert waiver.in_force(date(2999, 10, 2), max_days=90)
 
 
-def test_an_approved_weakening_override_is_bound_the_same_way(tmp_path: Path) -> None:
-    override = {"max_age": "30d", "reason": "r", "expires": "2999-12-31"}
-    _catalog, problems = _load(tmp_path, overrides={"S1": {**override, "approver": "me"}})
-    assert any("overrides.S1.approver: 'me' may not grant" in p for p in problems)
-    catalog, problems = _load(
-        tmp_path, overrides={"S1": {**override, "approver": "sre-lead@example.com"}}
-    )
+AS_OF = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+def _spec_and_checklist(tmp_path: Path, **spec: object) -> tuple[object, object]:
+    catalog, problems = _load(tmp_path, **spec)
+    assert problems == []
+    return catalog.specs["svc"], catalog.checklists["guarded"]  # type: ignore[attr-defined]
+
+
+def test_self_granted_waivers_load_as_requests_that_change_nothing(tmp_path: Path) -> None:
+    waivers = [
+        {"item": item, "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
+        for item in ("S1", "S2")
+        for _ in range(10)
+    ]
+    catalog, problems = _load(tmp_path, waivers=waivers)
     assert problems == []
     spec = catalog.specs["svc"]  # type: ignore[attr-defined]
-    checklist = catalog.checklists["guarded"]  # type: ignore[attr-defined]
+    (note,) = spec.deprecations
+    assert "waivers[0], waivers[1]" in note and "approver in a spec grants nothing" in note
+    found = exemptions_for(
+        catalog.checklists["guarded"],
+        spec,
+        AS_OF,
+        recorded=[],
+        grants=None,  # type: ignore[attr-defined]
+    )
+    assert [s.state for s in found.states] == ["requested", "requested"]
+    assert found.waivers == [] and found.granted == frozenset()
+    assert "requested by team:team, not granted" in found.states[0].words()
 
-    def s1_max_age(on: date) -> object:
-        return next(i for i, _na in effective_items(checklist, spec, on) if i.id == "S1").max_age
 
-    assert str(s1_max_age(date(2026, 11, 20))) == "7 days, 0:00:00"  # 2999 is far: not yet
-    assert str(s1_max_age(date(2999, 12, 1))) == "30 days, 0:00:00"
+def _decision(request_id: str, by: str, until: str, at: str = "2026-11-10") -> ExemptionDecision:
+    return ExemptionDecision(
+        request_id=request_id,
+        decision="granted",
+        by=by,
+        at=datetime.fromisoformat(at).replace(tzinfo=UTC),
+        until=date.fromisoformat(until),
+        source="airflow:readiness__exemptions/r/t",
+    )
 
 
-def test_a_store_waiver_by_someone_the_checklist_does_not_name_is_not_applied(
-    tmp_path: Path,
-) -> None:
-    import json
-    from datetime import UTC, datetime
+def test_a_grant_counts_only_from_an_approver_other_than_the_requester(tmp_path: Path) -> None:
+    spec, checklist = _spec_and_checklist(
+        tmp_path,
+        waivers=[
+            {
+                "item": "S1",
+                "reason": "r",
+                "expires": "2026-12-31",
+                "requested_by": "sre-lead@example.com",
+            }
+        ],
+    )
+    (request,) = item_requests(checklist, spec)  # type: ignore[arg-type]
 
-    from readiness.evidence.store import open_store
-    from readiness.pipeline.waivers import waivers_for
+    def state(*decisions: ExemptionDecision) -> object:
+        return exemptions_for(checklist, spec, AS_OF, recorded=decisions, grants=None).states[0]  # type: ignore[arg-type]
 
-    catalog, _ = _load(tmp_path)
-    spec = catalog.specs["svc"]  # type: ignore[attr-defined]
-    checklist = catalog.checklists["guarded"]  # type: ignore[attr-defined]
-    store = tmp_path / "evidence" / "svc" / "waiver"
-    store.mkdir(parents=True)
+    own = state(_decision(request.id, "sre-lead@example.com", "2026-12-31"))
+    assert own.state == "requested"  # type: ignore[attr-defined]
+    assert "cannot grant their own request" in own.refused_grants[0][1]  # type: ignore[attr-defined]
+    stranger = state(_decision(request.id, "someone@example.com", "2026-12-31"))
+    assert "expected one of ['sre-lead@example.com']" in stranger.refused_grants[0][1]  # type: ignore[attr-defined]
+
+
+def test_a_grant_longer_than_max_duration_is_refused_and_a_grant_lapses(tmp_path: Path) -> None:
+    checklist_text = CHECKLIST.replace(
+        "approvers: [sre-lead@example.com]", "approvers: [sre-lead@example.com, sec@example.com]"
+    )
+    (tmp_path / "guarded.yaml").write_text(textwrap.dedent(checklist_text))
+    doc = {
+        "service": "svc",
+        "owner_team": "team",
+        "tracker_team": "TEAM",
+        "target_level": "L1",
+        "checklist": "guarded",
+        "requested_by": None,
+    }
+    doc.pop("requested_by")
+    doc["waivers"] = [{"item": "S2", "reason": "r", "expires": "2027-06-30"}]
+    (tmp_path / "svc.yaml").write_text(yaml.safe_dump(doc))
+    catalog = load_catalog([tmp_path / "guarded.yaml"], [tmp_path / "svc.yaml"])
+    spec, checklist = catalog.specs["svc"], catalog.checklists["guarded"]
+    (request,) = item_requests(checklist, spec)
+    too_long = _decision(request.id, "sec@example.com", "2026-12-15")  # S2 critical: 30 days
+    found = exemptions_for(checklist, spec, AS_OF, recorded=[too_long], grants=None)
+    assert found.states[0].state == "requested"
+    assert (
+        "a grant of 35 days (until 2026-12-15) is longer than the 30 days"
+        in (found.states[0].refused_grants[0][1])
+    )
+    fine = _decision(request.id, "sec@example.com", "2026-12-01")
+    found = exemptions_for(checklist, spec, AS_OF, recorded=[too_long, fine], grants=None)
+    assert found.states[0].state == "granted"
+    (waiver,) = found.waivers
+    assert (waiver.approver, waiver.starts, waiver.expires) == (
+        "sec@example.com",
+        date(2026, 11, 10),
+        date(2026, 12, 1),
+    )
+    later = datetime(2026, 12, 2, tzinfo=UTC)
+    lapsed = exemptions_for(checklist, spec, later, recorded=[fine], grants=None)
+    assert lapsed.states[0].state == "lapsed" and lapsed.waivers == []
+    before = datetime(2026, 11, 9, tzinfo=UTC)  # a backfill before the grant sees none
+    assert (
+        exemptions_for(checklist, spec, before, recorded=[fine], grants=None).states[0].state
+        == "requested"
+    )
+
+
+def test_a_weakening_override_applies_only_once_granted(tmp_path: Path) -> None:
+    override = {"max_age": "30d", "reason": "drills move to monthly", "expires": "2026-12-31"}
+    spec, checklist = _spec_and_checklist(tmp_path, overrides={"S1": override})
+    (request,) = item_requests(checklist, spec)  # type: ignore[arg-type]
+    assert request.kind == "max_age" and "max_age 7d → 30d" in request.change
+
+    def s1_max_age(granted: frozenset[str]) -> object:
+        items = effective_items(checklist, spec, AS_OF.date(), granted)  # type: ignore[arg-type]
+        return next(i for i, _na in items if i.id == "S1").max_age
+
+    assert str(s1_max_age(frozenset())) == "7 days, 0:00:00"
+    assert str(s1_max_age(frozenset({request.id}))) == "30 days, 0:00:00"
+    _catalog, problems = _load(tmp_path, overrides={"S1": {"max_age": "30d"}})
+    assert any(
+        "is a request until an approver grants it; expected a reason and expires" in p
+        for p in problems
+    )
+
+
+def test_grants_come_from_the_exemptions_root_never_the_teams_store(tmp_path: Path) -> None:
+    spec, checklist = _spec_and_checklist(tmp_path)
     base = {
         "item": "S1",
         "reason": "r",
         "granted_at": "2026-11-05T10:00:00Z",
         "expires": "2026-12-15",
     }
-    (store / "RISK-1.json").write_text(json.dumps({**base, "approver": "me"}))
-    (store / "RISK-2.json").write_text(json.dumps({**base, "approver": "sre-lead@example.com"}))
-    as_of = datetime(2026, 11, 20, tzinfo=UTC)
-    waivers, warnings = waivers_for(spec, open_store(str(store.parent)), as_of, checklist)
-    assert [w.source.rsplit("/", 1)[1] for w in waivers] == ["RISK-2.json"]
-    (warning,) = warnings
-    assert "RISK-1.json not applied: 'me' may not grant exemptions" in warning
+    team = tmp_path / "evidence" / "svc" / "waiver"
+    team.mkdir(parents=True)
+    (team / "RISK-1.json").write_text(json.dumps({**base, "approver": "sre-lead@example.com"}))
+    register = tmp_path / "exemptions" / "svc" / "waiver"
+    register.mkdir(parents=True)
+    (register / "RISK-2.json").write_text(json.dumps({**base, "approver": "me"}))
+    (register / "RISK-3.json").write_text(
+        json.dumps({**base, "approver": "sre-lead@example.com", "reference": "RISK-3"})
+    )
+    found = exemptions_for(
+        checklist,
+        spec,
+        AS_OF,  # type: ignore[arg-type]
+        recorded=[],
+        grants=open_store(str(register.parent)),
+        store=open_store(str(team.parent)),
+    )
+    assert [w.source.rsplit("/", 1)[1] for w in found.waivers] == ["RISK-3.json"]
+    assert any("grant nothing" in w and "exemptions_root" in w for w in found.warnings)
+    refused = [s for s in found.states if s.refused_grants]
+    assert "me may not grant this exemption" in refused[0].refused_grants[0][1]

@@ -13,6 +13,7 @@ from readiness.history import RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.lifecycle.issues import close_retired
 from readiness.pipeline.engine import ServicePlan, record, sync
+from readiness.pipeline.exemptions import Exemptions
 from readiness.pipeline.score import task_key
 from readiness.pipeline.validation import TaskResult
 from readiness.spec.loader import load_catalog
@@ -42,7 +43,7 @@ def test_an_issue_for_an_item_that_left_the_checklist_is_closed(tmp_path: Path) 
         as_of=as_of,
         evidence={"RP4": evidence},
         validated={task_key("svc", "RP4"): TaskResult([passed])},
-        waivers=(),
+        exemptions=Exemptions(),
         grace_runs=2,
     )
     record(history, [ev], RunMeta(run_key="day2"))

@@ -13,6 +13,7 @@ from readiness.history import HistoryStore, RunMeta
 from readiness.history.duckdb_store import DuckDBHistory
 from readiness.lifecycle.outages import sync_outages
 from readiness.pipeline.engine import ServicePlan, record, sync
+from readiness.pipeline.exemptions import Exemptions
 from readiness.testing.trackers import CHECKLIST, ITEM, SPEC, T0, actions, run_day
 from readiness.trackers import SyncReport
 from readiness.trackers.outbox.tracker import OutboxTracker
@@ -34,7 +35,7 @@ def _unreachable(
         as_of=as_of,
         evidence={"RP3": evidence},
         validated={},
-        waivers=(),
+        exemptions=Exemptions(),
         grace_runs=2,
     )
 

@@ -1,6 +1,7 @@
 """A service spec can never weaken the checklist it is held to: it sets only the params the
 checklist declares overridable (thresholds only in the stricter direction), and a weaker
-rule needs the checklist's permission or a waiver's authority. Every override shows."""
+rule needs the checklist's permission or, as a request, someone else's grant. Every
+override shows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from readiness.spec.loader import load_catalog
-from readiness.spec.overrides import effective_items
+from readiness.spec.overrides import effective_items, item_requests
 
 CHECKLIST = """
 checklist: guarded
@@ -78,9 +79,9 @@ def _load(tmp_path: Path, overrides: str) -> tuple[object, list[str]]:
         # the issue's example: a secrets-scan regex that never matches
         ('S1: {params: {pattern: "(?!)"}}', "S1.params.pattern", "does not let a service set"),
         ("SLO1: {params: {min_coverage: 0.5}}", "SLO1.params.min_coverage", "may only be raised"),
-        ("S1: {not_applicable: not ours}", "S1.not_applicable", "expected an approver"),
-        ("S1: {max_age: 30d}", "S1.max_age", "expected an approver"),
-        ("S1: {required_from: L2}", "S1.required_from", "expected an approver"),
+        ("S1: {not_applicable: not ours}", "S1.not_applicable", "expected a reason and expires"),
+        ("S1: {max_age: 30d}", "S1.max_age", "expected a reason and expires"),
+        ("S1: {required_from: L2}", "S1.required_from", "is a request until an approver grants it"),
         # durations by value, not as text: "100d" and "120d" sort below "90d"
         ("SO1: {params: {valid_for: 100d}}", "SO1.params.valid_for", "may only be lowered"),
         ("SO1: {params: {valid_for: 120d}}", "SO1.params.valid_for", "may only be lowered"),
@@ -117,7 +118,7 @@ def test_stricter_and_permitted_overrides_load_and_say_what_they_change(tmp_path
     )
 
 
-def test_an_approved_weakening_applies_until_it_expires(tmp_path: Path) -> None:
+def test_a_weakening_is_a_request_that_applies_only_while_granted(tmp_path: Path) -> None:
     catalog, problems = _load(
         tmp_path,
         "S1:\n  max_age: 30d\n  approver: ciso@example.com\n  reason: scanner migration\n"
@@ -126,15 +127,16 @@ def test_an_approved_weakening_applies_until_it_expires(tmp_path: Path) -> None:
     assert problems == []
     spec = catalog.specs["svc"]  # type: ignore[attr-defined]
     checklist = catalog.checklist_for(spec)  # type: ignore[attr-defined]
-    assert "approved by ciso@example.com until 2026-12-31 (RISK-7)" in (
-        spec.overrides["S1"].description
-    )
+    assert "requested until 2026-12-31" in spec.overrides["S1"].description
+    assert "approver in a spec grants nothing" in spec.deprecations[0]
+    (request,) = item_requests(checklist, spec)
 
-    def s1_max_age(on: date) -> object:
-        return next(i for i, _na in effective_items(checklist, spec, on) if i.id == "S1").max_age
+    def s1_max_age(granted: frozenset[str]) -> object:
+        items = effective_items(checklist, spec, date(2026, 12, 1), granted)
+        return next(i for i, _na in items if i.id == "S1").max_age
 
-    assert str(s1_max_age(date(2026, 12, 31))) == "30 days, 0:00:00"
-    assert str(s1_max_age(date(2027, 1, 1))) == "7 days, 0:00:00"  # lapsed: the checklist's
+    assert str(s1_max_age(frozenset())) == "7 days, 0:00:00"  # the approver it names: nothing
+    assert str(s1_max_age(frozenset({request.id}))) == "30 days, 0:00:00"
 
 
 def test_every_override_shows_in_history_status_the_report_and_oscal(tmp_path: Path) -> None:

@@ -281,6 +281,10 @@ class ServiceDetail:
     runs: list[dict[str, Any]]
     trend: list[tuple[str, int]]
     queries: int
+    #: What the spec asks for and where each request stands (the latest evaluation's).
+    exemptions: list[dict[str, Any]] = field(default_factory=list)
+    #: Requests, answers, refusals, lapses and checklist or target changes, newest first.
+    exemption_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 def service_detail(history: HistoryStore, service: str, now: datetime) -> ServiceDetail | None:
@@ -303,7 +307,8 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
     items = history.select(ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
     links = {r["episode_id"]: r for r in history.select(LINKS, service=service)}
     runs = history.select(RUNS, service=service, since=now - timedelta(days=TREND_DAYS), now=now)
-    queries += 3
+    events = history.exemption_events(service, now - timedelta(days=TREND_DAYS), now)
+    queries += 4
     sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in items:
         row["waiver"] = _json(row["waiver"])
@@ -328,4 +333,6 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
         runs=runs,
         trend=trend,
         queries=queries,
+        exemptions=snapshot.exemptions,
+        exemption_events=list(reversed(events)),
     )

@@ -143,6 +143,9 @@ def evaluation_json(report: RunReport) -> dict[str, Any]:
     }
 
 
+EXEMPTION_STYLE = {"requested": "yellow", "granted": "green", "refused": "red", "lapsed": "red"}
+
+
 def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
     ok = not snap.below_target
     title = Text(f"{snap.service}  ")
@@ -177,3 +180,17 @@ def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
                 row["spec_override"],
             )
         console.print(modified)
+    if snap.exemptions:  # what the team asked for, and whether anyone granted it
+        asked = Table(title="exemptions", title_justify="left")
+        for column in ("request", "item", "kind", "state", "where it stands"):
+            asked.add_column(column, overflow="fold")
+        for state in snap.exemptions:
+            request = state["request"]
+            asked.add_row(
+                request["id"],
+                request["item"] or "—",
+                request["kind"],
+                Text(state["state"], style=EXEMPTION_STYLE.get(state["state"], "")),
+                state["words"],
+            )
+        console.print(asked)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from readiness.domain.exemptions import ExemptionState
 
 
 class Status(StrEnum):
@@ -232,6 +235,8 @@ class Waiver:
     #: First day in force (``None``: no start was given, in force until it expires). A
     #: backfill before the start sees no waiver.
     starts: date | None = None
+    #: Who asked for it (a spec's waiver is a request; ``approver`` is whoever granted it).
+    requested_by: str = ""
 
     def in_force(self, on: date, max_days: int | None = None) -> bool:
         """In force on ``on``: from ``starts``, and never more than ``max_days`` (the
@@ -253,6 +258,7 @@ class Waiver:
             "expires": self.expires.isoformat(),
             "reference": self.reference,
             "source": self.source,
+            "requested_by": self.requested_by,
         }
 
 
@@ -270,6 +276,7 @@ class ItemOverride:
     reason: str = ""
     expires: date | None = None
     reference: str = ""
+    requested_by: str = ""
     #: What it changes, in words, for status, the report and the OSCAL export (the loader
     #: fills it in once it has checked the override against its checklist).
     description: str = ""
@@ -442,6 +449,8 @@ class ItemResult:
     #: The service spec's override of this item, in words ("" when it runs the checklist's
     #: rule as written): an auditor must see that a service runs a modified rule.
     override: str = ""
+    #: The exemption asked for this item, as ``ExemptionState.as_json`` (None: none asked).
+    exemption: dict[str, Any] | None = None
 
     @property
     def satisfied(self) -> bool:
@@ -459,6 +468,12 @@ class ServiceEvaluation:
     previous_level: str | None
     target_level: str
     items: tuple[ItemResult, ...]
+    #: Every exemption the spec asks for, as ``domain.exemptions.ExemptionState``s.
+    exemptions: tuple[ExemptionState, ...] = ()
+    #: The checklist the service is still held to while its move away is not granted.
+    held_checklist: str | None = None
+    #: Changes of checklist or target since the last run, in words (history events).
+    changes: tuple[str, ...] = ()
 
     @property
     def downgraded(self) -> bool:

@@ -229,7 +229,10 @@ SCHEMES: dict[str, str] = {"gs": "readiness.evidence.gcs:GcsStore"}
 #: Evidence-root scheme → ``module:function`` that prepares one service's store for a run,
 #: ``function(root, base, spec, as_of) -> EvidenceStore``. The embedded default's living
 #: sample feed is registered here and nowhere else, so no module of the pipeline names it.
-SERVICE_ROOTS: dict[str, str] = {"samplefeed": "readiness.samplefeed.feed:service_store"}
+SERVICE_ROOTS: dict[str, str] = {
+    "samplefeed": "readiness.samplefeed.feed:service_store",
+    "samplegrants": "readiness.samplefeed.feed:grant_store",
+}
 
 
 def _resolve(entry: str) -> Any:

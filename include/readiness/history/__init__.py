@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from readiness.domain.exemptions import Baseline, ExemptionDecision
 from readiness.domain.model import PriorItemState, ServiceEvaluation
 
 
@@ -96,6 +97,8 @@ class ServiceSnapshot:
     in_grace: list[dict[str, Any]] = field(default_factory=list)
     #: Items held to a rule the service spec changed (``spec_override`` says how).
     overridden: list[dict[str, Any]] = field(default_factory=list)
+    #: Every exemption the spec asks for, as ``ExemptionState.as_json`` (state, words, …).
+    exemptions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class HistoryStore(Protocol):
@@ -118,6 +121,22 @@ class HistoryStore(Protocol):
     def previous_level(self, service: str, as_of: datetime, exclude_run_id: str) -> str | None: ...
 
     def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None: ...
+
+    def baseline(self, service: str, as_of: datetime, exclude_run_id: str) -> Baseline | None:
+        """What the service was held to by its last run before ``as_of``."""
+        ...
+
+    def exemption_decisions(self, service: str, as_of: datetime) -> list[ExemptionDecision]:
+        """The answers given in Airflow to the service's requests, up to ``as_of``."""
+        ...
+
+    def exemption_events(
+        self, service: str = "", since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append exemption events not recorded yet (idempotent by ``event_id``)."""
+        ...
 
     def links(self, service: str) -> list[IssueLink]: ...
 

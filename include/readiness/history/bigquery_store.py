@@ -279,6 +279,48 @@ class BigQueryHistory(SqlHistory):
         except Exception:  # best effort: the finally-drop is the main path
             log.debug("could not set an expiry on %s", table_id, exc_info=True)
 
+    def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the events not recorded yet: one read of the ids, then one ``MERGE`` for
+        the new ones only, so a run that changes nothing spends no DML statement."""
+        if not rows:
+            return 0
+        self.init()
+        ids = sorted({r["event_id"] for r in rows})
+        known = {
+            r["event_id"]
+            for r in self._run(
+                f"SELECT event_id FROM {self.ref}.exemption_events WHERE event_id IN UNNEST(@ids)",
+                {"ids": ids},
+            )
+        }
+        fresh = list({r["event_id"]: r for r in rows if r["event_id"] not in known}.values())
+        if not fresh:
+            return 0
+        columns = TABLES["exemption_events"]
+        names = [n for n, _ in columns]
+        recorded_at = utcnow()
+        params: dict[str, Any] = {}
+        types: dict[str, str] = {}
+        selects = []
+        for i, row in enumerate(fresh):
+            parts = []
+            for name, kind in columns:
+                value = recorded_at if name == "recorded_at" else row.get(name)
+                key = f"{name}_{i}"
+                params[key], types[key] = value, kind
+                cast = "PARSE_JSON(@{k})" if kind == "JSON" else "@{k}"
+                parts.append(f"{cast.format(k=key)} AS {name}")
+            selects.append("SELECT " + ", ".join(parts))
+        self._run(
+            f"MERGE {self.ref}.exemption_events AS T USING ({' UNION ALL '.join(selects)}) AS S "
+            "ON T.event_id = S.event_id "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+            f"VALUES ({', '.join(f'S.{n}' for n in names)})",
+            params,
+            types=types,
+        )
+        return len(fresh)
+
     def save_link(self, link: IssueLink) -> None:
         """Upsert one issue link by its episode (a small DML MERGE; issue_links is tiny)."""
         self.init()

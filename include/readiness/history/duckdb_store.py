@@ -173,6 +173,37 @@ class DuckDBHistory(SqlHistory):
                 con.execute("ROLLBACK")
                 raise
 
+    def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the events not recorded yet, in one transaction."""
+        import pandas as pd
+
+        if not rows:
+            return 0
+        columns = TABLES["exemption_events"]
+        names = [n for n, _ in columns]
+        recorded_at = utcnow()
+        frame = pd.DataFrame(
+            [
+                {n: _naive(r.get(n, recorded_at if n == "recorded_at" else None)) for n in names}
+                for r in rows
+            ],
+            columns=names,
+        ).drop_duplicates("event_id")
+        casts = ", ".join(f"CAST({n} AS {_TYPES[k]}) AS {n}" for n, k in columns)
+        table = f"{self.dataset}.exemption_events"
+        with self._connect() as con:
+            con.register("staging_events", frame)
+            try:
+                before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                con.execute(
+                    f"INSERT INTO {table} SELECT {casts} FROM staging_events "
+                    f"WHERE event_id NOT IN (SELECT event_id FROM {table})"
+                )
+                added: int = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before
+            finally:
+                con.unregister("staging_events")
+        return added
+
     def save_link(self, link: IssueLink) -> None:
         names = [name for name, _ in TABLES["issue_links"]]
         values = [_naive(getattr(link, n)) for n in names]

@@ -86,3 +86,29 @@ ORDER BY evaluated_at, item_id
 RECORD_REPORT = """
 UPDATE {dataset}.evaluations SET report_uri = @uri WHERE run_key = @run_key
 """
+
+#: What the service was last held to: a later run is compared with it.
+BASELINE = """
+SELECT checklist_id, held_checklist, target_level, achieved_rank
+FROM {dataset}.evaluations
+WHERE service = @service AND evaluated_at <= @as_of AND run_id <> @run_id
+ORDER BY evaluated_at DESC, run_id DESC
+LIMIT 1
+"""
+
+#: The answers recorded for a service's requests (Airflow's), up to a moment.
+DECISIONS = """
+SELECT request_id, event, actor, occurred_at, valid_until, comment, source
+FROM {dataset}.exemption_events
+WHERE service = @service AND occurred_at <= @as_of AND event IN ('granted', 'refused')
+ORDER BY occurred_at, event_id
+"""
+
+EXEMPTION_EVENTS = """
+SELECT event_id, service, request_id, item_id, kind, event, actor, occurred_at, valid_until,
+       comment, source, run_id, detail
+FROM {dataset}.exemption_events
+WHERE (@service = '' OR service = @service)
+  AND occurred_at >= @since AND occurred_at <= @until
+ORDER BY occurred_at, event_id
+"""

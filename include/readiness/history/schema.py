@@ -32,6 +32,12 @@ EVALUATIONS: list[tuple[str, str]] = [
     *((f"count_{status.value}", "INT64") for status in Status),
     ("items", "INT64"),
     ("report_uri", "STRING"),
+    #: exemptions the spec asks for that are not in force (requested, refused, lapsed)
+    ("exemptions_pending", "INT64"),
+    #: the checklist the service is still held to while a move away is not granted
+    ("held_checklist", "STRING"),
+    #: every exemption the spec asks for and where it stands (``ExemptionState.as_json``)
+    ("exemptions", "JSON"),
 ]
 
 ITEM_RESULTS: list[tuple[str, str]] = [
@@ -62,6 +68,32 @@ ITEM_RESULTS: list[tuple[str, str]] = [
     ("evaluated_at", "TIMESTAMP"),
     #: the service spec's override of the item, in words; NULL for the checklist's rule
     ("spec_override", "STRING"),
+    #: the exemption asked for the item and where it stands (requested, granted, …)
+    ("exemption", "JSON"),
+    ("exemption_state", "STRING"),
+]
+
+#: Every exemption request, decision, refusal and lapse, and every change of a spec's
+#: checklist or target: appended once each (``event_id``), never updated.
+EXEMPTION_EVENTS: list[tuple[str, str]] = [
+    ("event_id", "STRING"),
+    ("service", "STRING"),
+    ("request_id", "STRING"),
+    ("item_id", "STRING"),
+    ("kind", "STRING"),
+    #: requested | asked | granted | refused | grant_refused | unanswered | lapsed | changed
+    ("event", "STRING"),
+    #: who: the requester, the approver (as Airflow's auth named them), or ``readiness``
+    ("actor", "STRING"),
+    ("occurred_at", "TIMESTAMP"),
+    #: the last day asked for (requested) or granted (granted)
+    ("valid_until", "DATE"),
+    ("comment", "STRING"),
+    #: where it was decided: ``airflow:<dag_id>/<run_id>/<task_id>``, a grant document's URI
+    ("source", "STRING"),
+    ("run_id", "STRING"),
+    ("detail", "JSON"),
+    ("recorded_at", "TIMESTAMP"),
 ]
 
 ISSUE_LINKS: list[tuple[str, str]] = [
@@ -87,6 +119,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "evaluations": EVALUATIONS,
     "item_results": ITEM_RESULTS,
     "issue_links": ISSUE_LINKS,
+    "exemption_events": EXEMPTION_EVENTS,
 }
 
 #: BigQuery layout: partition by evaluation date, cluster by what analysts filter on.
@@ -94,4 +127,5 @@ PARTITIONING: dict[str, tuple[str | None, list[str]]] = {
     "evaluations": ("evaluated_at", ["service"]),
     "item_results": ("evaluated_at", ["service", "item_id", "status"]),
     "issue_links": (None, ["service", "item_id"]),
+    "exemption_events": ("occurred_at", ["service", "request_id"]),
 }

@@ -5,9 +5,11 @@ its dialect), writes and schema management."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from readiness.domain.exemptions import Baseline, ExemptionDecision
 from readiness.domain.model import PriorItemState, Status
 from readiness.history import IssueLink, ServiceSnapshot
 from readiness.history import queries as q
@@ -17,6 +19,16 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: BigQuery's largest TIMESTAMP: "no upper bound" for the as-of reads.
 END_OF_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 _LINK_FIELDS = {name for name, _ in TABLES["issue_links"]}
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    """A JSON column as read back: text (DuckDB), a value (BigQuery) or NULL."""
+    import json
+
+    if value is None:
+        return []
+    loaded = json.loads(value) if isinstance(value, str) else value
+    return list(loaded or [])
 
 
 class SqlHistory(ABC):
@@ -96,7 +108,44 @@ class SqlHistory(ABC):
             overridden=self.select(
                 q.OVERRIDDEN_ITEMS, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"]
             ),
+            exemptions=_json_list(ev.get("exemptions")),
         )
+
+    def baseline(self, service: str, as_of: datetime, exclude_run_id: str) -> Baseline | None:
+        rows = self.select(q.BASELINE, service=service, as_of=as_of, run_id=exclude_run_id)
+        if not rows:
+            return None
+        r = rows[0]
+        return Baseline(
+            checklist=r["held_checklist"] or r["checklist_id"],
+            target_level=r["target_level"],
+            achieved_rank=int(r["achieved_rank"]),
+        )
+
+    def exemption_decisions(self, service: str, as_of: datetime) -> list[ExemptionDecision]:
+        return [
+            ExemptionDecision(
+                request_id=r["request_id"],
+                decision=r["event"],
+                by=r["actor"],
+                at=r["occurred_at"],
+                until=r["valid_until"],
+                comment=r["comment"] or "",
+                source=r["source"] or "",
+            )
+            for r in self.select(q.DECISIONS, service=service, as_of=as_of)
+        ]
+
+    def exemption_events(
+        self, service: str = "", since: datetime | None = None, until: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return self.select(
+            q.EXEMPTION_EVENTS, service=service, since=since or EPOCH, until=until or END_OF_TIME
+        )
+
+    @abstractmethod
+    def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the exemption events not recorded yet (by ``event_id``); how many."""
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
         return self.select(q.TIMELINE, service=service, since=since or EPOCH)

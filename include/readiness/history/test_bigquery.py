@@ -287,7 +287,7 @@ def _cookbook() -> list[tuple[str, str]]:
     section = text[text.index("## Query cookbook") :]
     titles = re.findall(r"^### (.+)$", section, flags=re.M)
     blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
-    assert len(titles) == len(blocks) >= 8
+    assert len(titles) == len(blocks) >= 10
     return list(zip(titles, blocks, strict=True))
 
 
@@ -310,9 +310,14 @@ def test_every_cookbook_query_runs_and_agrees_on_both_backends(
         collect_workers=1,
     )
     bq = _store(bigquery_emulator, _dataset())
+    from readiness.history.rows import exemption_event_rows
+
     for key, as_of in (("r1", T1), ("r2", T2), ("r3", T3)):
         report = evaluate(duck_settings, as_of=as_of, meta=RunMeta(key))
         bq.write(report.evaluations, RunMeta(key))
+        events = [row for ev in report.evaluations for row in exemption_event_rows(ev)]
+        bq.save_events(events)
+        assert bq.save_events(events) == 0  # each event once, however often it is saved
     duck = DuckDBHistory(tmp_path / "h.duckdb")
     for title, sql in _cookbook():
         params = {k: COOKBOOK_PARAMS[k] for k in re.findall(r"@(\w+)", sql)}

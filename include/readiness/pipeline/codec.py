@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from readiness.domain.exemptions import ExemptionState
 from readiness.domain.model import (
     Checklist,
     Evidence,
@@ -106,6 +107,7 @@ def _waiver_from_json(data: Mapping[str, Any] | None) -> Waiver | None:
         reference=data["reference"],
         source=data["source"],
         starts=date.fromisoformat(data["starts"]) if data.get("starts") else None,
+        requested_by=data.get("requested_by") or "",
     )
 
 
@@ -122,6 +124,9 @@ def evaluation_to_json(ev: ServiceEvaluation) -> dict[str, Any]:
         "achieved_level": ev.achieved_level,
         "previous_level": ev.previous_level,
         "target_level": ev.target_level,
+        "exemptions": [state.as_json() for state in ev.exemptions],
+        "held_checklist": ev.held_checklist,
+        "changes": list(ev.changes),
         "items": [
             {
                 "id": r.item.id,
@@ -141,6 +146,7 @@ def evaluation_to_json(ev: ServiceEvaluation) -> dict[str, Any]:
                 "episode_id": r.episode_id,
                 "previous_run_id": r.previous_run_id,
                 "override": r.override,
+                "exemption": r.exemption,
             }
             for r in ev.items
         ],
@@ -201,7 +207,11 @@ def evaluation_from_json(
                 episode_id=r["episode_id"],
                 previous_run_id=r.get("previous_run_id", ""),
                 override=r.get("override", ""),
+                exemption=r.get("exemption"),
             )
             for r in data["items"]
         ),
+        exemptions=tuple(ExemptionState.from_json(e) for e in data.get("exemptions", [])),
+        held_checklist=data.get("held_checklist"),
+        changes=tuple(data.get("changes", [])),
     )

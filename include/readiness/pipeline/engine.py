@@ -1,6 +1,6 @@
-"""One evaluation run: collect (``collect``) → validate (GX, batched across services) → score
-(``score``, with the waivers of ``waivers``) →
-record history → sync issues. The CLI and the Airflow tasks both call these functions.
+"""One evaluation run: collect (``collect``) → validate (GX, batched across services) →
+score (``score``, with the exemptions granted, ``exemptions``) → record history → sync
+issues. The CLI and the Airflow tasks both call these functions.
 
 A run never stops for one bad item: collector crashes, broken documents and odd evidence
 become that item's ``error`` status, and the rest of the run goes on."""
@@ -27,14 +27,16 @@ from readiness.domain.model import (
 )
 from readiness.evidence.store import (
     EvidenceStore,
+    StoreUnavailable,
 )
 from readiness.history import HistoryStore, RunMeta, history_for
+from readiness.history.rows import exemption_event_rows
 from readiness.lifecycle.issues import close_retired, sync_issues
 from readiness.pipeline.collect import collect_context, collect_evidence, service_store
+from readiness.pipeline.exemptions import Exemptions, exemptions_for, grant_store
 from readiness.pipeline.run_report import RunReport
 from readiness.pipeline.score import score_service, validation_tasks
 from readiness.pipeline.validation import BatchValidator, TaskResult, ValidationTask
-from readiness.pipeline.waivers import waivers_for
 from readiness.spec.config import Settings
 from readiness.spec.loader import Catalog, load_catalog
 from readiness.spec.overrides import effective_items
@@ -150,11 +152,43 @@ class ServicePlan:
             collect_context(settings, credentials),
         )
 
-    def waivers(
-        self, settings: Settings, as_of: datetime, store: EvidenceStore | None = None
-    ) -> tuple[list[Waiver], list[str]]:
-        store = store or self.store(settings, as_of)
-        return waivers_for(self.spec, store, as_of, self.checklist)
+    def exemptions(
+        self,
+        settings: Settings,
+        history: HistoryStore,
+        as_of: datetime,
+        run_id: str = "",
+        store: EvidenceStore | None = None,
+        check_store: bool = True,
+    ) -> Exemptions:
+        """The state of every exemption the spec asks for at ``as_of``: the answers given in
+        Airflow (history) and the grant documents under ``exemptions_root``. ``check_store``
+        also looks for waiver documents in the team's store, to say they grant nothing."""
+        warnings: list[str] = []
+        grants: EvidenceStore | None = None
+        try:
+            grants = grant_store(settings, self.spec, as_of)
+        except (ConfigError, StoreUnavailable, OSError) as exc:
+            warnings.append(f"{self.service}: grant documents not read: {exc}")
+        if store is None and check_store:
+            try:
+                store = self.store(settings, as_of)
+            except ConfigError:
+                store = None
+        with history.session():
+            recorded = history.exemption_decisions(self.service, as_of)
+            baseline = history.baseline(self.service, as_of, run_id)
+        found = exemptions_for(
+            self.checklist,
+            self.spec,
+            as_of,
+            recorded=recorded,
+            grants=grants,
+            store=store,
+            baseline=baseline,
+        )
+        found.warnings[:0] = warnings
+        return found
 
     def validation_tasks(self, evidence: dict[str, Evidence]) -> list[ValidationTask]:
         return validation_tasks(self.spec.service, self.items, evidence)
@@ -167,10 +201,11 @@ class ServicePlan:
         as_of: datetime,
         evidence: dict[str, Evidence],
         validated: dict[str, TaskResult],
-        waivers: Sequence[Waiver],
+        exemptions: Exemptions,
         grace_runs: int,
     ) -> ServiceEvaluation:
-        """The level rule over validated evidence, against the service's recorded past."""
+        """The level rule over validated evidence, against the service's recorded past,
+        with the granted exemptions (and only those) in force."""
         with history.session():
             prior = history.prior_states(self.spec.service, as_of, run_id)
             previous_level = history.previous_level(self.spec.service, as_of, run_id)
@@ -179,20 +214,31 @@ class ServicePlan:
             spec=self.spec,
             checklist=self.checklist,
             as_of=as_of,
-            items=self.items,
+            items=self.scored_items(as_of, exemptions),
             evidence=evidence,
             validated=validated,
-            waivers=waivers,
+            waivers=exemptions.waivers,
             prior=prior,
             previous_level=previous_level,
             grace_runs=grace_runs,
+            exemptions=exemptions,
         )
+
+    def scored_items(
+        self, as_of: datetime, exemptions: Exemptions
+    ) -> tuple[tuple[Item, str | None], ...]:
+        """The items as scored: the collected ones, with granted weakenings applied."""
+        if not exemptions.granted:
+            return self.items
+        return tuple(effective_items(self.checklist, self.spec, as_of.date(), exemptions.granted))
 
 
 def record(history: HistoryStore, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
-    """Write runs to history, replacing each run's own rows if it was recorded before."""
+    """Write runs to history, replacing each run's own rows if it was recorded before, and
+    put the runs' exemption events on record (each once)."""
     with history.session():
         history.write(evaluations, meta)
+        history.save_events([row for ev in evaluations for row in exemption_event_rows(ev)])
 
 
 def sync(
@@ -248,7 +294,7 @@ def evaluate(
     history.init()
 
     # 1. collect
-    collected: list[tuple[ServicePlan, dict[str, Evidence], list[Waiver]]] = []
+    collected: list[tuple[ServicePlan, dict[str, Evidence], Exemptions]] = []
     total = sum(len(plan.items) for plan in plans)
     done = 0
     for plan in plans:
@@ -261,9 +307,9 @@ def evaluate(
         done += len(plan.items)
         if progress:
             progress(f"collected {plan.service}", done, total)
-        waivers, warnings = plan.waivers(settings, as_of, store)
-        report.warnings.extend(warnings)
-        collected.append((plan, evidence, waivers))
+        exemptions = plan.exemptions(settings, history, as_of, plan.run_id(meta.run_key), store)
+        report.warnings.extend(exemptions.warnings)
+        collected.append((plan, evidence, exemptions))
 
     # 2. validate everything in one batch
     validator = validator or BatchValidator()
@@ -278,7 +324,7 @@ def evaluate(
     if not dry_run:
         tracker = tracker or trackers.open_tracker(settings)
     with history.session():
-        for plan, evidence, waivers in collected:
+        for plan, evidence, exemptions in collected:
             report.evaluations.append(
                 plan.score(
                     history,
@@ -286,7 +332,7 @@ def evaluate(
                     as_of=as_of,
                     evidence=evidence,
                     validated=validated,
-                    waivers=waivers,
+                    exemptions=exemptions,
                     grace_runs=settings.error_grace_runs,
                 )
             )
@@ -295,9 +341,11 @@ def evaluate(
     assert tracker is not None
     record(history, report.evaluations, meta)
     quarterly = meta.trigger == "quarterly"
-    for (_plan, _evidence, waivers), evaluation in zip(collected, report.evaluations, strict=True):
+    for (_plan, _evidence, exemptions), evaluation in zip(
+        collected, report.evaluations, strict=True
+    ):
         report.issues[evaluation.service] = sync(
-            history, tracker, evaluation, waivers if quarterly else None
+            history, tracker, evaluation, exemptions.waivers if quarterly else None
         )
     if not services:  # a run of the whole fleet also sees which services are gone
         retire(history, tracker, catalog, as_of, meta.run_key, report)

@@ -7,11 +7,14 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from readiness.domain.exemptions import ExemptionState
 from readiness.domain.model import (
+    NO_LEVEL,
     SATISFIED,
     Checklist,
     Evidence,
     Item,
+    ItemOverride,
     ItemResult,
     PriorItemState,
     ServiceEvaluation,
@@ -26,6 +29,7 @@ from readiness.domain.scoring import (
     is_regression,
     resolve_status,
 )
+from readiness.pipeline.exemptions import Exemptions
 from readiness.pipeline.validation import TaskResult, ValidationTask
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,14 @@ def validation_tasks(
     ]
 
 
+def _capped(checklist: Checklist, level: str, cap_rank: int | None) -> str:
+    """``level``, or the highest level of rank ``cap_rank`` or below when it is higher."""
+    if cap_rank is None or checklist.rank(level) <= cap_rank:
+        return level
+    below = [lv for lv in checklist.levels if lv.rank <= cap_rank]
+    return max(below, key=lambda lv: lv.rank).id if below else NO_LEVEL
+
+
 def score_service(
     *,
     run_id: str,
@@ -62,7 +74,9 @@ def score_service(
     prior: dict[str, PriorItemState],
     previous_level: str | None,
     grace_runs: int,
+    exemptions: Exemptions | None = None,
 ) -> ServiceEvaluation:
+    exemptions = exemptions or Exemptions()
     today = as_of.date()
     severity = {item.id: item.severity for item in checklist.items}
     in_force: dict[str, Waiver] = {}
@@ -81,6 +95,10 @@ def score_service(
         status, reason = resolve_status(
             item, ev, outcomes, task.error if task else None, item_waiver, not_applicable, as_of
         )
+        asked = [s for s in exemptions.states if s.request.item == item.id]
+        pending = [s for s in asked if not s.in_force]
+        if pending and status not in SATISFIED:
+            reason += "; " + "; ".join(s.words() for s in pending)
         before = prior.get(item.id)
         override = spec.overrides.get(item.id)
         effective, streak = apply_grace(status, before, grace_runs)
@@ -114,12 +132,14 @@ def score_service(
                 waiver=item_waiver,
                 error_streak=streak,
                 episode_id=episode,
-                override=override.description if override and override.in_force(today) else "",
+                override=_override_words(override, asked),
+                exemption=asked[-1].as_json() if asked else None,
             )
         )
     level = achieved_level(
         checklist.levels, ((r.required_from, r.effective_status) for r in results)
     )
+    level = _capped(checklist, level, exemptions.level_cap)
     return ServiceEvaluation(
         run_id=run_id,
         service=spec.service,
@@ -128,6 +148,19 @@ def score_service(
         evaluated_at=as_of,
         achieved_level=level,
         previous_level=previous_level,
-        target_level=spec.target_level,
+        target_level=exemptions.held_target or spec.target_level,
         items=tuple(results),
+        exemptions=tuple(exemptions.states),
+        held_checklist=exemptions.held_checklist,
+        changes=tuple(exemptions.changes),
     )
+
+
+def _override_words(override: ItemOverride | None, asked: Sequence[ExemptionState]) -> str:
+    """The override in words, saying whether its weakening is granted or only requested."""
+    if override is None:
+        return ""
+    own = [s for s in asked if s.request.kind != "waiver"]
+    if not own:
+        return override.description
+    return f"{override.description} ({own[-1].words()})"

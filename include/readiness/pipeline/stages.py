@@ -137,20 +137,20 @@ class ServiceStages:
             for item_id, data in section.items()
         }
         plan = self._on(as_of)
-        waivers, warnings = plan.waivers(self.settings, as_of)
         tasks = plan.validation_tasks(evidence)
         validated = BatchValidator().validate(tasks, as_of) if tasks else {}
         with self._history() as history:
+            exemptions = plan.exemptions(self.settings, history, as_of, plan.run_id(run_key))
             evaluation = plan.score(
                 history,
                 run_id=plan.run_id(run_key),
                 as_of=as_of,
                 evidence=evidence,
                 validated=validated,
-                waivers=waivers,
+                exemptions=exemptions,
                 grace_runs=self.settings.error_grace_runs,
             )
-        return evaluation_to_json(evaluation), warnings
+        return evaluation_to_json(evaluation), exemptions.warnings
 
     def load(self, evaluation: Mapping[str, Any]) -> ServiceEvaluation:
         evaluated_at = datetime.fromisoformat(evaluation["evaluated_at"])
@@ -177,9 +177,9 @@ class ServiceStages:
         revalidation issue (once per quarter)."""
         ev = self.load(evaluation)
         tracker = tracker or trackers.open_tracker(self.settings)
-        waivers = None
-        if quarterly:
-            waivers, _warnings = self.plan.waivers(self.settings, ev.evaluated_at)
         with self._history() as history:
+            waivers = None
+            if quarterly:
+                waivers = self.plan.exemptions(self.settings, history, ev.evaluated_at).waivers
             report = engine.sync(history, tracker, ev, waivers)
         return asdict(report)

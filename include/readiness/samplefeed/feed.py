@@ -14,9 +14,10 @@ into ``<folder>/<service>/``, day by day, up to the date of the run that reads i
   deviations the story keeps (``STANDING``), which are copied as they are and never repeated;
 - sign-offs once a quarter: every signature that counted on the story's day is renewed on the
   same day of each quarter; signatures that had already lapsed stay lapsed;
-- waivers: the risk register renews each of its standing waivers (the template's
-  ``waiver/`` documents) every quarter, until 14 days after the quarter ends. A spec's own
-  waivers are the spec's: they lapse on their own expiry, and nothing here renews them;
+- waivers: the risk register renews each of its standing waivers (``samples/exemptions``'
+  ``waiver/`` documents) every quarter, until 14 days after the quarter ends, into the
+  exemptions root (``samplegrants://``), not the team's store. A spec's own waivers are
+  requests: only a grant puts them in force, and nothing here grants them;
 - cost reports monthly.
 
 What a day holds depends only on that day, so every run, whatever its date, order or
@@ -54,6 +55,10 @@ from readiness.support.timeutil import (
 SCHEME = "samplefeed://"
 #: Where the template (the story) lives, relative to the project.
 TEMPLATE = "samples/evidence"
+#: The sample risk register: its standing waivers, renewed each quarter under the
+#: exemptions root (``samplegrants://var/exemptions``), never in a team's store.
+GRANTS_SCHEME = "samplegrants://"
+GRANTS_TEMPLATE = "samples/exemptions"
 STORY_DAY = date(2026, 11, 20)
 #: Days of daily exports written behind each as-of: the 28-day SLO window with room to
 #: spare, and more than any daily kind's ``max_age``.
@@ -417,4 +422,13 @@ def service_store(root: str, base: Path, spec: ServiceSpec, as_of: datetime) -> 
     folder = Path(root[len(SCHEME) :])
     folder = (folder if folder.is_absolute() else base / folder) / spec.service
     feed(base / TEMPLATE / spec.service, folder, spec.service, as_of)
+    return open_store(str(folder), base)
+
+
+def grant_store(root: str, base: Path, spec: ServiceSpec, as_of: datetime) -> EvidenceStore:
+    """``samplegrants://<folder>`` as an exemptions root: the sample risk register's grants
+    for the service, renewed up to ``as_of`` from ``samples/exemptions``."""
+    folder = Path(root[len(GRANTS_SCHEME) :])
+    folder = (folder if folder.is_absolute() else base / folder) / spec.service
+    feed(base / GRANTS_TEMPLATE / spec.service, folder, spec.service, as_of)
     return open_store(str(folder), base)

@@ -25,6 +25,10 @@ def _settings(tmp: Path, evidence_root: str) -> Settings:
     return Settings(
         project_root=ROOT,
         evidence_root=evidence_root,
+        # the living feed's risk register renews its grants too; the story's are fixed
+        exemptions_root=f"samplegrants://{tmp}/exemptions"
+        if evidence_root.startswith("samplefeed://")
+        else "samples/exemptions",
         history=f"duckdb://{tmp}/history.duckdb",
         outbox=str(tmp / "outbox"),
         collect_workers=1,

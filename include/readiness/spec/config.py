@@ -79,6 +79,11 @@ class Settings:
     max_document_bytes: int = 16 * 1024 * 1024
     #: The most bytes one service's run may read from its evidence store.
     max_run_bytes: int = 256 * 1024 * 1024
+    #: Where grants made outside Airflow live, ``<exemptions_root>/<service>/`` (a risk
+    #: register's exports, an approver's grant document): a location the compliance team
+    #: owns and the service teams cannot write. Never a spec field. On embedded defaults,
+    #: ``samplegrants://`` is the sample risk register, renewing its standing waivers.
+    exemptions_root: str = "samples/exemptions"
 
     @property
     def live(self) -> bool:

@@ -6,9 +6,10 @@ A spec can never weaken the checklist it is held to on its own say-so. It may se
 the checklist declares ``overridable`` (a location or resource name freely, a threshold only
 in the stricter direction), shorten ``max_age`` and move ``required_from`` to an earlier
 level. Anything weaker (``not_applicable``, a longer ``max_age``, a later level) needs the
-checklist's permission or the authority of a waiver: an approver, a reason and an expiry,
-after which it lapses. Every override is described on the item's result, so ``status``, the
-quarterly report and the OSCAL export show that a service runs a modified rule."""
+checklist's permission; without it, the override is an exemption request (a reason and the
+time wanted) that applies only once someone the checklist names grants it
+(``domain.exemptions``). Every override is described on the item's result, so ``status``,
+the quarterly report and the OSCAL export show that a service runs a modified rule."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from readiness.domain.exemptions import ExemptionRequest
 from readiness.domain.model import Checklist, Item, ItemOverride, ServiceSpec
 from readiness.support.timeutil import format_duration, parse_duration
 
@@ -82,55 +84,131 @@ def override_problems(
             )
         else:
             changes.append(f"{name} {old!r} → {value!r}")
-    weaker: list[str] = []
     if override.not_applicable:
-        weaker.append("not_applicable")
         changes.append(f"not applicable: {override.not_applicable}")
     if override.max_age is not None:
         before = format_duration(item.max_age) if item.max_age else "none"
         changes.append(f"max_age {before} → {format_duration(override.max_age)}")
-        if item.max_age is not None and override.max_age > item.max_age:
-            weaker.append("max_age")  # (no max_age in the checklist: any limit is stricter)
     if override.required_from:
         changes.append(f"required from {item.required_from} → {override.required_from}")
-        if _rank(checklist, override.required_from) > _rank(checklist, item.required_from):
-            weaker.append("required_from")
+    weaker = weakened(checklist, item, override)
     unpermitted = [f for f in weaker if not getattr(allowed, f)]
-    if unpermitted and not (override.approver and override.expires):
+    if unpermitted and not (override.expires and (override.reason or override.not_applicable)):
         for name in unpermitted:
             problems.append(
                 (
                     name,
-                    f"weakens {item.id}, which checklist {checklist.id} does not permit; "
-                    "expected an approver and an expiry (and a reason), as for a waiver",
+                    f"weakens {item.id}, which checklist {checklist.id} does not permit, so it "
+                    "is a request until an approver grants it; expected a reason and expires "
+                    "(the last day wanted)",
                 )
             )
-    if unpermitted and override.approver and override.expires:
-        changes.append(
-            f"approved by {override.approver} until {override.expires.isoformat()}"
-            + (f" ({override.reference})" if override.reference else "")
-        )
+    if unpermitted and override.expires:
+        changes.append(f"requested until {override.expires.isoformat()}")
     elif weaker:
         changes.append(f"permitted by checklist {checklist.id}")
     return problems, "; ".join(changes)
 
 
+def weakened(checklist: Checklist, item: Item, override: ItemOverride) -> list[str]:
+    """The fields of ``override`` that weaken ``item`` (of ``WEAKENING``)."""
+    out = []
+    if override.not_applicable:
+        out.append("not_applicable")
+    # no max_age in the checklist: any limit is stricter
+    if (
+        override.max_age is not None
+        and item.max_age is not None
+        and override.max_age > item.max_age
+    ):
+        out.append("max_age")
+    if override.required_from and _rank(checklist, override.required_from) > _rank(
+        checklist, item.required_from
+    ):
+        out.append("required_from")
+    return out
+
+
+def unpermitted(checklist: Checklist, item: Item, override: ItemOverride) -> list[str]:
+    """The weakening fields the checklist does not let a spec set: each needs a grant."""
+    return [f for f in weakened(checklist, item, override) if not getattr(item.overridable, f)]
+
+
+def requester(spec: ServiceSpec, named: str) -> str:
+    """Who asked: the ``requested_by`` the spec names, else the owning team."""
+    return named or f"team:{spec.owner_team}"
+
+
+def item_requests(checklist: Checklist, spec: ServiceSpec) -> list[ExemptionRequest]:
+    """What the spec asks that only a grant can give: every waiver, and every override
+    that weakens its item beyond what the checklist permits."""
+    out = [
+        ExemptionRequest(
+            service=spec.service,
+            item=w.item,
+            kind="waiver",
+            change=f"waive {w.item}",
+            reason=w.reason,
+            until=w.expires,
+            requested_by=requester(spec, w.requested_by),
+            reference=w.reference,
+            source=spec.file,
+            starts=w.starts,
+        )
+        for w in spec.waivers
+    ]
+    for item in checklist.items:
+        override = spec.overrides.get(item.id)
+        if override is not None and (request := override_request(checklist, spec, item, override)):
+            out.append(request)
+    return out
+
+
+def override_request(
+    checklist: Checklist, spec: ServiceSpec, item: Item, override: ItemOverride
+) -> ExemptionRequest | None:
+    fields = unpermitted(checklist, item, override)
+    if not fields:
+        return None
+    return ExemptionRequest(
+        service=spec.service,
+        item=item.id,
+        kind=fields[0],
+        change=override.description or ", ".join(fields),
+        reason=override.reason or override.not_applicable or "",
+        until=override.expires,
+        requested_by=requester(spec, override.requested_by),
+        reference=override.reference,
+        source=spec.file,
+    )
+
+
 def effective_items(
-    checklist: Checklist, spec: ServiceSpec, on: date | None = None
+    checklist: Checklist,
+    spec: ServiceSpec,
+    on: date | None = None,
+    granted: frozenset[str] = frozenset(),
 ) -> list[tuple[Item, str | None]]:
     """Checklist items with the spec's overrides applied; (item, not-applicable reason).
-    An approved override that has lapsed by ``on`` is not applied."""
+    A weakening the checklist does not permit applies only while its request is in
+    ``granted`` (the ids of requests granted and not lapsed); the rest of the override
+    (stricter params, a shorter ``max_age``) always applies."""
     out: list[tuple[Item, str | None]] = []
     for item in checklist.items:
         override = spec.overrides.get(item.id)
-        longest = checklist.exemptions.rule(item.severity).max_days
-        if override is None or not override.in_force(on, longest):
+        if override is None:
             out.append((item, None))
             continue
+        request = override_request(checklist, spec, item, override)
+        held_back = (
+            set(unpermitted(checklist, item, override))
+            if request is not None and request.id not in granted
+            else set()
+        )
         changed = item
-        if override.required_from:
+        if override.required_from and "required_from" not in held_back:
             changed = replace(changed, required_from=override.required_from)
-        if override.max_age is not None:
+        if override.max_age is not None and "max_age" not in held_back:
             changed = replace(changed, max_age=override.max_age)
         if override.params:
             changed = replace(
@@ -139,7 +217,8 @@ def effective_items(
                     changed.evidence, params={**changed.evidence.params, **override.params}
                 ),
             )
-        out.append((changed, override.not_applicable))
+        not_applicable = None if "not_applicable" in held_back else override.not_applicable
+        out.append((changed, not_applicable))
     return out
 
 
@@ -149,7 +228,7 @@ def sources(checklist: Checklist, spec: ServiceSpec, live: bool) -> list[str]:
     from readiness.collectors import source_of
 
     found: dict[str, None] = {}
-    # not-applicable items too: an approved override may lapse between two parses
+    # not-applicable items too: a request is collected for until it is granted
     for item, _not_applicable in effective_items(checklist, spec):
         found[source_of(item.evidence.kind, live)] = None
     return list(found)

@@ -23,6 +23,7 @@ from readiness.domain.model import (
 )
 from readiness.history import HistoryStore, RunMeta
 from readiness.pipeline.engine import ServicePlan, record, sync
+from readiness.pipeline.exemptions import Exemptions
 from readiness.pipeline.score import task_key
 from readiness.pipeline.validation import TaskResult
 from readiness.trackers import IssueDocument, IssueTracker, SyncReport
@@ -97,7 +98,7 @@ def score_day(
         as_of=as_of,
         evidence={"RP3": evidence},
         validated={task_key("svc", "RP3"): TaskResult([result])},
-        waivers=waivers,
+        exemptions=Exemptions(waivers=list(waivers)),
         grace_runs=2,
     )
 

@@ -132,20 +132,26 @@ class OverrideDoc(StrictDoc):
     max_age: str | None = None
     params: dict[str, Any] = {}
     not_applicable: str | None = None
-    #: the authority for a change the checklist does not permit, as for a waiver
-    approver: str | None = None
+    #: a weakening the checklist does not permit is a request: why, and the last day wanted
     reason: str = ""
     expires: date | None = None
     reference: str = Field(default="", pattern=REFERENCE_PATTERN)
+    #: the Airflow user asking (default: the owning team); they can never grant it
+    requested_by: str = ""
+    #: read, never trusted: a spec cannot say who approved it (see ``approver_note``)
+    approver: str | None = None
 
 
 class WaiverDoc(StrictDoc):
     item: str
     reason: str = Field(min_length=1)
-    approver: str = Field(min_length=1)
     starts: date | None = None
+    #: the last day the team wants the waiver for
     expires: date
     reference: str = Field(default="", pattern=REFERENCE_PATTERN)
+    requested_by: str = ""
+    #: read, never trusted: a spec cannot say who approved it
+    approver: str | None = None
 
     @model_validator(mode="after")
     def _starts_before_it_expires(self) -> WaiverDoc:

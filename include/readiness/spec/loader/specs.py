@@ -4,7 +4,6 @@ they name."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 from pydantic import (
@@ -13,7 +12,6 @@ from pydantic import (
 
 from readiness.domain.model import (
     Checklist,
-    ExemptionRule,
     ItemOverride,
     ServiceSpec,
     Waiver,
@@ -43,10 +41,10 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
             ),
             params=dict(odoc.params),
             not_applicable=odoc.not_applicable,
-            approver=odoc.approver,
             reason=odoc.reason,
             expires=odoc.expires,
             reference=odoc.reference,
+            requested_by=odoc.requested_by,
         )
     if problems:
         return None, problems
@@ -54,19 +52,29 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
         Waiver(
             item=w.item,
             reason=w.reason,
-            approver=w.approver,
+            approver="",
             expires=w.expires,
             reference=w.reference,
             source=source.name,
             starts=w.starts,
+            requested_by=w.requested_by,
         )
         for w in doc.waivers
     )
-    deprecations = (
+    deprecations: tuple[str, ...] = (
         (f"{source.name}: linear_team is deprecated; rename it to tracker_team",)
         if doc.linear_team is not None
         else ()
     )
+    named = [f"waivers[{i}]" for i, w in enumerate(doc.waivers) if w.approver] + [
+        f"overrides.{item_id}" for item_id, o in doc.overrides.items() if o.approver
+    ]
+    if named:
+        deprecations += (
+            f"{source.name}: {', '.join(named)}: approver in a spec grants nothing (a team "
+            "cannot approve its own exemption); each is a request until an approver the "
+            "checklist names grants it in Airflow or under exemptions_root",
+        )
     return ServiceSpec(
         service=doc.service,
         owner_team=doc.owner_team,
@@ -133,7 +141,6 @@ def cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pro
             found, description = override_problems(checklist, item, override)
             problems.extend(problem(join_path("overrides", item_id, f), m) for f, m in found)
             spec.overrides[item_id] = replace(override, description=description)
-    by_id = {item.id: item for item in checklist.items}
     for position, waiver in enumerate(spec.waivers):
         if waiver.item not in item_ids:
             problems.append(
@@ -142,48 +149,4 @@ def cross_check(spec: ServiceSpec, checklists: dict[str, Checklist]) -> list[Pro
                     f"item {waiver.item!r} is not in checklist {checklist.id}",
                 )
             )
-            continue
-        rule = checklist.exemptions.rule(by_id[waiver.item].severity)
-        where = f"waivers[{position}]"
-        problems += [
-            problem(join_path(where, f), m)
-            for f, m in exemption_problems(
-                checklist, rule, waiver.approver, waiver.starts, waiver.expires
-            )
-        ]
-    for item_id, override in spec.overrides.items():
-        if item_id in by_id and override.approver and override.expires:
-            rule = checklist.exemptions.rule(by_id[item_id].severity)
-            problems += [
-                problem(join_path("overrides", item_id, f), m)
-                for f, m in exemption_problems(
-                    checklist, rule, override.approver, None, override.expires
-                )
-            ]
     return problems
-
-
-def exemption_problems(
-    checklist: Checklist, rule: ExemptionRule, approver: str, starts: date | None, expires: date
-) -> list[tuple[str, str]]:
-    """What the checklist's ``exemptions:`` refuses in one waiver or approved override:
-    an approver it does not name, a window longer than its ``max_duration``."""
-    found = []
-    if not rule.allows(approver):
-        found.append(
-            (
-                "approver",
-                f"{approver!r} may not grant exemptions from checklist {checklist.id}; "
-                f"expected one of {list(rule.approvers)} (its exemptions.approvers)",
-            )
-        )
-    if rule.max_days is not None and starts is not None and (expires - starts).days > rule.max_days:
-        found.append(
-            (
-                "expires",
-                f"{expires.isoformat()} is {(expires - starts).days} days after starts "
-                f"{starts.isoformat()}; checklist {checklist.id} allows at most "
-                f"{rule.max_days} days (its exemptions.max_duration)",
-            )
-        )
-    return found

@@ -98,6 +98,7 @@ class Stack:
             {
                 "READINESS_HOME": str(ROOT),
                 "READINESS_EVIDENCE_ROOT": str(self.evidence),
+                "READINESS_EXEMPTIONS_ROOT": str(ROOT / "samples" / "exemptions"),
                 "READINESS_LIVE_SOURCES": "false",
                 "READINESS_HISTORY": f"duckdb://{self.work / 'reference.duckdb'}",
             }

@@ -56,6 +56,7 @@ class Project:
             {
                 "READINESS_HOME": str(ROOT),
                 "READINESS_EVIDENCE_ROOT": str(self.evidence),
+                "READINESS_EXEMPTIONS_ROOT": str(ROOT / "samples" / "exemptions"),
                 "READINESS_HISTORY": f"duckdb://{self.history}",
                 "READINESS_OUTBOX": str(self.outbox),
                 "READINESS_TRACKER": tracker,

@@ -44,6 +44,25 @@ def _evidence_of(spec: dict[str, Any]) -> dict[str, Any]:
     return evidence
 
 
+#: What keeps maintenance-service below L3 on the story's day: the issue's 20 waivers.
+BLOCKERS = (
+    "STO7", "SEC3", "SEC10", "SEC-SO", "SYN2", "SYN-SO", "AI-SO", "OPS2", "OPS5", "OPS-SO",
+    "CMP6", "CMP-SO", "CAP2", "CAP5", "CAP-SO", "COM1", "COM3", "COM4", "COM-SO", "CUT1",
+)  # fmt: skip
+
+
+def _self_granted(spec: dict[str, Any]) -> None:
+    spec["waivers"] = [
+        {"item": i, "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
+        for i in BLOCKERS
+    ]
+    spec["overrides"]["CUT2"] = {
+        "not_applicable": "we say so",
+        "approver": "me",
+        "expires": "2999-12-31",
+    }
+
+
 def _alias_bomb(project: Project) -> None:
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for n in range(1, 7):
@@ -137,24 +156,11 @@ CASES: tuple[Hostile, ...] = (
         _spec_edit(lambda s: s["waivers"][0].update(reference="../../../../outside/canary")),
     ),
     Hostile(
-        "20 waivers the team grants itself, until 2999-12-31",
-        "check",
-        "may not grant exemptions from checklist maintenance-cutover",
-        _spec_edit(
-            lambda s: s.update(
-                waivers=[
-                    {"item": i, "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
-                    for i in (
-                        "STO7",
-                        "SEC3",
-                        "CAP2",
-                        "SYN2",
-                        "OBS4",
-                        *[f"SEC{n}" for n in range(1, 16)],
-                    )
-                ]
-            )
-        ),
+        "20 waivers the team grants itself until 2999-12-31, and CUT2 not applicable",
+        "run",
+        "requested by team:ops-experience, not granted",
+        _spec_edit(_self_granted),
+        item="SEC3",
     ),
     Hostile(
         "a YAML alias bomb of about 600 bytes", "check", "YAML aliases expand to over", _alias_bomb

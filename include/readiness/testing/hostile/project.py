@@ -36,11 +36,13 @@ class Project:
         for name in ("checklists", "services"):
             shutil.copytree(ROOT / name, self.root / name)
         shutil.copytree(ROOT / "samples" / "evidence", self.root / "evidence")
+        shutil.copytree(ROOT / "samples" / "exemptions", self.root / "exemptions")
         shutil.copytree(ROOT / "samples" / "repos", self.root / "samples" / "repos")
         self.settings = {
             "checklists": ["checklists"],
             "services": ["services"],
             "evidence_root": "evidence",
+            "exemptions_root": "exemptions",
             "history": "duckdb://var/history.duckdb",
             "tracker": "outbox",
             "outbox": "var/outbox",
