@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 PREFIX = "readiness__"
 QUARTERLY_DAG_ID = f"{PREFIX}quarterly_revalidation"
 QUARTERLY_SCHEDULE = "0 6 1 1,4,7,10 *"
+EXEMPTIONS_DAG_ID = f"{PREFIX}exemptions"
+#: Requests are looked for hourly: a new one waits at most an hour to reach its approvers.
+EXEMPTIONS_SCHEDULE = "7 * * * *"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 HISTORY_ALIAS = "readiness_history"
 
@@ -162,6 +165,14 @@ def close_retired_services() -> dict[str, list[str]]:
     return runtime.close_retired_services(get_current_context())
 
 
+@task(retries=2, retry_delay=timedelta(minutes=1))
+def requests_awaiting() -> list[dict[str, Any]]:
+    """The exemption requests that wait for a decision, one approval each."""
+    from readiness_airflow.approvals import requests_awaiting as awaiting
+
+    return awaiting(get_current_context())
+
+
 @task(retries=0)
 def spec_problems(file: str, problems: list[str]) -> None:
     """Stands in for a service whose spec does not load: fails with what is wrong."""
@@ -272,6 +283,35 @@ def quarterly_dag(services: list[str], retry_delay_s: int | None = None) -> DAG:
     return dag
 
 
+def exemptions_dag() -> DAG:
+    """One human-in-the-loop approval per exemption request: granted or refused on the
+    Required Actions page (or the REST API) by someone the checklist names."""
+    from readiness_airflow.approvals import ExemptionApproval
+
+    with DAG(
+        dag_id=EXEMPTIONS_DAG_ID,
+        description="Exemption requests put to the approvers their checklist names",
+        schedule=EXEMPTIONS_SCHEDULE,
+        start_date=START,
+        catchup=False,
+        max_active_runs=24,  # approvals stay open for days; new requests keep coming
+        tags=["readiness", "exemptions"],
+        doc_md=(
+            "# Exemptions\n\nA service spec can only *request* a waiver, a weakening "
+            "override, a lower target or another checklist. Every hour this DAG opens one "
+            "approval (Required Actions) per request that waits, assigned to the approvers "
+            "its checklist's `exemptions:` names, less the requester. A grant by the "
+            "requester, or longer than `max_duration`, is refused; every answer is recorded "
+            "in history (`exemption_events`), and the service's next run applies it."
+        ),
+        default_args={"owner": "readiness"},
+    ) as dag:
+        ExemptionApproval.partial(
+            task_id="approve", map_index_template="{{ task.request['id'] }}"
+        ).expand_kwargs(requests_awaiting())
+    return dag
+
+
 def _broken_dag_id(file: str, taken: Mapping[str, object]) -> str:
     stem = Path(file).stem
     dag_id = dag_id_for(stem)
@@ -302,6 +342,8 @@ def _only_the_dag_being_run(settings: Settings) -> dict[str, DAG] | None:
     run is not a healthy service DAG (the quarterly DAG maps over every service; a broken
     spec's DAG needs the whole picture): the caller builds everything."""
     wanted = dag_being_run()
+    if wanted == EXEMPTIONS_DAG_ID:
+        return {wanted: exemptions_dag()}
     if not wanted or not wanted.startswith(PREFIX) or wanted == QUARTERLY_DAG_ID:
         return None
     service = wanted[len(PREFIX) :]
@@ -332,6 +374,11 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     for note in catalog.notes:
         log.warning("readiness: %s", note)
     for name, spec in sorted(catalog.specs.items()):
+        if dag_id_for(name) == EXEMPTIONS_DAG_ID:
+            broken[spec.file] = [
+                Problem(spec.file, "service", f"{name!r} is reserved for the exemptions DAG")
+            ]
+            continue
         try:
             dags[dag_id_for(name)] = _service_dag(settings, catalog, spec)
         except Exception as exc:  # e.g. a schedule Airflow rejects: only this DAG breaks
@@ -344,4 +391,5 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         dags[dag_id] = broken_spec_dag(file, problems, dag_id)
     healthy = sorted(name for name in catalog.specs if dag_id_for(name) in dags)
     dags[QUARTERLY_DAG_ID] = quarterly_dag(healthy, settings.task_retry_delay_s)
+    dags[EXEMPTIONS_DAG_ID] = exemptions_dag()
     return dags
