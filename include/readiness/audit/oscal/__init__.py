@@ -27,6 +27,15 @@ from readiness.history import HistoryStore
 from readiness.history import queries as q
 from readiness.history.sqlstore import END_OF_TIME
 
+#: A request's state as an OSCAL risk status: asked for, or a deviation someone approved;
+#: refused or lapsed, the risk is open again.
+EXEMPTION_RISK_STATUS = {
+    "requested": "deviation-requested",
+    "granted": "deviation-approved",
+    "refused": "open",
+    "lapsed": "open",
+}
+
 #: A finding's state per item status. A waived item is ``not-satisfied``: the control is
 #: not met, and the waiver appears beside it as a ``deviation-approved`` risk, which is how
 #: OSCAL records an accepted gap. ``not_applicable`` is satisfied: nothing is owed.
@@ -185,6 +194,7 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
                     ("expectations", _expectation_summary(row["expectations"])),
                     # the service runs a modified rule: an auditor must see how
                     ("spec-override", row.get("spec_override")),
+                    ("exemption-state", row.get("exemption_state")),
                 ),
             )
         )
@@ -228,6 +238,28 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
                 )
             )
             finding["related-risks"] = [{"risk-uuid": risk_id}]
+        exemption = _json(row.get("exemption"))
+        if exemption and not (waiver and exemption["state"] == "granted"):
+            risk_id = _uuid(run_id, item_id, "exemption")
+            request = exemption["request"]
+            risks.append(
+                _with_props(
+                    {
+                        "uuid": risk_id,
+                        "title": f"Exemption {exemption['state']}: {item_id} {row['title']}",
+                        "description": request.get("reason") or request.get("change") or "-",
+                        "statement": exemption.get("words") or exemption["state"],
+                        "status": EXEMPTION_RISK_STATUS[exemption["state"]],
+                        "related-observations": [{"observation-uuid": observation_id}],
+                    },
+                    _props(
+                        ("exemption-request", request.get("id")),
+                        ("exemption-state", exemption["state"]),
+                        ("requested-by", request.get("requested_by")),
+                    ),
+                )
+            )
+            finding.setdefault("related-risks", []).append({"risk-uuid": risk_id})
         findings.append(
             _with_props(
                 finding,

@@ -10,6 +10,7 @@ from readiness.audit.reports.quarterly import QuarterReport, ServiceQuarter
 
 #: One colour per rank (none, L0 … L4 and beyond), from red to green.
 from readiness.audit.reports.render import (
+    EXEMPTIONS,
     FAILING,
     OVERRIDES,
     REGRESSIONS,
@@ -18,6 +19,8 @@ from readiness.audit.reports.render import (
     Rows,
     days_text,
     end_word,
+    exemption_rows,
+    exemption_summary,
     failing_rows,
     level_colour,
     override_rows,
@@ -195,5 +198,9 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
     if sq.overrides:
         out.append("<h3>Rules changed by the service spec</h3>")
         out.append(_table(OVERRIDES, override_rows(sq, _h)))
+    if sq.exemptions or sq.exemption_events:
+        out.append("<h3>Exemptions</h3>")
+        out.append(f"<p>In the quarter: {_h(exemption_summary(sq))}.</p>")
+        out.append(_table(EXEMPTIONS, exemption_rows(sq, _h)))
     out.append("</div>")
     return "\n".join(out)

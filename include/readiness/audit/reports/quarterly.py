@@ -104,6 +104,10 @@ class ServiceQuarter:
     signoffs: list[SignoffDue] = field(default_factory=list)
     #: (item id, title, what the service spec changes) at the period's last evaluation
     overrides: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (request id, item, state, where it stands) at the period's last evaluation
+    exemptions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: exemption events in the period by kind (requested, granted, refused, lapsed, …)
+    exemption_events: dict[str, int] = field(default_factory=dict)
 
     @property
     def at_target(self) -> bool:
@@ -214,6 +218,10 @@ def build_quarter_report(
         oldest_last = min(rows[-1]["evaluated_at"] for rows in evaluations.values())
         for row in history.select(q.LAST_RUN_ITEMS, since=oldest_last, end=stop):
             last_known[row["service"]].append(row)
+    events: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for event in history.exemption_events("", start, stop - timedelta(microseconds=1)):
+        if event["event"] != "asked":
+            events[event["service"]][event["event"]] += 1
     services = [
         _service_quarter(
             name,
@@ -226,6 +234,8 @@ def build_quarter_report(
         )
         for name, rows in sorted(evaluations.items())
     ]
+    for sq in services:
+        sq.exemption_events = dict(sorted(events.get(sq.service, {}).items()))
     return QuarterReport(
         quarter=quarter,
         start=start,
@@ -284,6 +294,9 @@ def _service_quarter(
         failing_longest=failing_longest,
     )
     _due(service_q, last_items, stop)
+    for state in _json(last.get("exemptions")) or []:
+        r = state["request"]
+        service_q.exemptions.append((r["id"], r["item"] or "—", state["state"], state["words"]))
     return service_q
 
 

@@ -5,7 +5,7 @@ every filter names ``evaluated_at`` so BigQuery reads only the partitions it nee
 from __future__ import annotations
 
 _EVAL_COLUMNS = """service, run_id, run_key, evaluated_at, trigger, achieved_level, achieved_rank,
-       target_level, target_rank, regressions"""
+       target_level, target_rank, regressions, exemptions"""
 
 EVALUATIONS = f"""
 SELECT {_EVAL_COLUMNS}

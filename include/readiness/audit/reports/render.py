@@ -229,6 +229,18 @@ def waiver_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
     ]
 
 
+EXEMPTIONS = ("request", "item", "state", "where it stands")
+
+
+def exemption_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
+    return [(esc(i), esc(item), esc(state), esc(words)) for i, item, state, words in sq.exemptions]
+
+
+def exemption_summary(sq: ServiceQuarter) -> str:
+    """The quarter's exemption events in one line: what was asked, granted, refused, lapsed."""
+    return ", ".join(f"{n} {event}" for event, n in sq.exemption_events.items()) or "none"
+
+
 def override_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
     return [(esc(item), esc(title), esc(text)) for item, title, text in sq.overrides]
 
@@ -345,6 +357,9 @@ def render_markdown(report: QuarterReport) -> str:
         if sq.overrides:
             lines += ["", "### Rules changed by the service spec", ""]
             lines += _md_table(OVERRIDES, override_rows(sq, md))
+        if sq.exemptions or sq.exemption_events:
+            lines += ["", "### Exemptions", "", f"In the quarter: {exemption_summary(sq)}.", ""]
+            lines += _md_table(EXEMPTIONS, exemption_rows(sq, md))
     return "\n".join(lines) + "\n"
 
 
