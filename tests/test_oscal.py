@@ -157,3 +157,54 @@ def test_run_id_means_the_run_key_as_for_evaluate_and_the_full_id_works_too(
         assessment_results(history, FSS, "d3")
     # the message shows the form that would have matched
     assert f"the latest is '2026-11-27' (run id '{FSS}@2026-11-27')" in str(missed.value)
+
+
+def test_a_request_nobody_granted_shows_as_requested_in_the_report_and_oscal(
+    tmp_path: Path,
+) -> None:
+    """The issue's self-granted waivers, as a spec writes them: the items stay failing, and
+    the quarterly report and the OSCAL export (still valid) say the exemption is requested."""
+    import shutil
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from readiness.audit.reports.quarterly import build_quarter_report
+    from readiness.audit.reports.render import render_markdown
+
+    shutil.copytree(ROOT / "services", tmp_path / "services")
+    path = tmp_path / "services" / "maintenance-service.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["waivers"] = [
+        {"item": i, "reason": "we say so", "approver": "me", "expires": "2999-12-31"}
+        for i in ("SEC3", "CAP2")
+    ]
+    path.write_text(yaml.safe_dump(spec))
+    settings = Settings(
+        project_root=ROOT,
+        services=[str(path)],
+        history=f"duckdb://{tmp_path}/history.duckdb",
+        outbox=str(tmp_path / "outbox"),
+        collect_workers=1,
+    )
+    as_of = datetime(2026, 11, 20, 6, tzinfo=UTC)
+    (ev,) = evaluate(settings, as_of=as_of, meta=RunMeta("r")).evaluations
+    sec3 = next(r for r in ev.items if r.item.id == "SEC3")
+    assert sec3.effective_status.value == "fail" and sec3.exemption["state"] == "requested"  # type: ignore[index]
+    history = history_for(settings)
+    snapshot = history.snapshot("maintenance-service")
+    assert snapshot is not None
+    assert sorted(
+        e["request"]["item"] for e in snapshot.exemptions if e["state"] == "requested"
+    ) == [
+        "CAP2",
+        "SEC3",
+    ]
+    markdown = render_markdown(build_quarter_report(history, "2026Q4", now=as_of.replace(hour=7)))
+    assert "### Exemptions" in markdown and "| requested |" in markdown
+    document = assessment_results(history, "maintenance-service")
+    assert validate(document) == []
+    risks = _result(document)["risks"]
+    requested = [r for r in risks if r["status"] == "deviation-requested"]
+    assert sorted(r["title"].split(": ")[1].split()[0] for r in requested) == ["CAP2", "SEC3"]
+    assert all("not granted" in r["statement"] for r in requested)
