@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check exemptions-demo
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -72,6 +72,9 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/production_path.py $(BENCH_PROD)
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
+
+exemptions-demo: $(STAMP) ## the issue's 20 self-granted waivers in real Airflow: no effect, then granted by a second user on the REST API; pictures of Required Actions and the service page, and the history rows
+	$(BIN)/python scripts/exemptions_demo.py
 
 hostile: $(STAMP) ## hostile specs, evidence and repositories planted in a copy of the project, each refused (prints tried, refused, level raised, files written outside)
 	$(BIN)/python scripts/hostile.py
