@@ -62,9 +62,14 @@ class ExemptionApproval(HITLOperator):
         self.request = request
 
     def execute(self, context: Any) -> Any:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from readiness.pipeline.approvals import asked
 
-        asked(_history(), self.request, datetime.now(UTC), _source(context))
+        if not asked(_history(), self.request, datetime.now(UTC), _source(context)):
+            raise AirflowSkipException(
+                f"{self.request['id']} is already put to its approvers by another run"
+            )
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:

@@ -109,8 +109,13 @@ def test_a_request_waits_until_asked_and_again_after_a_refused_grant(world: Any)
     assert len(awaiting(settings, catalog, history, datetime(2026, 12, 2, tzinfo=UTC))) == 1
 
 
-def test_each_event_is_recorded_once(world: Any) -> None:
+def test_two_runs_listing_one_request_put_it_to_its_approvers_once(world: Any) -> None:
+    """The hourly tick and a triggered run both list a waiting request: only the first to
+    record ``asked`` opens an approval; after a refused grant the next round opens again."""
     _settings, _catalog, history, request = world
-    asked(history, request, NOW, "airflow:x")
-    asked(history, request, NOW, "airflow:x")
+    assert asked(history, request, NOW, "airflow:hourly")
+    assert not asked(history, request, NOW + timedelta(seconds=1), "airflow:triggered")
     assert [e["event"] for e in history.exemption_events("svc")] == ["asked"]
+    _answer(world, "security-lead")  # too long: refused
+    assert asked(history, request, NOW + timedelta(minutes=2), "airflow:next")
+    assert not asked(history, request, NOW + timedelta(minutes=3), "airflow:other")

@@ -141,10 +141,21 @@ def _row(
     }
 
 
-def asked(history: HistoryStore, request: Mapping[str, Any], at: datetime, source: str) -> None:
-    """The approval is open: the next look for waiting requests leaves this one alone."""
+#: Events after which a request is put to its approvers again: each starts a new round.
+REASKED = ("grant_refused", "unanswered", "lapsed")
+
+
+def asked(history: HistoryStore, request: Mapping[str, Any], at: datetime, source: str) -> bool:
+    """Open the approval of ``request``'s current round, unless another one holds it. The
+    round is named after the event that ended the last one, so two runs that list the same
+    waiting request (an hourly tick beside a triggered run) record one ``asked`` between
+    them, and only the one that recorded it asks anyone. True when this call did."""
     r = ExemptionRequest.from_json(dict(request))
-    history.save_events([_row(r, "asked", "readiness", at, source=source)])
+    ends = [e["event_id"] for e in history.exemption_events(r.service) if e["request_id"] == r.id
+            and e["event"] in REASKED]  # fmt: skip
+    row = _row(r, "asked", "readiness", at, source=source)
+    row["event_id"] = _event_id(r.id, "asked", ends[-1] if ends else "first")
+    return history.save_events([row]) == 1
 
 
 def unanswered(
