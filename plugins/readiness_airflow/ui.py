@@ -283,7 +283,6 @@ def dag_tab(dag_id: str, visible: Visible) -> HTMLResponse:
     return service_page(dag_id[len(PREFIX) :], visible)
 
 
-@app.get("/services/{service}", response_class=HTMLResponse, include_in_schema=False)
 def _exemptions(d: Any) -> list[str]:
     """What the team asked for, who granted or refused it, and the record of each answer."""
     if not d.exemptions and not d.exemption_events:
@@ -314,6 +313,7 @@ def _exemptions(d: Any) -> list[str]:
     return out
 
 
+@app.get("/services/{service}", response_class=HTMLResponse, include_in_schema=False)
 def service_page(service: str, visible: Visible) -> HTMLResponse:
     d = _detail(service, visible)
     latest = d.latest

@@ -197,15 +197,21 @@ def test_a_link_that_is_not_http_or_gs_is_shown_as_text() -> None:
 
 def test_a_service_page_shows_each_exemption_asked_and_what_is_on_record(api: Any) -> None:
     """maintenance-service's spec asks to waive OBS4 (RISK-118); sre-lead granted it outside
-    Airflow (a grant document under the exemptions root): the page and the JSON say so."""
+    Airflow on 09-02 (a grant document under the exemptions root), and the risk register took
+    it over on 11-25: the page and the JSON say so, with both on record."""
     headers = _token(api, "admin")
     detail = api.get(f"/readiness/api/v1/services/{MNT}", headers=headers).json()
     (asked,) = [e for e in detail["exemptions"] if e["request"]["requested_by"] != "risk-register"]
     assert (asked["request"]["item"], asked["state"]) == ("OBS4", "granted")
-    assert "granted by sre-lead@example.com on 2026-09-02 until 2026-12-31" in asked["words"]
-    events = {(e["event"], e["actor"]) for e in detail["exemption_events"]}
-    assert ("requested", "team:ops-experience") in events
-    assert ("granted", "sre-lead@example.com") in events
+    assert "granted by sre-lead@example.com on 2026-11-25 until 2026-12-31" in asked["words"]
+    events = {
+        (e["event"], e["actor"], e["occurred_at"][:10])
+        for e in detail["exemption_events"]
+        if e["request_id"] == asked["request"]["id"]
+    }
+    assert ("requested", "team:ops-experience", "2026-11-20") in events
+    assert ("granted", "sre-lead@example.com", "2026-09-02") in events
+    assert ("granted", "sre-lead@example.com", "2026-11-25") in events
     page = api.get(f"/readiness/services/{MNT}", headers=headers).text
     assert "<h2>Exemptions</h2>" in page and asked["request"]["id"] in page
     assert "class='x-granted'" in page
