@@ -106,33 +106,33 @@ def spec_requests(
     same checklist, needs a grant like any other weakening."""
     if baseline is None:
         return []
-    who = requester(spec, "")
+
+    def spec_wide(kind: str, change: str, reason: str) -> list[ExemptionRequest]:
+        return [
+            ExemptionRequest(
+                service=spec.service,
+                item="",
+                kind=kind,
+                change=change,
+                reason=reason,
+                until=None,
+                requested_by=requester(spec, ""),
+                source=spec.file,
+            )
+        ]
+
     if baseline.checklist != spec.checklist:
-        return [
-            ExemptionRequest(
-                service=spec.service,
-                item="",
-                kind="checklist",
-                change=f"checklist {baseline.checklist} → {spec.checklist}",
-                reason=f"the spec names checklist {spec.checklist}",
-                until=None,
-                requested_by=who,
-                source=spec.file,
-            )
-        ]
+        return spec_wide(
+            "checklist",
+            f"checklist {baseline.checklist} → {spec.checklist}",
+            f"the spec names checklist {spec.checklist}",
+        )
     if checklist.rank(spec.target_level) < checklist.rank(baseline.target_level):
-        return [
-            ExemptionRequest(
-                service=spec.service,
-                item="",
-                kind="target_level",
-                change=f"target {baseline.target_level} → {spec.target_level}",
-                reason=f"the spec lowers its target to {spec.target_level}",
-                until=None,
-                requested_by=who,
-                source=spec.file,
-            )
-        ]
+        return spec_wide(
+            "target_level",
+            f"target {baseline.target_level} → {spec.target_level}",
+            f"the spec lowers its target to {spec.target_level}",
+        )
     return []
 
 
