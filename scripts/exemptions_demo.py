@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -99,7 +98,9 @@ def viewer(cluster: Cluster) -> Iterator[str]:
 
 
 def _run(cluster: Cluster, dag_id: str, run_id: str) -> None:
-    cluster.trigger(dag_id, run_id, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    # the next whole second: the as-of is stamped in seconds and must follow every answer
+    at = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
+    cluster.trigger(dag_id, run_id, at.strftime("%Y-%m-%dT%H:%M:%SZ"))
     state = cluster.finished_run(dag_id, run_id, 600)["state"]
     if state != "success":
         raise SystemExit(f"{dag_id} {run_id}: {state}\n{cluster.tail()}")
@@ -175,7 +176,6 @@ def main() -> int:
                     ),
                     600,
                 )
-                time.sleep(1)  # a grant counts from the moment it was given
                 _run(cluster, DAG, "after-grants")
                 after = _snapshot(cluster)
                 print(f"after: {MNT} {after.achieved_level} of {after.target_level}; "

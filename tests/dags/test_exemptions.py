@@ -213,7 +213,7 @@ def test_requests_change_nothing_until_a_second_airflow_user_grants_them(
     cluster.trigger(
         EXEMPTIONS,
         "approvals-2",
-        _stamp(datetime.now(UTC)),  # as of after every answer
+        _stamp(datetime.now(UTC) + timedelta(seconds=1)),  # as of after every answer
     )
     again = _approvals(cluster, 19)  # each whose grant was refused
     assert len(again) == 19 and not any(f"— {REFUSED}: " in s for s in again)
@@ -222,7 +222,8 @@ def test_requests_change_nothing_until_a_second_airflow_user_grants_them(
     _settled(cluster)
 
     # 4. the next run applies the grants: L3; OBS1 refused, SEC3 waived by sre-lead
-    later = datetime.now(UTC).replace(microsecond=0)  # after every answer
+    # the next whole second: a run's as-of is stamped in seconds, and must follow every answer
+    later = (datetime.now(UTC) + timedelta(seconds=1)).replace(microsecond=0)
     _run(cluster, DAG, "after", later)
     after = _latest(cluster, later + timedelta(seconds=1))
     assert after["level"] == "L3", {
