@@ -358,6 +358,8 @@ class Evidence:
     #: With ``transient``: the source that could not be reached (``gs://…/svc``,
     #: ``bigquery``, a URL): one outage, however many items read it.
     outage: str | None = None
+    #: (URI, sha256) of each object or record read: what the evidence archive keeps.
+    sources: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def missing(cls, uri: str | None, fetched_at: datetime, why: str, **summary: Any) -> Evidence:
@@ -474,6 +476,8 @@ class ServiceEvaluation:
     held_checklist: str | None = None
     #: Changes of checklist or target since the last run, in words (history events).
     changes: tuple[str, ...] = ()
+    #: What scoring was given besides evidence (exemptions, prior states): re-derivation.
+    inputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def downgraded(self) -> bool:

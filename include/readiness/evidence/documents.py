@@ -8,6 +8,7 @@ field, never silently dropped.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -17,6 +18,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import rfc8785
 
 from readiness.evidence.store import EvidenceStore, ObjectRefused, StoredObject
 from readiness.support.timeutil import parse_timestamp
@@ -101,6 +104,18 @@ class Document:
     sha256: str
     record: dict[str, Any]
     timestamp: datetime
+    #: The record's place in an object holding several, and the sha256 of the record alone
+    #: (RFC 8785 JSON): an item that reads one record of an append-only log is hashed on
+    #: that record, not on the records appended after its as-of.
+    position: int | None = None
+    record_sha256: str = ""
+
+    @property
+    def source(self) -> tuple[str, str]:
+        """(URI, sha256) of exactly what this document is: the object, or its record."""
+        if self.position is None:
+            return self.uri, self.sha256
+        return f"{self.uri}#{self.position}", self.record_sha256
 
 
 def parse_records(obj: StoredObject, data: bytes) -> list[dict[str, Any]]:
@@ -202,6 +217,19 @@ def to_row(kind: DocumentKind, record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+#: Objects that hold records appended over time, whatever their count.
+LOG_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+
+
+def record_bytes(record: dict[str, Any]) -> bytes:
+    """A record's canonical bytes: RFC 8785, or sorted JSON for what it cannot encode (a
+    NaN that Python's JSON reader accepted)."""
+    try:
+        return rfc8785.dumps(record)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError):
+        return json.dumps(record, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
 def _parsed(store: EvidenceStore, obj: StoredObject) -> tuple[str, list[Any], list[Any]]:
     """(sha256, records, flattened records) of one object, parsed once per store."""
     memo: dict[Any, Any] = store.memo
@@ -239,12 +267,22 @@ def _document(
     if key not in memo:
         try:
             valid = validate_record(kind, obj.uri, position if many else None, record)
+            record_sha = ""
+            # a log (or any object of several records) is hashed record by record: an
+            # append after the as-of leaves what an earlier evaluation read unchanged
+            many = many or obj.name.lower().endswith(LOG_SUFFIXES)
+            if many:  # the archive keeps the record's own bytes (CachingStore.source_bytes)
+                data = record_bytes(valid)
+                record_sha = hashlib.sha256(data).hexdigest()
+                memo[("bytes", record_sha)] = data
             memo[key] = Document(
                 kind=kind,
                 uri=obj.uri,
                 sha256=sha,
                 record=valid,
                 timestamp=parse_timestamp(valid[document_kind(kind).time_field]),
+                position=position if many else None,
+                record_sha256=record_sha,
             )
         except DocumentError as exc:
             memo[key] = exc

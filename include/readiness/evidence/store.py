@@ -149,6 +149,15 @@ class CachingStore(ABC):
         listed: list[StoredObject] = self.memo[key]
         return listed
 
+    def source_bytes(self, uri: str, sha: str) -> bytes | None:
+        """The bytes this run read as (``uri``, ``sha``), an object or one of its records
+        (``Document.source``), for the evidence archive; None if it never read them."""
+        cached = self._cache.get(uri)
+        if cached is not None and cached[1] == sha:
+            return cached[0]
+        found = self.memo.get(("bytes", sha))
+        return found if isinstance(found, bytes) else None
+
     def read(self, obj: StoredObject) -> tuple[bytes, str]:
         if obj.uri not in self._cache:
             if self.down:

@@ -52,6 +52,7 @@ def evidence_to_json(ev: Evidence) -> dict[str, Any]:
         "summary": jsonable(ev.summary, typed=True),
         "transient": ev.transient,
         "outage": ev.outage,
+        "sources": [list(pair) for pair in ev.sources],
     }
 
 
@@ -71,6 +72,7 @@ def evidence_from_json(data: Mapping[str, Any]) -> Evidence:
         summary=decode(data["summary"]),
         transient=data.get("transient", False),
         outage=data.get("outage"),
+        sources=tuple((str(u), str(h)) for u, h in data.get("sources", [])),
     )
 
 
@@ -127,6 +129,7 @@ def evaluation_to_json(ev: ServiceEvaluation) -> dict[str, Any]:
         "exemptions": [state.as_json() for state in ev.exemptions],
         "held_checklist": ev.held_checklist,
         "changes": list(ev.changes),
+        "inputs": ev.inputs,
         "items": [
             {
                 "id": r.item.id,
@@ -214,4 +217,5 @@ def evaluation_from_json(
         exemptions=tuple(ExemptionState.from_json(e) for e in data.get("exemptions", [])),
         held_checklist=data.get("held_checklist"),
         changes=tuple(data.get("changes", [])),
+        inputs=dict(data.get("inputs") or {}),
     )

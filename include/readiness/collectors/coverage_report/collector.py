@@ -248,6 +248,7 @@ class CoverageReportCollector:
             columns=COLUMNS,
             uri=obj.uri,
             sha256=sha,
+            sources=((obj.uri, sha),),
             fetched_at=fetched_at,
             observed_at=generated,
             summary={"report": obj.name, "files_in_report": len(report.files)},

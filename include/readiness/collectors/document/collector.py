@@ -110,16 +110,14 @@ class DocumentCollector:
         for row in rows:
             columns.extend(c for c in row if c not in columns)
         uris = {doc.uri for doc, _row in kept}
-        single = len(uris) == 1
+        sources = tuple(sorted({doc.source for doc, _row in kept}))
         return Evidence(
             rows=rows,
             columns=tuple(columns),
-            uri=next(iter(uris)) if single else where_uri,
-            sha256=(
-                kept[0][0].sha256
-                if single
-                else combined_sha256((d.uri, d.sha256) for d, _r in kept)
-            ),
+            uri=next(iter(uris)) if len(uris) == 1 else where_uri,
+            # only the records used: the same as-of hashes the same once later ones exist
+            sha256=sources[0][1] if len(sources) == 1 else combined_sha256(sources),
+            sources=sources,
             fetched_at=fetched_at,
             observed_at=max((d.timestamp for d, _r in kept), default=None),
             summary={

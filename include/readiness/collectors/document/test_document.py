@@ -69,3 +69,29 @@ def test_schema_violation_names_the_field(tmp_path: Path) -> None:
     )
     ev = COLLECTOR.collect(request({"document": "incident"}, tmp_path))
     assert ev.error is not None and "field 'severity'" in ev.error and "i.json" in ev.error
+
+
+def test_the_hash_covers_only_the_records_used_so_later_ones_change_nothing(
+    tmp_path: Path,
+) -> None:
+    """An append-only log read as of a moment hashes the same once later records exist."""
+    log = tmp_path / "drill_report" / "drills.jsonl"
+    log.parent.mkdir(parents=True)
+    first = (
+        '{"kind": "backup_restore", "environment": "staging", "outcome": "passed",'
+        ' "started_at": "2026-11-02T05:00:00Z", "finished_at": "2026-11-02T06:00:00Z"}\n'
+    )
+    log.write_text(first)
+    params = {"document": "drill_report", "latest": True, "where": {"kind": "backup_restore"}}
+    as_of = datetime(2026, 11, 3, tzinfo=UTC)
+    before = COLLECTOR.collect(request(params, tmp_path, as_of=as_of))
+    assert before.found and not before.error and before.sources == ((f"{before.uri}#0", before.sha256),)
+    log.write_text(
+        first + first.replace("2026-11-02", "2026-11-09").replace("passed", "failed")
+    )
+    after = COLLECTOR.collect(request(params, tmp_path, as_of=as_of))
+    assert after.rows == before.rows and after.sha256 == before.sha256
+    later = COLLECTOR.collect(request(params, tmp_path, as_of=datetime(2026, 11, 10, tzinfo=UTC)))
+    assert later.sha256 != after.sha256 and later.rows[0]["outcome"] == "failed"
+    # the same as-of again gives the same hash: the object's other records are not in it
+    assert COLLECTOR.collect(request(params, tmp_path, as_of=as_of)).sha256 == after.sha256

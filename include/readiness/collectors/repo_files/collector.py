@@ -82,8 +82,14 @@ class RepoFilesCollector:
             uri=f"file://{root.resolve()}",
             sha256=digest.hexdigest(),
             fetched_at=fetched_at,
-            observed_at=datetime.fromtimestamp(newest, UTC) if newest else fetched_at,
-            summary={"present": sum(1 for r in rows if r["exists"]), "paths": len(rows)},
+            # the checkout as it stands is what an evaluation as of ``as_of`` sees: dated by
+            # the as-of, not by the read, so a re-run of the same as-of dates it the same
+            observed_at=request.as_of,
+            summary={
+                "present": sum(1 for r in rows if r["exists"]),
+                "paths": len(rows),
+                "newest_file": datetime.fromtimestamp(newest, UTC).isoformat() if newest else None,
+            },
         )
 
 

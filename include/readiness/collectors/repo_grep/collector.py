@@ -92,8 +92,12 @@ class RepoGrepCollector:
             uri=f"file://{resolved}",
             sha256=digest.hexdigest(),
             fetched_at=fetched_at,
-            observed_at=datetime.fromtimestamp(newest, UTC),
-            summary={"matches": matches, "files_scanned": len(files)},
+            observed_at=request.as_of,  # the checkout as the as-of sees it, not the read
+            summary={
+                "matches": matches,
+                "files_scanned": len(files),
+                "newest_file": datetime.fromtimestamp(newest, UTC).isoformat(),
+            },
         )
 
 

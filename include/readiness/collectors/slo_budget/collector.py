@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -153,9 +154,9 @@ class SloBudgetCollector:
                     int(b["total"]),
                 )
         buckets = sorted(merged.values())
-        used = {(d.uri, d.sha256) for d in docs}
-        uri = docs[-1].uri if len({u for u, _ in used}) == 1 else where_uri
-        return _evidence(
+        used = {d.source for d in docs}
+        uri = docs[-1].uri if len({d.uri for d in docs}) == 1 else where_uri
+        found = _evidence(
             params,
             buckets,
             objective,
@@ -165,6 +166,7 @@ class SloBudgetCollector:
             combined_sha256(used),
             fetched_at,
         )
+        return replace(found, sources=tuple(sorted(used)))
 
     def _from_bigquery(self, params: SloParams, request: CollectRequest) -> Evidence:
         """Buckets from a BigQuery query (live sources only)."""
