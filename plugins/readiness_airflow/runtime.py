@@ -173,9 +173,11 @@ def record(
     service: str, evaluation: Mapping[str, Any], context: Mapping[str, Any], trigger: str | None
 ) -> dict[str, Any]:
     from readiness.pipeline.stages import ServiceStages, headline
+    from readiness_airflow.hooks import connection_credentials
 
     stages = ServiceStages(settings(), service)
-    result = stages.record(evaluation, run_meta(context, trigger))
+    # the signing key comes from connection readiness_verdict_key (a secrets backend)
+    result = stages.record(evaluation, run_meta(context, trigger), connection_credentials)
     log.info("READINESS recorded %s", headline(result))
     return result
 

@@ -205,6 +205,9 @@ def test_a_service_dag_writes_history_to_bigquery_when_configured(
     from readiness_airflow.local import run_dag
 
     monkeypatch.setenv("READINESS_HISTORY", f"bigquery://{PROJECT}/readiness_airflow")
+    monkeypatch.setenv("READINESS_VERDICT_KEY", str(readiness_env / "verdict-key.pem"))
+    monkeypatch.setenv("READINESS_VERDICT_KEYRING", str(readiness_env / "keyring.json"))
+    monkeypatch.setenv("READINESS_EVIDENCE_ARCHIVE", str(readiness_env / "archive"))
     monkeypatch.setenv("READINESS_BIGQUERY_ENDPOINT", bigquery_emulator)
     dag = _dags()[f"readiness__{FSS}"]
     first = run_dag(dag, TODAY)

@@ -7,7 +7,7 @@ store exactly the same thing, and the views are written once (``views.sql``, Goo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from readiness.domain.exemptions import Baseline, ExemptionDecision
 from readiness.domain.model import PriorItemState, ServiceEvaluation
+from readiness.domain.verdicts import ChainLink, Verdict
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,18 @@ class HistoryStore(Protocol):
     def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
         """Append exemption events not recorded yet (idempotent by ``event_id``)."""
         ...
+
+    def append_verdict(
+        self, service: str, run_id: str, build: Callable[[ChainLink], Verdict]
+    ) -> Verdict:
+        """Append the verdict ``build`` makes for the next link of the service's chain."""
+        ...
+
+    def verdicts(self, service: str = "") -> list[Verdict]: ...
+
+    def run_verdict(self, service: str, run_id: str) -> Verdict | None: ...
+
+    def verdict_at(self, service: str, at: datetime) -> Verdict | None: ...
 
     def links(self, service: str) -> list[IssueLink]: ...
 

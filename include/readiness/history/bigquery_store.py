@@ -21,13 +21,14 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from readiness.clients.bigquery import bigquery_client, query_parameter
 from readiness.domain.model import ServiceEvaluation
+from readiness.domain.verdicts import ChainLink, Verdict
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
@@ -321,6 +322,34 @@ class BigQueryHistory(SqlHistory):
         )
         return len(fresh)
 
+    def append_verdict(
+        self, service: str, run_id: str, build: Callable[[ChainLink], Verdict]
+    ) -> Verdict:
+        """Claim the next place in the chain with a conditional ``MERGE`` (insert only if
+        no verdict holds that sequence yet); a writer that lost the race reads the new head
+        and signs again. One DML statement per run, on a table clustered by service."""
+        self.init()
+        columns = TABLES["verdicts"]
+        names = [n for n, _ in columns]
+        for _attempt in range(8):
+            verdict = build(self._link(service, run_id))
+            row = verdict.row()
+            select = ", ".join(f"@{n} AS {n}" for n in names)
+            job = self._job(
+                f"MERGE {self.ref}.verdicts AS T USING (SELECT {select}) AS S "
+                "ON T.service = S.service AND T.sequence = S.sequence "
+                f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+                f"VALUES ({', '.join(f'S.{n}' for n in names)})",
+                {n: row.get(n) for n in names},
+                types=dict(columns),
+            )
+            if job.num_dml_affected_rows in (None, 1):
+                return verdict
+            log.info(
+                "verdict %s of %s was taken by another run; signing again", row["sequence"], service
+            )
+        raise RuntimeError(f"could not append a verdict for {service}: the chain kept moving")
+
     def save_link(self, link: IssueLink) -> None:
         """Upsert one issue link by its episode (a small DML MERGE; issue_links is tiny)."""
         self.init()
@@ -350,6 +379,18 @@ class BigQueryHistory(SqlHistory):
     def _run(
         self, sql: str, params: dict[str, Any] | None = None, types: dict[str, str] | None = None
     ) -> Any:
+        return self._execute(sql, params, types)[1]
+
+    def _job(
+        self, sql: str, params: dict[str, Any] | None = None, types: dict[str, str] | None = None
+    ) -> Any:
+        """The finished job of a statement (for its ``num_dml_affected_rows``)."""
+        return self._execute(sql, params, types)[0]
+
+    def _execute(
+        self, sql: str, params: dict[str, Any] | None = None, types: dict[str, str] | None = None
+    ) -> tuple[Any, Any]:
+        """(job, rows) of a finished query; ``.result()`` raised if it failed."""
         from google.cloud import bigquery
 
         kinds = types or {}
@@ -363,4 +404,4 @@ class BigQueryHistory(SqlHistory):
         # given. The API calls are retried within timeout_s; past that the Airflow task
         # fails and is retried (a write replaces its own rows, so that is safe).
         job = self.client.query(sql, job_config=config, retry=self._retry(), job_retry=None)
-        return job.result(timeout=self.timeout_s, job_retry=None)
+        return job, job.result(timeout=self.timeout_s, job_retry=None)

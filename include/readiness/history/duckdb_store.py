@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from readiness.domain.model import ServiceEvaluation
+from readiness.domain.verdicts import ChainLink, Verdict
 from readiness.history import IssueLink, RunMeta
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import TABLES
@@ -203,6 +204,29 @@ class DuckDBHistory(SqlHistory):
             finally:
                 con.unregister("staging_events")
         return added
+
+    def append_verdict(
+        self, service: str, run_id: str, build: Callable[[ChainLink], Verdict]
+    ) -> Verdict:
+        """Read the chain head, sign, insert, in one transaction: DuckDB has one writer
+        per file, so no other run can take the same place in the chain."""
+        names = [name for name, _ in TABLES["verdicts"]]
+        with self.session():
+            con = self._held
+            con.execute("BEGIN TRANSACTION")
+            try:
+                verdict = build(self._link(service, run_id))
+                row = verdict.row()
+                con.execute(
+                    f"INSERT INTO {self.dataset}.verdicts ({', '.join(names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    [_naive(row.get(n)) for n in names],
+                )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        return verdict
 
     def save_link(self, link: IssueLink) -> None:
         names = [name for name, _ in TABLES["issue_links"]]

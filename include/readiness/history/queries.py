@@ -112,3 +112,48 @@ WHERE (@service = '' OR service = @service)
   AND occurred_at >= @since AND occurred_at <= @until
 ORDER BY occurred_at, event_id
 """
+
+VERDICTS = """
+SELECT *
+FROM {dataset}.verdicts
+WHERE (@service = '' OR service = @service)
+ORDER BY service, sequence
+"""
+
+CHAIN_HEAD = """
+SELECT *
+FROM {dataset}.verdicts
+WHERE service = @service
+ORDER BY sequence DESC
+LIMIT 1
+"""
+
+RUN_VERDICT = """
+SELECT *
+FROM {dataset}.verdicts
+WHERE service = @service AND run_id = @run_id
+ORDER BY sequence DESC
+LIMIT 1
+"""
+
+VERDICT_AT = """
+SELECT *
+FROM {dataset}.verdicts
+WHERE service = @service AND evaluated_at <= @at
+ORDER BY evaluated_at DESC, sequence DESC
+LIMIT 1
+"""
+
+VERIFY_EVALUATIONS = """
+SELECT run_id, evaluated_at, achieved_level, target_level, checklist_id, checklist_sha256,
+       spec_sha256
+FROM {dataset}.evaluations
+WHERE (@service = '' OR service = @service) AND evaluated_at >= @since
+ORDER BY service, evaluated_at, run_id
+"""
+
+VERIFY_ITEMS = """
+SELECT run_id, item_id, status, effective_status, reason, evidence_uri, evidence_sha256
+FROM {dataset}.item_results
+WHERE (@service = '' OR service = @service) AND evaluated_at >= @since
+"""

@@ -96,6 +96,25 @@ EXEMPTION_EVENTS: list[tuple[str, str]] = [
     ("recorded_at", "TIMESTAMP"),
 ]
 
+#: One signed verdict per recorded evaluation, chained per service (``domain/verdicts``):
+#: appended, never updated; a re-run appends one that supersedes the run's earlier one.
+VERDICTS: list[tuple[str, str]] = [
+    ("service", "STRING"),
+    #: the verdict's place in its service's chain, from 1 with no gap
+    ("sequence", "INT64"),
+    ("run_id", "STRING"),
+    ("evaluated_at", "TIMESTAMP"),
+    #: sha256 of the signed payload (the canonical in-toto Statement)
+    ("verdict_sha256", "STRING"),
+    ("previous_sha256", "STRING"),
+    ("supersedes_sha256", "STRING"),
+    ("key_id", "STRING"),
+    ("achieved_level", "STRING"),
+    #: the DSSE envelope, as text: its payload is what the signature covers
+    ("envelope", "STRING"),
+    ("recorded_at", "TIMESTAMP"),
+]
+
 ISSUE_LINKS: list[tuple[str, str]] = [
     ("service", "STRING"),
     ("item_id", "STRING"),
@@ -120,6 +139,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
     "item_results": ITEM_RESULTS,
     "issue_links": ISSUE_LINKS,
     "exemption_events": EXEMPTION_EVENTS,
+    "verdicts": VERDICTS,
 }
 
 #: BigQuery layout: partition by evaluation date, cluster by what analysts filter on.
@@ -128,4 +148,5 @@ PARTITIONING: dict[str, tuple[str | None, list[str]]] = {
     "item_results": ("evaluated_at", ["service", "item_id", "status"]),
     "issue_links": (None, ["service", "item_id"]),
     "exemption_events": ("occurred_at", ["service", "request_id"]),
+    "verdicts": ("evaluated_at", ["service", "sequence"]),
 }

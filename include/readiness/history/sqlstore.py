@@ -5,12 +5,13 @@ its dialect), writes and schema management."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from readiness.domain.exemptions import Baseline, ExemptionDecision
 from readiness.domain.model import PriorItemState, Status
+from readiness.domain.verdicts import ChainLink, Verdict, next_link
 from readiness.history import IssueLink, ServiceSnapshot
 from readiness.history import queries as q
 from readiness.history.schema import TABLES
@@ -146,6 +147,38 @@ class SqlHistory(ABC):
     @abstractmethod
     def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
         """Append the exemption events not recorded yet (by ``event_id``); how many."""
+
+    # -- verdicts
+
+    @abstractmethod
+    def append_verdict(
+        self, service: str, run_id: str, build: Callable[[ChainLink], Verdict]
+    ) -> Verdict:
+        """Append the verdict ``build`` signs for the link after the service's chain head,
+        so two writers never take the same place in the chain."""
+
+    def _link(self, service: str, run_id: str) -> ChainLink:
+        head = self.select(q.CHAIN_HEAD, service=service)
+        same = self.select(q.RUN_VERDICT, service=service, run_id=run_id)
+        return next_link(
+            Verdict.from_row(head[0]) if head else None,
+            same[0]["verdict_sha256"] if same else None,
+        )
+
+    def run_verdict(self, service: str, run_id: str) -> Verdict | None:
+        """The verdict in force for a run: the latest signed for it."""
+        rows = self.select(q.RUN_VERDICT, service=service, run_id=run_id)
+        return Verdict.from_row(rows[0]) if rows else None
+
+    def verdicts(self, service: str = "") -> list[Verdict]:
+        """Every verdict (of one service), by service and sequence."""
+        return [Verdict.from_row(r) for r in self.select(q.VERDICTS, service=service)]
+
+    def verdict_at(self, service: str, at: datetime) -> Verdict | None:
+        """The verdict in force at ``at``: the latest signed for the latest evaluation as of
+        then (a re-run's, if the run was recorded again)."""
+        rows = self.select(q.VERDICT_AT, service=service, at=at)
+        return Verdict.from_row(rows[0]) if rows else None
 
     def timeline(self, service: str, since: datetime | None) -> list[dict[str, Any]]:
         return self.select(q.TIMELINE, service=service, since=since or EPOCH)

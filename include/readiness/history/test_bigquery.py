@@ -44,6 +44,9 @@ def _settings(tmp_path: Path, endpoint: str, dataset: str) -> Settings:
         history=f"bigquery://{PROJECT}/{dataset}",
         bigquery_endpoint=endpoint,
         outbox=str(tmp_path / "outbox"),
+        verdict_key=str(tmp_path / "verdict-key.pem"),
+        verdict_keyring=str(tmp_path / "verdict-keyring.json"),
+        evidence_archive=str(tmp_path / "evidence-archive"),
         collect_workers=1,
     )
 
@@ -262,6 +265,8 @@ def test_the_command_line_reads_and_gates_from_bigquery(
     monkeypatch.setenv("READINESS_HISTORY", f"bigquery://{PROJECT}/{dataset}")
     monkeypatch.setenv("READINESS_BIGQUERY_ENDPOINT", bigquery_emulator)
     monkeypatch.setenv("READINESS_OUTBOX", str(tmp_path / "outbox"))
+    for name in ("VERDICT_KEY", "VERDICT_KEYRING", "EVIDENCE_ARCHIVE"):
+        monkeypatch.setenv(f"READINESS_{name}", str(tmp_path / name.lower()))
     assert main(["init-warehouse"]) == 0
     assert f"created table {dataset}.evaluations" in capsys.readouterr().out
     assert main(["init-warehouse"]) == 0
@@ -344,3 +349,41 @@ def test_the_history_timeout_setting_bounds_the_clients_retries(tmp_path: Path) 
     assert store.timeout_s == 7
     assert store._retry().timeout == 7  # what every job and query is retried within
     assert history_for(_settings(tmp_path, "http://127.0.0.1:9", "d")).timeout_s == 300  # type: ignore[attr-defined]
+
+
+def test_two_writers_never_take_the_same_place_in_a_verdict_chain(bigquery_emulator: str) -> None:
+    """The conditional MERGE claims a sequence; a writer that lost the race signs again on
+    the new head instead of forking the chain."""
+    from readiness.domain.verdicts import ChainLink, Verdict
+
+    dataset = _dataset()
+    mine, theirs = _store(bigquery_emulator, dataset), _store(bigquery_emulator, dataset)
+    links: list[ChainLink] = []
+
+    def verdict(link: ChainLink, run: str) -> Verdict:
+        return Verdict(
+            service=FSS,
+            sequence=link.sequence,
+            run_id=run,
+            evaluated_at=T1,
+            sha256=f"{run}-{link.sequence}",
+            previous=link.previous,
+            supersedes=link.supersedes,
+            key_id="k",
+            achieved_level="L1",
+            envelope={},
+            recorded_at=T1,
+        )
+
+    theirs.append_verdict(FSS, "r0", lambda link: verdict(link, "r0"))
+
+    def racing(link: ChainLink) -> Verdict:
+        links.append(link)
+        if len(links) == 1:  # another run appends between our read of the head and our write
+            theirs.append_verdict(FSS, "r1", lambda other: verdict(other, "r1"))
+        return verdict(link, "r2")
+
+    ours = mine.append_verdict(FSS, "r2", racing)
+    assert [link.sequence for link in links] == [2, 3]
+    assert ours.sequence == 3 and ours.previous == "r1-2"
+    assert [(v.sequence, v.run_id) for v in mine.verdicts(FSS)] == [(1, "r0"), (2, "r1"), (3, "r2")]

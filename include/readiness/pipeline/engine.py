@@ -25,6 +25,7 @@ from readiness.domain.model import (
     ServiceSpec,
     Waiver,
 )
+from readiness.domain.verdicts import Verdict
 from readiness.evidence.store import (
     EvidenceStore,
     StoreUnavailable,
@@ -37,6 +38,7 @@ from readiness.pipeline.exemptions import Exemptions, exemptions_for, grant_stor
 from readiness.pipeline.run_report import RunReport
 from readiness.pipeline.score import score_service, validation_tasks
 from readiness.pipeline.validation import BatchValidator, TaskResult, ValidationTask
+from readiness.pipeline.verdicts import Sealer, archive_sources, evidence_archive
 from readiness.spec.config import Settings
 from readiness.spec.loader import Catalog, load_catalog
 from readiness.spec.overrides import effective_items
@@ -142,7 +144,7 @@ class ServicePlan:
         store = store or self.store(settings, as_of)
         if source is not None:
             failpoints.hit(f"collect.{source}")
-        return collect_evidence(
+        evidence = collect_evidence(
             settings,
             self.spec,
             wanted,
@@ -151,6 +153,8 @@ class ServicePlan:
             max(1, settings.collect_workers),
             collect_context(settings, credentials),
         )
+        archive_sources(evidence_archive(settings), store, evidence)  # while the bytes are here
+        return evidence
 
     def exemptions(
         self,
@@ -233,12 +237,19 @@ class ServicePlan:
         return tuple(effective_items(self.checklist, self.spec, as_of.date(), exemptions.granted))
 
 
-def record(history: HistoryStore, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
-    """Write runs to history, replacing each run's own rows if it was recorded before, and
-    put the runs' exemption events on record (each once)."""
+def record(
+    history: HistoryStore,
+    evaluations: Sequence[ServiceEvaluation],
+    meta: RunMeta,
+    sealer: Sealer | None = None,
+) -> list[Verdict]:
+    """Write runs to history, replacing each run's own rows if it was recorded before, put
+    the runs' exemption events on record (each once), and sign each run's verdict onto its
+    service's chain (a re-run's supersedes the one before)."""
     with history.session():
         history.write(evaluations, meta)
         history.save_events([row for ev in evaluations for row in exemption_event_rows(ev)])
+        return [sealer.seal(history, ev) for ev in evaluations] if sealer else []
 
 
 def sync(
@@ -321,8 +332,10 @@ def evaluate(
 
     # 3. score, 4. record, 5. sync (the tracker is opened first: a bad tracker setting must
     # fail the run before anything is recorded)
+    sealer: Sealer | None = None
     if not dry_run:
         tracker = tracker or trackers.open_tracker(settings)
+        sealer = Sealer.of(settings)
     with history.session():
         for plan, evidence, exemptions in collected:
             report.evaluations.append(
@@ -339,7 +352,7 @@ def evaluate(
     if dry_run:
         return report
     assert tracker is not None
-    record(history, report.evaluations, meta)
+    report.verdicts = record(history, report.evaluations, meta, sealer)
     quarterly = meta.trigger == "quarterly"
     for (_plan, _evidence, exemptions), evaluation in zip(
         collected, report.evaluations, strict=True

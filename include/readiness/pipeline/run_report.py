@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from readiness.domain.model import ServiceEvaluation
+from readiness.domain.verdicts import Verdict
 from readiness.support.errors import Problem
 from readiness.trackers import SyncReport
 
@@ -21,3 +22,5 @@ class RunReport:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     gx_calls: int = 0
+    #: the signed verdict of each recorded evaluation
+    verdicts: list[Verdict] = field(default_factory=list)

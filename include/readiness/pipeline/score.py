@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from readiness.domain.exemptions import ExemptionState
 from readiness.domain.model import (
@@ -153,7 +154,49 @@ def score_service(
         exemptions=tuple(exemptions.states),
         held_checklist=exemptions.held_checklist,
         changes=tuple(exemptions.changes),
+        inputs=scoring_inputs(exemptions, prior, previous_level, grace_runs),
     )
+
+
+def scoring_inputs(
+    exemptions: Exemptions,
+    prior: dict[str, PriorItemState],
+    previous_level: str | None,
+    grace_runs: int,
+) -> dict[str, Any]:
+    """Everything ``score_service`` reads besides the spec, checklist and evidence, as
+    JSON: archived with the verdict, so ``readiness verify --rederive`` scores again on
+    exactly what this run had, years later."""
+    return {
+        "exemptions": exemptions.as_json(),
+        "prior": {
+            item: {
+                "status": p.status.value,
+                "effective_status": p.effective_status.value,
+                "error_streak": p.error_streak,
+                "reason": p.reason,
+                "episode_id": p.episode_id,
+                "run_id": p.run_id,
+            }
+            for item, p in sorted(prior.items())
+        },
+        "previous_level": previous_level,
+        "grace_runs": grace_runs,
+    }
+
+
+def prior_from_inputs(inputs: dict[str, Any]) -> dict[str, PriorItemState]:
+    return {
+        item: PriorItemState(
+            status=Status(p["status"]),
+            effective_status=Status(p["effective_status"]),
+            error_streak=int(p["error_streak"]),
+            reason=p["reason"],
+            episode_id=p["episode_id"],
+            run_id=p["run_id"],
+        )
+        for item, p in inputs.get("prior", {}).items()
+    }
 
 
 def _override_words(override: ItemOverride | None, asked: Sequence[ExemptionState]) -> str:

@@ -25,6 +25,7 @@ from readiness.pipeline.codec import (
     evidence_from_json,
     evidence_to_json,
 )
+from readiness.pipeline.verdicts import Sealer
 from readiness.spec.config import Settings
 from readiness.spec.loader import Catalog, load_catalog_cached
 from readiness.trackers import IssueTracker
@@ -72,6 +73,8 @@ def headline(result: Mapping[str, Any], issues: Mapping[str, Any] | None = None)
         text += " DOWNGRADED"
     regressions = result.get("regressions") or []
     text += f"; regressions: {', '.join(regressions) if regressions else 'none'}"
+    if result.get("verdict"):
+        text += f"; verdict {result['verdict'][:-48]}…"  # service#n sha256:<first 16>
     for action, label in _ISSUE_ACTIONS:
         keys = (issues or {}).get(action) or []
         if keys:
@@ -157,13 +160,20 @@ class ServiceStages:
         items = {item.id: item for item, _na in self._on(evaluated_at).items}
         return evaluation_from_json(evaluation, self.spec, self.checklist, items)
 
-    def record(self, evaluation: Mapping[str, Any], meta: RunMeta) -> dict[str, Any]:
+    def record(
+        self,
+        evaluation: Mapping[str, Any],
+        meta: RunMeta,
+        credentials: CredentialSource | None = None,
+    ) -> dict[str, Any]:
         """Write the run to history (replacing the run's own rows if it was recorded
-        before); returns the outcome."""
+        before) and sign its verdict; returns the outcome, with the verdict's reference.
+        The signing key is read first: a key that is missing fails before any write."""
         ev = self.load(evaluation)
+        sealer = Sealer.of(self.settings, credentials)
         with self._history() as history:
-            engine.record(history, [ev], meta)
-        return outcome(ev)
+            verdicts = engine.record(history, [ev], meta, sealer)
+        return {**outcome(ev), "verdict": verdicts[0].reference}
 
     def sync(
         self,

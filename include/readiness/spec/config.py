@@ -84,6 +84,21 @@ class Settings:
     #: owns and the service teams cannot write. Never a spec field. On embedded defaults,
     #: ``samplegrants://`` is the sample risk register, renewing its standing waivers.
     exemptions_root: str = "samples/exemptions"
+    #: The Ed25519 key verdicts are signed with, a PEM file. In production it comes from
+    #: the Airflow connection ``readiness_verdict_key`` (its password; a secrets backend
+    #: serves it) or ``READINESS_CREDENTIAL_VERDICT_KEY``. Unset (embedded defaults): a
+    #: key beside the DuckDB history (``var/``), generated on first use.
+    verdict_key: str = ""
+    #: The public keys verdicts may carry (JSON, ``{"keys": [{"public_key": PEM}]}``): the
+    #: current key and every retired one. Unset: beside the DuckDB history, holding the
+    #: keys generated there.
+    verdict_keyring: str = ""
+    #: Where the exact bytes each verdict scored are kept, by sha256 (a folder or
+    #: ``gs://``, ideally a bucket with a retention lock). Unset: ``evidence-archive/``
+    #: beside the DuckDB history; ``none``: not archived.
+    evidence_archive: str = ""
+    #: Where each verdict's envelope is also written as a file (a folder or ``gs://``).
+    verdict_archive: str = ""
 
     @property
     def live(self) -> bool:
@@ -94,6 +109,15 @@ class Settings:
     def path(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else self.project_root / path
+
+    @property
+    def state_folder(self) -> Path:
+        """Where the embedded default keeps its state: beside a DuckDB history file, else
+        ``var/``."""
+        url = self.history
+        if url.startswith("duckdb://") or "://" not in url:
+            return self.path(url.removeprefix("duckdb://")).parent
+        return self.project_root / "var"
 
     @property
     def checklist_paths(self) -> list[Path]:

@@ -197,6 +197,9 @@ def airflow_stack(work: Path) -> Iterator[Stack]:
         dataset = "chaos"
         env = {
             "READINESS_HISTORY": f"bigquery://{PROJECT}/{dataset}",
+            "READINESS_VERDICT_KEY": str(work / "verdict-key.pem"),
+            "READINESS_VERDICT_KEYRING": str(work / "verdict-keyring.json"),
+            "READINESS_EVIDENCE_ARCHIVE": str(work / "evidence-archive"),
             "READINESS_BIGQUERY_ENDPOINT": bigquery.endpoint,
             "READINESS_HISTORY_TIMEOUT_S": "5",
             "READINESS_EVIDENCE_ROOT": f"gs://{BUCKET}/evidence",

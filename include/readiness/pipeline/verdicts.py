@@ -1,0 +1,210 @@
+"""Sealing a recorded run: its evidence archived by content, its verdict signed and
+appended to the service's chain (``domain/verdicts``, ``support/dsse``).
+
+The collect stage archives the raw objects and records each item read
+(``archive_sources``); the record stage archives what scoring was given (the evidence
+records, the spec, the checklist, the exemptions and prior states) and signs one verdict
+per evaluation (``seal``): one signature per run, whichever path ran it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from readiness.collectors import CredentialSource, environment_credentials
+from readiness.domain.model import Evidence, ServiceEvaluation
+from readiness.domain.verdicts import ChainLink, Verdict, canonical, sha256_hex, statement
+from readiness.evidence.archive import Archive
+from readiness.evidence.store import EvidenceStore
+from readiness.history import HistoryStore
+from readiness.pipeline.codec import evidence_to_json
+from readiness.spec.config import Settings
+from readiness.support.dsse import Keyring, SigningKey
+from readiness.support.errors import ConfigError, Problem
+from readiness.support.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+#: The credential name of the signing key: Airflow connection ``readiness_verdict_key``,
+#: or ``READINESS_CREDENTIAL_VERDICT_KEY``.
+KEY_CREDENTIAL = "verdict_key"
+
+
+def keyring_path(settings: Settings) -> Path:
+    if settings.verdict_keyring:
+        return settings.path(settings.verdict_keyring)
+    return settings.state_folder / "verdict-keyring.json"
+
+
+def keyring(settings: Settings) -> Keyring:
+    path = keyring_path(settings)
+    try:
+        return Keyring.load(path)
+    except (ValueError, KeyError, OSError) as exc:
+        raise ConfigError(
+            [Problem(str(path), "verdict_keyring", f"expected a keyring of PEM keys: {exc}")]
+        ) from exc
+
+
+def signing_key(settings: Settings, credentials: CredentialSource | None = None) -> SigningKey:
+    """The key this process signs with: the credential if one is set, else the
+    ``verdict_key`` file, generated only while the keyring is open (see below). It must be
+    in the keyring: a verdict nobody can check is refused before anything is written."""
+    found = (credentials or environment_credentials)(KEY_CREDENTIAL)
+    ring_path = keyring_path(settings)
+    # trust on first use: with no keyring yet, the key becomes its first; once a keyring
+    # exists, only the embedded default's (neither setting given) takes a key by itself
+    open_ring = not ring_path.exists() or not (settings.verdict_key or settings.verdict_keyring)
+    path = (
+        settings.path(settings.verdict_key)
+        if settings.verdict_key
+        else (settings.state_folder / "verdict-key.pem")
+    )
+    where = f"connection readiness_{KEY_CREDENTIAL} or READINESS_CREDENTIAL_VERDICT_KEY"
+    try:
+        if found:
+            key = SigningKey.from_pem(found)
+            where = "the verdict_key credential"
+        elif path.exists():
+            key = SigningKey.from_pem(path.read_bytes())
+            where = str(path)
+        elif open_ring:
+            key = _generate(path)
+        else:
+            why = f"no signing key: expected {where}, or a PEM file here"
+            raise ConfigError([Problem(str(path), "verdict_key", why)])
+    except ValueError as exc:
+        raise ConfigError([Problem(where, "verdict_key", str(exc))]) from None
+    ring = keyring(settings)
+    if key.keyid not in ring.keys:
+        if not open_ring:
+            raise ConfigError(
+                [
+                    Problem(
+                        str(ring_path),
+                        "verdict_keyring",
+                        f"the signing key {key.keyid[:16]} is not in the keyring; add its "
+                        "public key (docs/audit.md, rotating the key)",
+                    )
+                ]
+            )
+        ring.add(key.public)
+        ring.save(ring_path)
+    return key
+
+
+def _generate(path: Path) -> SigningKey:
+    """A new key, written once, readable by its owner only (a racing process that wrote it
+    first wins, and its key is the one used)."""
+    key = SigningKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return SigningKey.from_pem(path.read_bytes())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.private_pem())
+    log.info("generated verdict signing key %s in %s", key.keyid[:16], path)
+    return key
+
+
+def evidence_archive(settings: Settings) -> Archive | None:
+    if settings.evidence_archive == "none":
+        return None
+    if not settings.evidence_archive:
+        return Archive(str(settings.state_folder / "evidence-archive"))
+    return Archive(settings.evidence_archive, settings.project_root)
+
+
+def archive_sources(
+    archive: Archive | None, store: EvidenceStore, evidence: Mapping[str, Evidence]
+) -> int:
+    """Copy the objects and records the items read into the archive, once each (the
+    collect stage, which holds their bytes); how many were found to copy."""
+    if archive is None:
+        return 0
+    reader = getattr(store, "source_bytes", None)
+    copied = 0
+    seen: set[str] = set()
+    for ev in evidence.values():
+        for uri, sha in ev.sources:
+            if sha in seen or reader is None:
+                continue
+            seen.add(sha)
+            data = reader(uri, sha)
+            if data is not None:
+                archive.put(data)
+                copied += 1
+    return copied
+
+
+def evidence_record(ev: Evidence) -> bytes:
+    """What an item was scored on, canonical: the codec's JSON without the moment it was
+    fetched (scoring never reads it), so the same evidence archives once."""
+    data = evidence_to_json(ev)
+    data.pop("fetched_at")
+    return canonical(data)
+
+
+@dataclass
+class Sealer:
+    """Signs and appends the verdicts of recorded runs."""
+
+    settings: Settings
+    key: SigningKey
+    archive: Archive | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, credentials: CredentialSource | None = None) -> Sealer:
+        return cls(settings, signing_key(settings, credentials), evidence_archive(settings))
+
+    def _archive_run(self, ev: ServiceEvaluation) -> tuple[dict[str, str], str | None]:
+        if self.archive is None:
+            return {}, None
+        for path, sha in ((ev.checklist.file, ev.checklist.sha256), (ev.spec.file, ev.spec.sha256)):
+            source = self.settings.path(path)
+            if source.is_file():
+                data = source.read_bytes()
+                if sha256_hex(data) == sha:  # the file as scored, not an edit since
+                    self.archive.put(data)
+        archived = {
+            r.item.id: self.archive.put(evidence_record(r.evidence))
+            for r in ev.items
+            if r.evidence is not None
+        }
+        inputs = self.archive.put(canonical(ev.inputs)) if ev.inputs else None
+        return archived, inputs
+
+    def seal(self, history: HistoryStore, ev: ServiceEvaluation) -> Verdict:
+        """Archive the run's inputs, then sign its verdict onto the service's chain."""
+        archived, inputs = self._archive_run(ev)
+
+        def build(link: ChainLink) -> Verdict:
+            signed_at = utcnow()
+            doc = statement(ev, link, archived, inputs)
+            doc["predicate"]["signed_at"] = signed_at.isoformat()
+            payload = canonical(doc)
+            return Verdict(
+                service=ev.service,
+                sequence=link.sequence,
+                run_id=ev.run_id,
+                evaluated_at=ev.evaluated_at,
+                sha256=sha256_hex(payload),
+                previous=link.previous,
+                supersedes=link.supersedes,
+                key_id=self.key.keyid,
+                achieved_level=ev.achieved_level,
+                envelope=self.key.sign(payload),
+                recorded_at=signed_at,
+            )
+
+        verdict = history.append_verdict(ev.service, ev.run_id, build)
+        if self.settings.verdict_archive:
+            Archive(self.settings.verdict_archive, self.settings.project_root).put_named(
+                f"{verdict.service}/{verdict.sequence:08d}-{verdict.sha256[:16]}.dsse.json",
+                canonical(verdict.envelope),
+            )
+        return verdict
