@@ -4,15 +4,18 @@ answer (a deploy hook, a page) calls :func:`decide` too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from readiness.audit.promotion import PromotionVerdict, assess_promotion
-from readiness.domain.model import Status
+from readiness.audit.verify import signed_predicate
+from readiness.domain.model import SATISFIED_VALUES, Checklist, Status
 from readiness.domain.scoring import blocking_items
+from readiness.domain.verdicts import Verdict
 from readiness.history import HistoryStore, ServiceSnapshot
 from readiness.spec.loader import Catalog
+from readiness.support.dsse import Keyring, SignatureProblem
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 
@@ -27,6 +30,8 @@ class GateAnswer:
     #: The failing rows (from history) required at or below the level asked for.
     blocking: list[dict[str, Any]] = field(default_factory=list)
     promotion: PromotionVerdict | None = None
+    #: The signed verdict the answer rests on (``service#n sha256:…``), or why there is none.
+    verdict: str = ""
 
 
 def decide(
@@ -36,19 +41,114 @@ def decide(
     level: str,
     now: datetime,
     max_age: timedelta,
+    keyring: Keyring | None = None,
+    from_chain: bool = False,
 ) -> GateAnswer:
+    """With a ``keyring``, the answer rests on the run's signed verdict (history that
+    disagrees with it is unknown); ``from_chain`` answers what the gate said at ``now``:
+    the verdict of the latest evaluation as of then."""
     spec = catalog.specs.get(service)
     if spec is None:
         return GateAnswer(UNKNOWN, f"service {service!r} is not defined")
     checklist = catalog.checklist_for(spec)
     try:
-        wanted = checklist.rank(level)
+        checklist.rank(level)
     except KeyError:
         levels = ", ".join(lv.id for lv in checklist.levels)
         return GateAnswer(UNKNOWN, f"level {level!r} is not in {checklist.id} ({levels})")
+    if keyring is not None and from_chain:
+        return _from_chain(checklist, history, service, level, now, max_age, keyring)
     snap = history.snapshot(service, as_of=now)
     if snap is None:
         return GateAnswer(UNKNOWN, f"{service} has never been evaluated")
+    if keyring is not None:
+        signed = history.run_verdict(service, snap.run_id)
+        refused = _vouch(snap, signed, keyring)
+        if refused:
+            return GateAnswer(UNKNOWN, refused, snap, verdict=signed.reference if signed else "")
+        answer = _decide(catalog, history, service, level, now, max_age, snap)
+        words = signed.reference if signed else "none: recorded before verdicts were signed"
+        return replace(answer, verdict=words)
+    return _decide(catalog, history, service, level, now, max_age, snap)
+
+
+def _from_chain(
+    checklist: Checklist,
+    history: HistoryStore,
+    service: str,
+    level: str,
+    at: datetime,
+    max_age: timedelta,
+    keyring: Keyring,
+) -> GateAnswer:
+    """What the gate said at ``at``, from the signed verdict alone: the verdict of the
+    latest evaluation as of then (a later edit of history cannot change it)."""
+    signed = history.verdict_at(service, at)
+    if signed is None:
+        return GateAnswer(UNKNOWN, f"no verdict of {service} is of {at.isoformat()} or before")
+    try:
+        pred = signed_predicate(signed, keyring)
+    except (SignatureProblem, ValueError, KeyError) as exc:
+        why = f"the verdict {signed.reference} does not verify: {exc}; run readiness verify"
+        return GateAnswer(UNKNOWN, why, verdict=signed.reference)
+    as_of = datetime.fromisoformat(pred["run"]["as_of"])
+    if at - as_of > max_age:
+        why = (
+            f"the latest verdict of {service} then is of {as_of.isoformat()}, older than {max_age}"
+        )
+        return GateAnswer(UNKNOWN, why, verdict=signed.reference)
+    achieved = pred["achieved_level"]
+    wanted = checklist.rank(level)
+    if pred["checklist"]["id"] != checklist.id or checklist.rank(achieved) >= wanted:
+        answer = YES if checklist.rank(achieved) >= wanted else NO
+        return GateAnswer(
+            answer,
+            f"{service} was at {achieved} as of {as_of.isoformat()} (signed verdict)",
+            verdict=signed.reference,
+        )
+    blocking = [
+        {"item_id": i["id"], "status": i["effective_status"], "reason": i["reason"]}
+        for i in pred["items"]
+        if i["effective_status"] not in SATISFIED_VALUES
+        and checklist.rank(i["required_from"]) <= wanted
+    ]
+    reason = (
+        f"{service} was at {achieved}, below {level}, as of {as_of.isoformat()} (signed "
+        f"verdict); {len(blocking)} item(s) blocked it:"
+    )
+    return GateAnswer(NO, reason, blocking=blocking, verdict=signed.reference)
+
+
+def _vouch(snap: ServiceSnapshot, signed: Verdict | None, keyring: Keyring) -> str:
+    """Why history cannot be trusted for this answer ('' when it can): the run's verdict
+    does not verify, or says another level than the history row."""
+    if signed is None:
+        return ""
+    try:
+        pred = signed_predicate(signed, keyring)
+    except (SignatureProblem, ValueError, KeyError) as exc:
+        return f"the verdict {signed.reference} does not verify: {exc}; run readiness verify"
+    if pred["run"]["id"] != snap.run_id or pred["achieved_level"] != snap.achieved_level:
+        return (
+            f"history says {snap.service} is at {snap.achieved_level} (run {snap.run_id}), its "
+            f"signed verdict {signed.reference} says {pred['achieved_level']} (run "
+            f"{pred['run']['id']}); run readiness verify"
+        )
+    return ""
+
+
+def _decide(
+    catalog: Catalog,
+    history: HistoryStore,
+    service: str,
+    level: str,
+    now: datetime,
+    max_age: timedelta,
+    snap: ServiceSnapshot,
+) -> GateAnswer:
+    spec = catalog.specs[service]
+    checklist = catalog.checklist_for(spec)
+    wanted = checklist.rank(level)
     if now - snap.evaluated_at > max_age:
         return GateAnswer(
             UNKNOWN,

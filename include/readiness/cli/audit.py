@@ -102,3 +102,88 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     for name, uri in written.files.items():
         out.print(f"wrote {name}: {uri}")
     return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """Check that history is what was signed; exit 0 when every check holds, 1 naming the
+    first record that breaks one."""
+    from readiness.audit.verify import rederive_with, verify
+    from readiness.pipeline.verdicts import evidence_archive, keyring, keyring_path
+
+    out = make_console(highlight=False, soft_wrap=True, markup=False)
+    ring = keyring(settings)
+    archive = evidence_archive(settings)
+    if args.rederive and archive is None:
+        out.print("error: --rederive needs an evidence archive (evidence_archive is none)")
+        return EXIT_FAIL
+    history = open_history_of(settings)
+    if args.export:
+        chain = history.verdicts(args.service or "")
+        args.export.write_text(
+            "".join(json.dumps(v.envelope, sort_keys=True) + "\n" for v in chain),
+            encoding="utf-8",
+        )
+        make_console(stderr=True, highlight=False).print(
+            f"wrote {args.export}: {len(chain)} envelope(s) in chain order"
+        )
+    report = verify(
+        history,
+        ring,
+        service=args.service or "",
+        since=args.since,
+        archive=archive,
+        rederive=rederive_with(settings.error_grace_runs) if args.rederive else None,
+    )
+    if args.json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "services": report.services,
+                    "runs": report.runs,
+                    "rederived": report.rederived,
+                    "keys": sorted(report.keys),
+                    "broken": [vars(b) for b in report.broken],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return EXIT_OK if report.ok else EXIT_FAIL
+    out.print(
+        f"verify: history {settings.history}, keyring {keyring_path(settings)} "
+        f"({len(ring.keys)} key(s))"
+        + (f", archive {archive.root}" if args.rederive and archive else "")
+    )
+    if args.service and args.service not in report.services:
+        out.print(f"BROKEN: {args.service}: no verdict on record")
+        return EXIT_FAIL
+    broken_by: dict[str, int] = {}
+    for b in report.broken:
+        broken_by[b.service] = broken_by.get(b.service, 0) + 1
+    for name, count in sorted(report.services.items()):
+        state = (
+            f"{broken_by[name]} broken record(s)"
+            if name in broken_by
+            else (
+                "chain intact, signatures hold, history agrees"
+                + (", re-derived from the archive" if args.rederive else "")
+            )
+        )
+        out.print(f"  {name}: {count} verdict(s): {state}")
+    if report.broken:
+        first = report.broken[0]
+        out.print(f"BROKEN: first broken record: {first}")
+        for b in report.broken[1:20]:
+            out.print(f"  also: {b}")
+        if len(report.broken) > 20:
+            out.print(f"  … and {len(report.broken) - 20} more")
+        return EXIT_FAIL
+    keys = ", ".join(k[:16] for k in sorted(report.keys)) or "none"
+    out.print(
+        f"ok: {sum(report.services.values())} verdict(s) of {len(report.services)} service(s), "
+        f"{report.runs} run(s) in history agree"
+        + (f", {report.rederived} re-derived" if args.rederive else "")
+        + f"; signed by key {keys}"
+    )
+    return EXIT_OK

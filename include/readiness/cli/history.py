@@ -48,6 +48,8 @@ def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
     if args.service not in catalog.specs:
         out.print(f"unknown: service {args.service!r} is not defined")
         return EXIT_UNKNOWN
+    from readiness.pipeline.verdicts import keyring
+
     gate = decide(
         catalog,
         open_history_of(settings),
@@ -55,10 +57,14 @@ def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:
         args.level,
         args.as_of or utcnow(),
         args.max_age,
+        keyring=keyring(settings),
+        from_chain=args.as_of is not None,
     )
     out.print(f"{gate.answer}: {gate.reason}")
     for row in gate.blocking:
         out.print(f"  {row['item_id']} [{row['status']}] {row['reason']}")
+    if gate.verdict:
+        out.print(f"verdict: {gate.verdict}")
     if gate.promotion is not None:
         verdict = gate.promotion
         met = sum(c.met for c in verdict.criteria)

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from readiness.cli.audit import cmd_oscal, cmd_report
+from readiness.cli.audit import cmd_oscal, cmd_report, cmd_verify
 from readiness.cli.authoring import cmd_import_checklist
 from readiness.cli.common import EXIT_FAIL, EXIT_UNKNOWN, make_console
 from readiness.cli.evaluate import cmd_check, cmd_evaluate
@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "report": cmd_report,
             "import-checklist": cmd_import_checklist,
             "oscal": cmd_oscal,
+            "verify": cmd_verify,
         }[args.command]
         return handler(args, settings)
     except ConfigError as exc:

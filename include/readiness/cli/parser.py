@@ -58,7 +58,33 @@ def build_parser() -> argparse.ArgumentParser:
         default=timedelta(days=2),
         help="an evaluation older than this is unknown (default 2d)",
     )
-    gate.add_argument("--as-of", type=timestamp_arg, help="judge as of this moment")
+    gate.add_argument(
+        "--as-of",
+        type=timestamp_arg,
+        help="what the gate said at this moment, from the signed verdict in force then",
+    )
+
+    verify = sub.add_parser(
+        "verify",
+        help="check that history is what was signed: chain, signatures, tables; exit 0 or 1",
+    )
+    verify.add_argument("service", nargs="?", help="one service (default: every service)")
+    verify.add_argument(
+        "--since", type=timestamp_arg, help="check the runs evaluated since (ISO-8601)"
+    )
+    verify.add_argument(
+        "--rederive",
+        action="store_true",
+        help="also score each run again from the evidence archive",
+    )
+    verify.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    verify.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="also write the verdicts' envelopes, in chain order, as JSON Lines (the file an "
+        "auditor checks offline, docs/audit.md)",
+    )
 
     status = sub.add_parser("status", help="current level and failing items from history")
     status.add_argument("service", nargs="?")

@@ -7,7 +7,9 @@ past run can be exported the same way, on BigQuery or DuckDB:
   when it stops counting, with the evidence's URI and sha256 as ``relevant-evidence`` (and a
   back-matter resource carrying the hash);
 - one ``finding`` per item: ``satisfied`` / ``not-satisfied``, the item status as reason;
-- every waiver in force as a ``risk`` with status ``deviation-approved``.
+- every waiver in force as a ``risk`` with status ``deviation-approved``;
+- the run's signed verdict (its DSSE envelope) as a back-matter resource, and its sha256
+  as the result's ``verdict-sha256``.
 
 UUIDs are derived from the run and item ids, so exporting the same run twice gives the same
 document. :func:`validate` checks it against compliance-trestle's ``AssessmentResults``,
@@ -16,6 +18,7 @@ that NIST's model rejects is never written."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -23,6 +26,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from readiness.domain.model import STATUS_TABLE, Status
+from readiness.domain.verdicts import Verdict
 from readiness.history import HistoryStore
 from readiness.history import queries as q
 from readiness.history.sqlstore import END_OF_TIME
@@ -116,10 +120,41 @@ def assessment_results(
         )
     ev = rows[0]
     items = history.select(ITEMS_OF_RUN, run_id=ev["run_id"], evaluated_at=ev["evaluated_at"])
-    return build_document(ev, items)
+    return build_document(ev, items, history.run_verdict(ev["service"], ev["run_id"]))
 
 
-def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+def verdict_resource(run_id: str, verdict: Verdict) -> dict[str, Any]:
+    """The run's signed verdict as a back-matter resource: the DSSE envelope itself
+    (base64), with the payload's sha256 and the key id, so an auditor's tool can check the
+    signature with the public key alone (docs/audit.md)."""
+    envelope = json.dumps(verdict.envelope, sort_keys=True, separators=(",", ":")).encode()
+    return _with_props(
+        {
+            "uuid": _uuid(run_id, "verdict"),
+            "title": f"Signed verdict {verdict.service}#{verdict.sequence}",
+            "description": (
+                "An in-toto Statement (v1) in a DSSE envelope, signed with Ed25519: what this "
+                "evaluation decided and on what evidence, chained to the service's previous "
+                "verdict. verdict-sha256 is the sha256 of the envelope's payload."
+            ),
+            "base64": {
+                "filename": f"{verdict.service}-{verdict.sequence}.dsse.json",
+                "media-type": "application/vnd.dsse.envelope.v1+json",
+                "value": base64.b64encode(envelope).decode(),
+            },
+        },
+        _props(
+            ("verdict-sha256", verdict.sha256),
+            ("verdict-key-id", verdict.key_id),
+            ("verdict-sequence", str(verdict.sequence)),
+            ("verdict-previous-sha256", verdict.previous),
+        ),
+    )
+
+
+def build_document(
+    ev: dict[str, Any], items: list[dict[str, Any]], verdict: Verdict | None = None
+) -> dict[str, Any]:
     run_id = ev["run_id"]
     evaluated_at: datetime = ev["evaluated_at"]
     checklist_resource = _uuid(run_id, "checklist")
@@ -297,8 +332,11 @@ def build_document(ev: dict[str, Any], items: list[dict[str, Any]]) -> dict[str,
             ("previous-level", ev["previous_level"]),
             ("trigger", ev["trigger"]),
             ("dag-run-id", ev["dag_run_id"]),
+            ("verdict-sha256", verdict.sha256 if verdict else None),
         ),
     )
+    if verdict is not None:
+        resources.append(verdict_resource(run_id, verdict))
     for key, values in (("observations", observations), ("risks", risks), ("findings", findings)):
         if values:
             result[key] = values
