@@ -18,7 +18,7 @@ def _round_trip(archive: Archive, swap: Any) -> None:
     assert sha == hashlib.sha256(b"drill passed").hexdigest()
     assert archive.put(b"drill passed") == sha  # once
     assert archive.get(sha) == b"drill passed"
-    with pytest.raises(ArchiveProblem, match="missing|cannot be read"):
+    with pytest.raises(ArchiveProblem, match=r"missing|cannot be read"):
         archive.get(hashlib.sha256(b"never stored").hexdigest())
     swap(sha, b"drill failed")
     with pytest.raises(ArchiveProblem, match="swapped or corrupted"):

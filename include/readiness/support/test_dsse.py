@@ -54,7 +54,7 @@ def test_a_private_key_never_shows_and_a_bad_one_is_refused_without_echo() -> No
     key = SigningKey.generate()
     assert "PRIVATE" not in repr(key)
     assert SigningKey.from_pem(key.private_pem()).keyid == key.keyid
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match="expected an unencrypted") as refused:
         SigningKey.from_pem("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----")
     assert "c2VjcmV0" not in str(refused.value)
 

@@ -85,10 +85,12 @@ def test_the_hash_covers_only_the_records_used_so_later_ones_change_nothing(
     params = {"document": "drill_report", "latest": True, "where": {"kind": "backup_restore"}}
     as_of = datetime(2026, 11, 3, tzinfo=UTC)
     before = COLLECTOR.collect(request(params, tmp_path, as_of=as_of))
-    assert before.found and not before.error and before.sources == ((f"{before.uri}#0", before.sha256),)
-    log.write_text(
-        first + first.replace("2026-11-02", "2026-11-09").replace("passed", "failed")
+    assert (
+        before.found
+        and not before.error
+        and before.sources == ((f"{before.uri}#0", before.sha256),)
     )
+    log.write_text(first + first.replace("2026-11-02", "2026-11-09").replace("passed", "failed"))
     after = COLLECTOR.collect(request(params, tmp_path, as_of=as_of))
     assert after.rows == before.rows and after.sha256 == before.sha256
     later = COLLECTOR.collect(request(params, tmp_path, as_of=datetime(2026, 11, 10, tzinfo=UTC)))
