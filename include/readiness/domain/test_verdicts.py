@@ -32,7 +32,7 @@ def _verdict(sequence: int, run_id: str, sha: str) -> Verdict:
 def test_the_chain_starts_at_one_and_a_rerun_supersedes_its_run() -> None:
     assert next_link(None) == ChainLink(1, None, None)
     head = _verdict(4, "svc@d4", "aa")
-    assert next_link(head) == ChainLink(5, "aa", None)
-    assert next_link(head, replaced="bb") == ChainLink(5, "aa", "bb")
+    assert next_link((head.sequence, head.sha256)) == ChainLink(5, "aa", None)
+    assert next_link((4, "aa"), replaced="bb") == ChainLink(5, "aa", "bb")
     assert head.reference == "svc#4 sha256:aa"
     assert Verdict.from_row(head.row()) == head

@@ -192,9 +192,9 @@ class Verdict:
         )
 
 
-def next_link(head: Verdict | None, replaced: str | None = None) -> ChainLink:
-    """The link after the chain's ``head``; ``replaced`` is the latest verdict already
-    recorded for the same run id, which the new one supersedes."""
+def next_link(head: tuple[int, str] | None, replaced: str | None = None) -> ChainLink:
+    """The link after the chain's head (its sequence and sha256); ``replaced`` is the
+    latest verdict already recorded for the same run id, which the new one supersedes."""
     if head is None:
         return ChainLink(1, None, replaced)
-    return ChainLink(head.sequence + 1, head.sha256, replaced)
+    return ChainLink(head[0] + 1, head[1], replaced)

@@ -121,7 +121,7 @@ ORDER BY service, sequence
 """
 
 CHAIN_HEAD = """
-SELECT *
+SELECT sequence, verdict_sha256
 FROM {dataset}.verdicts
 WHERE service = @service
 ORDER BY sequence DESC
@@ -130,6 +130,14 @@ LIMIT 1
 
 RUN_VERDICT = """
 SELECT *
+FROM {dataset}.verdicts
+WHERE service = @service AND run_id = @run_id
+ORDER BY sequence DESC
+LIMIT 1
+"""
+
+RUN_HEAD = """
+SELECT verdict_sha256
 FROM {dataset}.verdicts
 WHERE service = @service AND run_id = @run_id
 ORDER BY sequence DESC

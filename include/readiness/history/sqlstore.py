@@ -158,10 +158,11 @@ class SqlHistory(ABC):
         so two writers never take the same place in the chain."""
 
     def _link(self, service: str, run_id: str) -> ChainLink:
+        """Two narrow reads (two columns of one service's cluster): never the envelopes."""
         head = self.select(q.CHAIN_HEAD, service=service)
-        same = self.select(q.RUN_VERDICT, service=service, run_id=run_id)
+        same = self.select(q.RUN_HEAD, service=service, run_id=run_id)
         return next_link(
-            Verdict.from_row(head[0]) if head else None,
+            (int(head[0]["sequence"]), head[0]["verdict_sha256"]) if head else None,
             same[0]["verdict_sha256"] if same else None,
         )
 

@@ -207,11 +207,12 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
     duck = DuckDBHistory(tmp_path / "h.duckdb")
     bq = _store(bigquery_emulator, _dataset())
     bq.init()
-    from readiness.history.rows import exemption_event_rows
+    from readiness.pipeline.engine import record
+    from readiness.pipeline.verdicts import Sealer
 
+    sealer = Sealer.of(duck_settings)  # the same key signs both backends' verdicts
     for evaluations, meta in recorded:
-        bq.write(evaluations, meta)
-        bq.save_events([row for ev in evaluations for row in exemption_event_rows(ev)])
+        record(bq, evaluations, meta, sealer)
     links = duck.links(FSS) + duck.links(MNT)
     assert links, "the fixture history must include an issue link"
     for link in links:
@@ -245,7 +246,13 @@ def test_every_view_gives_the_same_answers_on_duckdb_and_bigquery(
         duck_doc, bq_doc = assessment_results(duck, service), assessment_results(bq, service)
         assert validate(bq_doc) == []
         for doc in (duck_doc, bq_doc):  # each backend stamped its own write time
-            del doc["assessment-results"]["metadata"]["last-modified"]
+            body = doc["assessment-results"]
+            del body["metadata"]["last-modified"]
+            # … and signed its own verdict at that time: one each, set aside here
+            verdict = body["back-matter"]["resources"].pop()
+            assert verdict["title"].startswith(f"Signed verdict {service}#")
+            props = body["results"][0]["props"]
+            body["results"][0]["props"] = [p for p in props if p["name"] != "verdict-sha256"]
         assert duck_doc == bq_doc
     # a quarterly run records its report's URI with a DML UPDATE
     bq.record_report("r1", "gs://reports/2026Q4/readiness-2026Q4.html")
