@@ -322,7 +322,13 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         f"<h1>{_e(d.service)} <span class='badge {badge}'>{_e(latest['level'])} / "
         f"{_e(latest['target'])}</span></h1>",
         f"<p class='muted'>as of {_e(latest['evaluated_at'].isoformat())}, run "
-        f"<span class='mono'>{_e(latest['run_id'])}</span></p>",
+        f"<span class='mono'>{_e(latest['run_id'])}</span>"
+        + (
+            f", signed verdict <span class='mono'>{_e(latest['verdict'][:-48])}…</span>"
+            if latest.get("verdict")
+            else ""
+        )
+        + "</p>",
         "<h2>Level, last 90 days</h2>",
         _spark(d.trend, width=600, height=60),
         f"<h2>What blocks {_e(d.next_level or 'the next level')}</h2>",

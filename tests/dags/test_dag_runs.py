@@ -20,6 +20,18 @@ WEEK_LATER = datetime(2026, 11, 27, 6, tzinfo=UTC)
 FSS = "file-storage-service"
 
 
+def _signed(note: str | None, service: str, sequence: int) -> str:
+    """The run note without its last part, the verdict reference, which it must end in."""
+    import re
+
+    assert note is not None
+    found = re.fullmatch(
+        rf"(.*); verdict {re.escape(service)}#{sequence} sha256:[0-9a-f]{{16}}…", note
+    )
+    assert found, note
+    return found.group(1)
+
+
 def _dags() -> dict[str, Any]:
     from readiness_airflow.factory import build_dags
 
@@ -46,11 +58,11 @@ def test_a_service_dag_records_history_and_files_one_issue_per_regression(
     # evidence store (recorded exports of the live APIs)
     sources = [t for t in first.task_states if t.startswith("collect[")]
     assert len(sources) == 2 and all(first.task_states[t] == "success" for t in sources)
-    assert first.note == f"{FSS}: L2 (target L3, previous none); regressions: none"
+    assert _signed(first.note, FSS, 1) == f"{FSS}: L2 (target L3, previous none); regressions: none"
 
     second = run_dag(dag, WEEK_LATER)
     assert second.succeeded, second.task_states
-    assert second.note == (
+    assert _signed(second.note, FSS, 2) == (
         f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3; issues opened OUT-1"
     )
 
@@ -88,7 +100,11 @@ def test_a_service_dag_records_history_and_files_one_issue_per_regression(
     assert _rows("SELECT count(*) AS n FROM readiness.evaluations")[0]["n"] == 2
     assert _rows("SELECT count(*) AS n FROM readiness.item_results")[0]["n"] == item_rows
     assert len(OutboxTracker(readiness_env / "outbox").issues()) == 1
-    assert again.note == f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3"
+    # … and signs a third verdict, which supersedes the second
+    assert (
+        _signed(again.note, FSS, 3)
+        == f"{FSS}: L1 (target L3, previous L2) DOWNGRADED; regressions: RP3"
+    )
 
 
 def _open_issue_of_a_retired_service(env: Path) -> str:
@@ -179,7 +195,7 @@ def test_a_service_dag_files_in_linear_with_the_key_from_the_linear_default_conn
         assert run_dag(dag, TODAY).succeeded
         second = run_dag(dag, WEEK_LATER)
         assert second.succeeded, second.task_states
-        assert second.note is not None and second.note.endswith("issues opened STO-1")
+        assert _signed(second.note, FSS, 2).endswith("issues opened STO-1")
     finally:
         fake.stop()
     assert fake.rejected == []
@@ -248,8 +264,11 @@ def test_on_embedded_defaults_the_service_dags_are_alive_on_any_date(
     fss = run_dag(dags[f"readiness__{FSS}"], day)
     mnt = run_dag(dags["readiness__maintenance-service"], day.replace(minute=30))
     assert fss.succeeded and mnt.succeeded, (fss.task_states, mnt.task_states)
-    assert fss.note == f"{FSS}: L2 (target L3, previous none); regressions: none"
-    assert mnt.note == "maintenance-service: L1 (target L3, previous none); regressions: none"
+    assert _signed(fss.note, FSS, 1) == f"{FSS}: L2 (target L3, previous none); regressions: none"
+    assert (
+        _signed(mnt.note, "maintenance-service", 1)
+        == "maintenance-service: L1 (target L3, previous none); regressions: none"
+    )
     capsys.readouterr()
     assert main(["status"]) == 0
     status = capsys.readouterr().out

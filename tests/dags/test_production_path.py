@@ -11,6 +11,7 @@ and every assertion finds this test's run by its id."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def test_a_triggered_run_succeeds_through_scheduler_workers_and_rest_api(
     assert {k[0] for k in states} == {"collect", "score", "record", "sync_issues"}
 
     # the scheduler's listener wrote the outcome into the run note
-    assert run["note"] == "file-storage-service: L2 (target L3, previous none); regressions: none"
+    assert re.fullmatch(
+        r"file-storage-service: L2 \(target L3, previous none\); regressions: none; "
+        r"verdict file-storage-service#1 sha256:[0-9a-f]{16}…",
+        run["note"],
+    ), run["note"]
 
     # the history update is an Asset event carrying the outcome (this run's event: the
     # scheduler's cron tick emits one of its own)

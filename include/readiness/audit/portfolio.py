@@ -303,7 +303,9 @@ def service_detail(history: HistoryStore, service: str, now: datetime) -> Servic
         "below_target": snapshot.below_target,
         "counts": snapshot.counts,
     }
-    queries += 4  # snapshot: the evaluation, failing, in-grace and overridden items
+    verdict = history.run_verdict(service, snapshot.run_id)
+    latest["verdict"] = verdict.reference if verdict else None
+    queries += 5  # snapshot: the evaluation, failing, in-grace and overridden items; verdict
     items = history.select(ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
     links = {r["episode_id"]: r for r in history.select(LINKS, service=service)}
     runs = history.select(RUNS, service=service, since=now - timedelta(days=TREND_DAYS), now=now)

@@ -86,16 +86,20 @@ def render_report(console: Console, report: RunReport) -> None:
         + ("  (dry run: nothing recorded)" if report.dry_run else ""),
         title_justify="left",
     )
-    for column in ("service", "achieved", "target", "previous", "regressions"):
+    signed = {v.service: v for v in report.verdicts}
+    columns = ["service", "achieved", "target", "previous", "regressions"]
+    for column in columns + (["verdict"] if signed else []):
         overview.add_column(column)
     for ev in report.evaluations:
         ok = not ev.below_target
+        verdict = signed.get(ev.service)
         overview.add_row(
             ev.service,
             Text(ev.achieved_level, style="green" if ok else "red"),
             ev.target_level,
             ev.previous_level or "-",
             str(len(ev.regressions)),
+            *([f"#{verdict.sequence} {verdict.sha256[:12]}"] if verdict else []),
         )
     console.print(overview)
     for warning in report.warnings:
@@ -104,11 +108,13 @@ def render_report(console: Console, report: RunReport) -> None:
 
 def evaluation_json(report: RunReport) -> dict[str, Any]:
     services = []
+    signed = {v.service: v.reference for v in report.verdicts}
     for ev in report.evaluations:
         services.append(
             {
                 "service": ev.service,
                 "run_id": ev.run_id,
+                "verdict": signed.get(ev.service),
                 "achieved_level": ev.achieved_level,
                 "previous_level": ev.previous_level,
                 "target_level": ev.target_level,

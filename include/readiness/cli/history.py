@@ -85,13 +85,25 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     out = make_console(highlight=False)
     services = [args.service] if args.service else history.services()
     snaps = [s for s in (history.snapshot(name) for name in services) if s is not None]
+    verdicts = {s.service: history.run_verdict(s.service, s.run_id) for s in snaps}
     if args.json:
-        print(json.dumps([vars(s) for s in snaps], indent=2, default=str))
+        print(
+            json.dumps(
+                [
+                    {**vars(s), "verdict": v.reference if (v := verdicts[s.service]) else None}
+                    for s in snaps
+                ],
+                indent=2,
+                default=str,
+            )
+        )
         return EXIT_OK
     if not snaps:
         out.print("no evaluations recorded yet; run `readiness evaluate`")
     for snap in snaps:
         render_snapshot(out, snap)
+        verdict = verdicts[snap.service]
+        out.print(f"verdict: {verdict.reference if verdict else 'none (recorded before verdicts)'}")
     return EXIT_OK
 
 

@@ -73,12 +73,12 @@ def headline(result: Mapping[str, Any], issues: Mapping[str, Any] | None = None)
         text += " DOWNGRADED"
     regressions = result.get("regressions") or []
     text += f"; regressions: {', '.join(regressions) if regressions else 'none'}"
-    if result.get("verdict"):
-        text += f"; verdict {result['verdict'][:-48]}…"  # service#n sha256:<first 16>
     for action, label in _ISSUE_ACTIONS:
         keys = (issues or {}).get(action) or []
         if keys:
             text += f"; {label} {', '.join(keys)}"
+    if result.get("verdict"):  # last: service#n sha256:<its first 16 hex digits>…
+        text += f"; verdict {result['verdict'][:-48]}…"
     return text
 
 
