@@ -8,6 +8,7 @@ per evaluation (``seal``): one signature per run, whichever path ran it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -142,11 +143,17 @@ def archive_sources(
 
 
 def evidence_record(ev: Evidence) -> bytes:
-    """What an item was scored on, canonical: the codec's JSON without the moment it was
-    fetched (scoring never reads it), so the same evidence archives once."""
+    """What an item was scored on: the codec's JSON without the moment it was fetched
+    (scoring never reads it), keys sorted, so the same evidence archives once. Only the
+    signed payload needs RFC 8785; a record is named by the sha256 of the bytes written,
+    and Python's encoder is ten times faster than a pure-Python JCS."""
     data = evidence_to_json(ev)
     data.pop("fetched_at")
-    return canonical(data)
+    return _sorted_json(data)
+
+
+def _sorted_json(value: object) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass
@@ -175,7 +182,7 @@ class Sealer:
             for r in ev.items
             if r.evidence is not None
         }
-        inputs = self.archive.put(canonical(ev.inputs)) if ev.inputs else None
+        inputs = self.archive.put(_sorted_json(ev.inputs)) if ev.inputs else None
         return archived, inputs
 
     def seal(self, history: HistoryStore, ev: ServiceEvaluation) -> Verdict:
