@@ -18,17 +18,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from readiness.audit.verify import VerifyReport, rederive_with, verify
-from readiness.domain.verdicts import canonical, sha256_hex
 from readiness.history import HistoryStore, RunMeta, history_for
 from readiness.pipeline.engine import evaluate
 from readiness.pipeline.verdicts import evidence_archive, keyring
 from readiness.spec.config import Settings
-from readiness.support.dsse import SigningKey
+from readiness.testing import tampering
 
 ROOT = Path(__file__).resolve().parents[1]
 FSS, MNT = "file-storage-service", "maintenance-service"
@@ -49,18 +47,6 @@ class Sealed:
             archive=evidence_archive(self.settings),
             rederive=rederive_with() if rederive else None,
         )
-
-    def sql(self, googlesql: str, **params: Any) -> list[dict[str, Any]]:
-        return self.history.select(googlesql, **params)
-
-    def verdict_row(self, sequence: int) -> dict[str, Any]:
-        rows = self.sql(
-            "SELECT * FROM {dataset}.verdicts WHERE service = @s AND sequence = @n",
-            s=FSS,
-            n=sequence,
-        )
-        assert len(rows) == 1
-        return rows[0]
 
 
 @pytest.fixture(scope="module", params=["duckdb", "bigquery"])
@@ -147,13 +133,7 @@ def _environment(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_edited_item_row_is_caught_and_named(sealed: Sealed) -> None:
     run = f"{FSS}@d3"
-    failing = sealed.sql(
-        "SELECT item_id FROM {dataset}.item_results WHERE run_id = @r AND status = 'fail' "
-        "ORDER BY item_id LIMIT 1",
-        r=run,
-    )[0]["item_id"]
-    edit = "UPDATE {dataset}.item_results SET status = @to WHERE run_id = @r AND item_id = @i"
-    sealed.sql(edit, to="pass", r=run, i=failing)
+    failing, undo = tampering.edit_item(sealed.history, run)
     try:
         first = _first(sealed.verify())
         assert first == (
@@ -161,75 +141,55 @@ def test_an_edited_item_row_is_caught_and_named(sealed: Sealed) -> None:
             "the verdict says 'fail'"
         )
     finally:
-        sealed.sql(edit, to="fail", r=run, i=failing)
+        undo()
     assert sealed.verify().ok
 
 
 def test_two_reordered_verdicts_are_caught(sealed: Sealed) -> None:
-    swap = (
-        "UPDATE {dataset}.verdicts SET sequence = CASE sequence WHEN 2 THEN 3 ELSE 2 END "
-        "WHERE service = @s AND sequence IN (2, 3)"
-    )
-    sealed.sql(swap, s=FSS)
+    undo = tampering.reorder(sealed.history, FSS, 2, 3)
     try:
         first = _first(sealed.verify())
         assert first.startswith(f"verdict {FSS}#2: signature: the row says sequence 2, its ")
         assert "signed verdict says 3" in first
     finally:
-        sealed.sql(swap, s=FSS)
+        undo()
     assert sealed.verify().ok
 
 
 def test_a_swapped_archived_evidence_file_is_caught_on_rederive(sealed: Sealed) -> None:
-    chain = sealed.history.verdicts(FSS)
-    payload = json.loads(base64.b64decode(chain[2].envelope["payload"]))
-    item = next(i for i in payload["predicate"]["items"] if (i["evidence"] or {}).get("archived"))
-    digest = item["evidence"]["archived"]
-    path = sealed.folder / "evidence-archive" / "sha256" / digest[:2] / digest
-    original = path.read_bytes()
-    record = json.loads(original)
-    path.write_bytes(canonical({**record, "rows": []}))  # the evidence "never said" it
+    archive = sealed.folder / "evidence-archive"
+    # the evidence "never said" it: the record's rows are gone
+    item_id, undo = tampering.swap_archived(sealed.history, archive, FSS, 3)
+    digest = next(
+        i["evidence"]["archived"]
+        for i in tampering.predicate(sealed.history, FSS, 3)["items"]
+        if i["id"] == item_id
+    )
     try:
         assert sealed.verify().ok  # the signed history itself is intact …
         report = sealed.verify(rederive=True)  # … the archive is not
         first = _first(report)
         # content-addressed: every run that scored the same record names it (d2's re-run too)
-        assert re.match(rf"run {FSS}@d\d: rederive: {item['id']}: ", first)
+        assert re.match(rf"run {FSS}@d\d: rederive: {item_id}: ", first)
         assert f"run {FSS}@d3" in {b.record for b in report.broken}
         assert f"sha256/{digest[:2]}/{digest} holds bytes whose sha256 is" in first
         assert first.endswith("swapped or corrupted")
     finally:
-        path.write_bytes(original)
+        undo()
     assert sealed.verify(rederive=True).ok
 
 
 def test_a_verdict_resigned_with_an_unknown_key_is_caught(sealed: Sealed) -> None:
-    row = sealed.verdict_row(3)
-    payload = json.loads(base64.b64decode(json.loads(row["envelope"])["payload"]))
-    payload["predicate"]["achieved_level"] = "L3"  # what the insider wants it to say
-    forged = canonical(payload)
-    intruder = SigningKey.generate()
-    envelope = json.dumps(intruder.sign(forged), sort_keys=True, separators=(",", ":"))
-    edit = (
-        "UPDATE {dataset}.verdicts SET envelope = @e, verdict_sha256 = @h, key_id = @k, "
-        "achieved_level = @l WHERE service = @s AND sequence = 3"
-    )
-    sealed.sql(edit, e=envelope, h=sha256_hex(forged), k=intruder.keyid, l="L3", s=FSS)
+    # what the insider wants it to say: L3
+    intruder, undo = tampering.resign(sealed.history, FSS, 3, level="L3")
     try:
         first = _first(sealed.verify())
         assert first == (
-            f"verdict {FSS}#3: signature: signed by key {intruder.keyid[:16]}, which is not "
+            f"verdict {FSS}#3: signature: signed by key {intruder[:16]}, which is not "
             "in the keyring"
         )
     finally:
-        sealed.sql(
-            edit,
-            e=row["envelope"],
-            h=row["verdict_sha256"],
-            k=row["key_id"],
-            l=row["achieved_level"],
-            s=FSS,
-        )
+        undo()
     assert sealed.verify().ok
 
 
@@ -290,8 +250,7 @@ def test_the_oscal_export_carries_the_verdict_and_its_envelope(sealed: Sealed) -
 
 def test_a_deleted_run_breaks_the_chain(sealed: Sealed) -> None:
     """Last: a deleted verdict cannot be put back (that is the point)."""
-    for table in ("evaluations", "item_results", "verdicts"):
-        sealed.sql(f"DELETE FROM {{dataset}}.{table} WHERE run_id = @r", r=f"{FSS}@d3")
+    tampering.delete_run(sealed.history, f"{FSS}@d3")
     first = _first(sealed.verify())
     assert first == f"verdict {FSS}#4: chain: #3 missing: the chain goes from #2 to here"
     # the other service's chain is untouched
