@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check exemptions-demo
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check exemptions-demo verify-demo
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -70,11 +70,15 @@ BENCH_PROD ?= --runs 3 --specs 2 1000 --executor local local-preload celery
 bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX vs floor, parse time, history writes; the production path (BENCH_PROD); the quarterly report
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/production_path.py $(BENCH_PROD)
+	$(BIN)/python bench/verdicts.py --bigquery
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
 
 exemptions-demo: $(STAMP) ## the issue's 20 self-granted waivers in real Airflow: no effect, then granted by a second user on the REST API; pictures of Required Actions and the service page, and the history rows
 	$(BIN)/python scripts/exemptions_demo.py
+
+verify-demo: $(STAMP) ## 30 days of the living default, then readiness verify on untouched history and on each insider edit (an item row, two verdicts reordered, an archived file swapped, a forged re-signing, a deleted run), on DuckDB and the BigQuery emulator
+	$(BIN)/python scripts/verify_demo.py --bigquery
 
 hostile: $(STAMP) ## hostile specs, evidence and repositories planted in a copy of the project, each refused (prints tried, refused, level raised, files written outside)
 	$(BIN)/python scripts/hostile.py
@@ -84,6 +88,7 @@ chaos: $(STAMP) ## faults injected into real runs, CLI and Airflow tasks (kill -
 
 bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
 	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery
+	$(BIN)/python bench/verdicts.py --runs 5
 	$(BIN)/python bench/production_path.py --runs 1 --specs 2 100 --executor local-preload --idle 10
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
