@@ -125,7 +125,12 @@ def verify(
         for (name, run_id), (v, pred) in sorted(in_force.items()):
             if v.evaluated_at < since:
                 continue
-            problems = _archive_check(pred, archive) or rederive(pred, archive)
+            problems = _archive_check(pred, archive)
+            if not problems:
+                try:
+                    problems = rederive(pred, archive)
+                except Exception as exc:  # a verdict that cannot be scored again is broken
+                    problems = [f"could not score it again: {type(exc).__name__}: {exc}"]
             report.rederived += 1
             for what in problems:
                 report.broken.append(Broken(name, f"run {run_id}", "rederive", what))

@@ -176,10 +176,15 @@ class Verdict:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Verdict:
         raw = row["envelope"]
-        envelope = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        try:  # an edited row is a broken record for ``verify`` to name, not a crash
+            envelope = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+        except (ValueError, TypeError):
+            envelope = {}
+        if not isinstance(envelope, dict):
+            envelope = {}
         return cls(
             service=row["service"],
-            sequence=int(row["sequence"]),
+            sequence=int(row["sequence"] or 0),
             run_id=row["run_id"],
             evaluated_at=row["evaluated_at"],
             sha256=row["verdict_sha256"],

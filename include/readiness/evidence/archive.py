@@ -11,10 +11,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from readiness.evidence.gcs import parse_gs_uri, storage_client
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ArchiveProblem(Exception):
@@ -45,6 +48,10 @@ class Archive:
         return self._client
 
     def _name(self, sha: str) -> str:
+        """Only a sha256 names an object: a digest read from a verdict can never point
+        outside the archive."""
+        if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+            raise ArchiveProblem(f"{str(sha)[:80]!r} is not a sha256")
         return f"sha256/{sha[:2]}/{sha}"
 
     def uri(self, sha: str) -> str:

@@ -49,3 +49,12 @@ def test_a_bucket_archive_creates_only_and_catches_a_swapped_object(gcs_client: 
     archive.put_named("svc/1.json", b"first")
     archive.put_named("svc/1.json", b"second")
     assert gcs_client.bucket(bucket).blob("evidence/svc/1.json").download_as_bytes() == b"first"
+
+
+def test_only_a_sha256_names_an_object(tmp_path: Path) -> None:
+    """A digest read from a (possibly forged) verdict never reaches outside the archive."""
+    (tmp_path / "secret").write_bytes(b"not evidence")
+    archive = Archive(str(tmp_path / "archive"))
+    for name in ("../../secret", "A" * 64, "", "0" * 63):
+        with pytest.raises(ArchiveProblem, match="is not a sha256"):
+            archive.get(name)
