@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,15 @@ def _timed(fn: Callable[[], Any], runs: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - start)
     return out
+
+
+def _records(encode: Callable[[Any], bytes], ev: Any) -> list[bytes]:
+    return [encode(r.evidence) for r in ev.items if r.evidence]
+
+
+def _statement(canonical: Any, statement: Any, ev: Any, link: Any) -> bytes:
+    data: bytes = canonical(statement(ev, link))
+    return data
 
 
 def main() -> None:
@@ -88,10 +98,15 @@ def main() -> None:
                 sealer = Sealer.of(settings)
                 counter = iter(range(10**6))
 
-                def plain(history: Any = history, ev: Any = ev) -> None:
+                def plain(history: Any = history, ev: Any = ev, counter: Any = counter) -> None:
                     engine.record(history, [ev], RunMeta(run_key=f"p{next(counter)}"))
 
-                def sealed(history: Any = history, ev: Any = ev, sealer: Any = sealer) -> None:
+                def sealed(
+                    history: Any = history,
+                    ev: Any = ev,
+                    sealer: Any = sealer,
+                    counter: Any = counter,
+                ) -> None:
                     engine.record(history, [ev], RunMeta(run_key=f"s{next(counter)}"), sealer)
 
                 plain()
@@ -102,17 +117,16 @@ def main() -> None:
                     with_verdict += _timed(sealed, 1)
                 doc = statement(ev, ChainLink(2, "0" * 64, None), {}, None)
                 payload = canonical(doc)
+                link = ChainLink(2, "0" * 64, None)
                 parts = {
                     "evidence records (encode + sha256, archive already holds them)": _timed(
-                        lambda ev=ev: [evidence_record(r.evidence) for r in ev.items if r.evidence],
-                        args.runs,
+                        partial(_records, evidence_record, ev), args.runs
                     ),
                     "statement + RFC 8785": _timed(
-                        lambda ev=ev: canonical(statement(ev, ChainLink(2, "0" * 64, None))),
-                        args.runs,
+                        partial(_statement, canonical, statement, ev, link), args.runs
                     ),
                     "Ed25519 signature (DSSE)": _timed(
-                        lambda payload=payload, sealer=sealer: sealer.key.sign(payload), args.runs
+                        partial(sealer.key.sign, payload), args.runs
                     ),
                 }
                 envelope = sealer.key.sign(payload)
@@ -130,8 +144,10 @@ def main() -> None:
         if stack is not None:
             stack.close()
     print(f"record stage, median of {args.runs} runs (ServiceStages.record's work)")
-    print(f"{'backend/service':44} {'items':>5} {'record ms':>10} {'+verdict ms':>12} "
-          f"{'added ms':>9} {'added %':>8} {'envelope KB':>12}")
+    print(
+        f"{'backend/service':44} {'items':>5} {'record ms':>10} {'+verdict ms':>12} "
+        f"{'added ms':>9} {'added %':>8} {'envelope KB':>12}"
+    )
     for name, r in results.items():
         print(
             f"{name:44} {r['items']:5d} {r['record_ms']:10.1f} {r['record_with_verdict_ms']:12.1f} "

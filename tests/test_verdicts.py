@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -113,7 +113,7 @@ def test_the_gate_as_of_a_moment_answers_from_the_chain_with_its_verdict(
     # as of the 27th the chain's verdict in force is d2's re-run, the latest signed for it
     assert main(["gate", FSS, "--level", "L3", "--as-of", "2026-11-27T07:00:00Z"]) == 1
     out = capsys.readouterr().out
-    assert "(signed verdict)" in out and f"verdict: {chain[3].reference}" in out
+    assert out.startswith("no: ") and f"verdict: {chain[3].reference}" in out
     assert main(["gate", FSS, "--level", "L2", "--as-of", "2026-11-19T07:00:00Z"]) == 2
 
 
@@ -139,6 +139,24 @@ def test_an_edited_item_row_is_caught_and_named(sealed: Sealed) -> None:
         assert first == (
             f"run {run} (verdict {FSS}#3): history: item_results {failing}.status is 'pass', "
             "the verdict says 'fail'"
+        )
+        # the gate does not take edited history's word for it either
+        from readiness.audit.gate import UNKNOWN, decide
+        from readiness.spec.loader import load_catalog
+
+        settings = sealed.settings
+        catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+        effective = "UPDATE {dataset}.item_results SET effective_status = 'pass' "
+        sealed.history.select(effective + "WHERE run_id = @r AND item_id = @i", r=run, i=failing)
+        gate = decide(
+            catalog, sealed.history, FSS, "L2", DAYS[2], timedelta(days=2), keyring(settings)
+        )
+        assert gate.answer == UNKNOWN and f"signed verdict {FSS}#3" in gate.reason, gate.reason
+        sealed.history.select(
+            "UPDATE {dataset}.item_results SET effective_status = 'fail' "
+            "WHERE run_id = @r AND item_id = @i",
+            r=run,
+            i=failing,
         )
     finally:
         undo()

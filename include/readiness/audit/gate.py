@@ -10,7 +10,7 @@ from typing import Any
 
 from readiness.audit.promotion import PromotionVerdict, assess_promotion
 from readiness.audit.verify import signed_predicate
-from readiness.domain.model import SATISFIED_VALUES, Checklist, Status
+from readiness.domain.model import SATISFIED_VALUES, Status
 from readiness.domain.scoring import blocking_items
 from readiness.domain.verdicts import Verdict
 from readiness.history import HistoryStore, ServiceSnapshot
@@ -44,9 +44,10 @@ def decide(
     keyring: Keyring | None = None,
     from_chain: bool = False,
 ) -> GateAnswer:
-    """With a ``keyring``, the answer rests on the run's signed verdict (history that
-    disagrees with it is unknown); ``from_chain`` answers what the gate said at ``now``:
-    the verdict of the latest evaluation as of then."""
+    """The gate's answer from history, with a ``keyring`` vouched for by the chain: the
+    verdict in force (the run's latest; ``from_chain``: the chain's verdict of the latest
+    evaluation as of ``now``, what the gate said then) must verify and say what history
+    says, the level and every failing item, or the answer is unknown."""
     spec = catalog.specs.get(service)
     if spec is None:
         return GateAnswer(UNKNOWN, f"service {service!r} is not defined")
@@ -56,83 +57,41 @@ def decide(
     except KeyError:
         levels = ", ".join(lv.id for lv in checklist.levels)
         return GateAnswer(UNKNOWN, f"level {level!r} is not in {checklist.id} ({levels})")
-    if keyring is not None and from_chain:
-        return _from_chain(checklist, history, service, level, now, max_age, keyring)
     snap = history.snapshot(service, as_of=now)
     if snap is None:
         return GateAnswer(UNKNOWN, f"{service} has never been evaluated")
-    if keyring is not None:
-        signed = history.run_verdict(service, snap.run_id)
-        refused = _vouch(snap, signed, keyring)
-        if refused:
-            return GateAnswer(UNKNOWN, refused, snap, verdict=signed.reference if signed else "")
-        answer = _decide(catalog, history, service, level, now, max_age, snap)
-        words = signed.reference if signed else "none: recorded before verdicts were signed"
-        return replace(answer, verdict=words)
-    return _decide(catalog, history, service, level, now, max_age, snap)
-
-
-def _from_chain(
-    checklist: Checklist,
-    history: HistoryStore,
-    service: str,
-    level: str,
-    at: datetime,
-    max_age: timedelta,
-    keyring: Keyring,
-) -> GateAnswer:
-    """What the gate said at ``at``, from the signed verdict alone: the verdict of the
-    latest evaluation as of then (a later edit of history cannot change it)."""
-    signed = history.verdict_at(service, at)
-    if signed is None:
-        return GateAnswer(UNKNOWN, f"no verdict of {service} is of {at.isoformat()} or before")
-    try:
-        pred = signed_predicate(signed, keyring)
-    except (SignatureProblem, ValueError, KeyError) as exc:
-        why = f"the verdict {signed.reference} does not verify: {exc}; run readiness verify"
-        return GateAnswer(UNKNOWN, why, verdict=signed.reference)
-    as_of = datetime.fromisoformat(pred["run"]["as_of"])
-    if at - as_of > max_age:
-        why = (
-            f"the latest verdict of {service} then is of {as_of.isoformat()}, older than {max_age}"
-        )
-        return GateAnswer(UNKNOWN, why, verdict=signed.reference)
-    achieved = pred["achieved_level"]
-    wanted = checklist.rank(level)
-    if pred["checklist"]["id"] != checklist.id or checklist.rank(achieved) >= wanted:
-        answer = YES if checklist.rank(achieved) >= wanted else NO
-        return GateAnswer(
-            answer,
-            f"{service} was at {achieved} as of {as_of.isoformat()} (signed verdict)",
-            verdict=signed.reference,
-        )
-    blocking = [
-        {"item_id": i["id"], "status": i["effective_status"], "reason": i["reason"]}
-        for i in pred["items"]
-        if i["effective_status"] not in SATISFIED_VALUES
-        and checklist.rank(i["required_from"]) <= wanted
-    ]
-    reason = (
-        f"{service} was at {achieved}, below {level}, as of {as_of.isoformat()} (signed "
-        f"verdict); {len(blocking)} item(s) blocked it:"
-    )
-    return GateAnswer(NO, reason, blocking=blocking, verdict=signed.reference)
+    if keyring is None:
+        return _decide(catalog, history, service, level, now, max_age, snap)
+    signed = history.verdict_at(service, now) if from_chain else None
+    signed = signed or history.run_verdict(service, snap.run_id)
+    refused = _vouch(snap, signed, keyring)
+    if refused:
+        return GateAnswer(UNKNOWN, refused, snap, verdict=signed.reference if signed else "")
+    answer = _decide(catalog, history, service, level, now, max_age, snap)
+    words = signed.reference if signed else "none: recorded before verdicts were signed"
+    return replace(answer, verdict=words)
 
 
 def _vouch(snap: ServiceSnapshot, signed: Verdict | None, keyring: Keyring) -> str:
-    """Why history cannot be trusted for this answer ('' when it can): the run's verdict
-    does not verify, or says another level than the history row."""
+    """Why history cannot be trusted for this answer ('' when it can): the verdict does
+    not verify, or it names another run, level or set of failing items than history."""
     if signed is None:
         return ""
     try:
         pred = signed_predicate(signed, keyring)
     except (SignatureProblem, ValueError, KeyError) as exc:
         return f"the verdict {signed.reference} does not verify: {exc}; run readiness verify"
-    if pred["run"]["id"] != snap.run_id or pred["achieved_level"] != snap.achieved_level:
+    failing = sorted(
+        i["id"] for i in pred["items"] if i["effective_status"] not in SATISFIED_VALUES
+    )
+    recorded = sorted(row["item_id"] for row in snap.failing)
+    said = (pred["run"]["id"], pred["achieved_level"], failing)
+    if said != (snap.run_id, snap.achieved_level, recorded):
         return (
-            f"history says {snap.service} is at {snap.achieved_level} (run {snap.run_id}), its "
-            f"signed verdict {signed.reference} says {pred['achieved_level']} (run "
-            f"{pred['run']['id']}); run readiness verify"
+            f"history says {snap.service} is at {snap.achieved_level} with {len(recorded)} "
+            f"failing item(s) (run {snap.run_id}); its signed verdict {signed.reference} says "
+            f"{pred['achieved_level']} with {len(failing)} (run {pred['run']['id']}); run "
+            "readiness verify"
         )
     return ""
 

@@ -99,7 +99,7 @@ def render_report(console: Console, report: RunReport) -> None:
             ev.target_level,
             ev.previous_level or "-",
             str(len(ev.regressions)),
-            *([f"#{verdict.sequence} {verdict.sha256[:12]}"] if verdict else []),
+            *([f"#{verdict.sequence}"] if verdict else []),  # the hash: status, gate, --json
         )
     console.print(overview)
     for warning in report.warnings:
