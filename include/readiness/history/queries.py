@@ -120,24 +120,17 @@ WHERE (@service = '' OR service = @service)
 ORDER BY service, sequence
 """
 
+#: The chain's head and the run's latest verdict in one narrow read: at most two rows, the
+#: newest of the run's own verdicts and the newest of the others'.
 CHAIN_HEAD = """
-SELECT sequence, verdict_sha256
+SELECT sequence, verdict_sha256, run_id = @run_id AS same_run
 FROM {dataset}.verdicts
 WHERE service = @service
-ORDER BY sequence DESC
-LIMIT 1
+QUALIFY ROW_NUMBER() OVER (PARTITION BY run_id = @run_id ORDER BY sequence DESC) = 1
 """
 
 RUN_VERDICT = """
 SELECT *
-FROM {dataset}.verdicts
-WHERE service = @service AND run_id = @run_id
-ORDER BY sequence DESC
-LIMIT 1
-"""
-
-RUN_HEAD = """
-SELECT verdict_sha256
 FROM {dataset}.verdicts
 WHERE service = @service AND run_id = @run_id
 ORDER BY sequence DESC

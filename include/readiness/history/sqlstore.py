@@ -158,12 +158,13 @@ class SqlHistory(ABC):
         so two writers never take the same place in the chain."""
 
     def _link(self, service: str, run_id: str) -> ChainLink:
-        """Two narrow reads (two columns of one service's cluster): never the envelopes."""
-        head = self.select(q.CHAIN_HEAD, service=service)
-        same = self.select(q.RUN_HEAD, service=service, run_id=run_id)
+        """One narrow read (three columns of one service's cluster), never the envelopes."""
+        rows = self.select(q.CHAIN_HEAD, service=service, run_id=run_id)
+        head = max(rows, key=lambda r: int(r["sequence"]), default=None)
+        same = [r["verdict_sha256"] for r in rows if r["same_run"]]
         return next_link(
-            (int(head[0]["sequence"]), head[0]["verdict_sha256"]) if head else None,
-            same[0]["verdict_sha256"] if same else None,
+            (int(head["sequence"]), head["verdict_sha256"]) if head else None,
+            same[0] if same else None,
         )
 
     def run_verdict(self, service: str, run_id: str) -> Verdict | None:
