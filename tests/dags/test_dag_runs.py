@@ -275,3 +275,51 @@ def test_on_embedded_defaults_the_service_dags_are_alive_on_any_date(
     assert f"{FSS}  L2 / target L3" in status
     assert "maintenance-service  L1 / target L3" in status
     assert "2028-01-06" in status
+
+
+@pytest.mark.slow
+def test_the_record_task_signs_with_the_key_of_the_readiness_verdict_key_connection(
+    metadata_db: Path, readiness_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production's key: the connection's password (a secrets backend serves it). It signs
+    the verdict, and is in no history table, no XCom and no task log; a key the keyring
+    does not hold fails the record task before anything is written."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    from readiness.support.dsse import Keyring, SigningKey
+    from readiness_airflow.local import run_dag
+
+    key = SigningKey.generate()
+    pem = key.private_pem().decode()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_READINESS_VERDICT_KEY", json.dumps({"conn_type": "generic", "password": pem})
+    )
+    ring = Keyring()
+    ring.add(key.public)
+    ring.save(readiness_env / "keyring.json")
+    monkeypatch.setenv("READINESS_VERDICT_KEYRING", str(readiness_env / "keyring.json"))
+    monkeypatch.setenv("READINESS_TASK_RETRY_DELAY_S", "0")  # the refused key's retries
+    dag = _dags()[f"readiness__{FSS}"]
+    first = run_dag(dag, TODAY)
+    assert first.succeeded, first.task_states
+    (verdict,) = _rows("SELECT key_id, sequence FROM readiness.verdicts")
+    assert verdict == {"key_id": key.keyid, "sequence": 1}
+    secret = pem.splitlines()[1]  # a line of the key's base64 body
+    for table in ("evaluations", "item_results", "verdicts"):
+        assert secret not in json.dumps(_rows(f"SELECT * FROM readiness.{table}"), default=str)
+    with create_session() as session:
+        values = [str(x.value) for x in session.query(XComModel).all()]
+    assert values and not any(secret in v for v in values)
+    logs = "".join(p.read_text(errors="replace") for p in readiness_env.rglob("*.log"))
+    assert secret not in logs
+
+    # another key, which the keyring does not hold: refused before it writes
+    other = SigningKey.generate().private_pem().decode()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_READINESS_VERDICT_KEY",
+        json.dumps({"conn_type": "generic", "password": other}),
+    )
+    second = run_dag(dag, WEEK_LATER)
+    assert not second.succeeded and second.task_states["record"] == "failed", second.task_states
+    assert len(_rows("SELECT run_id FROM readiness.evaluations")) == 1
