@@ -200,7 +200,11 @@ def test_existing_collectors_are_recognised_and_guesses_marked() -> None:
     ]
     assert "which bucket" in items["CO4"]["review"]
     assert items["T1"]["evidence"]["kind"] == "coverage_report"
-    assert items["T1"]["expectations"][0]["expect_column_values_to_be_between"]["min_value"] == 0.85
+    # percent, as coverage_report's lines_pct is (a fraction here could never pass)
+    assert items["T1"]["expectations"][0]["expect_column_values_to_be_between"] == {
+        "column": "lines_pct",
+        "min_value": 85.0,
+    }
 
 
 def test_a_row_naming_several_specs_checks_each_of_them() -> None:

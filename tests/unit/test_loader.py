@@ -235,3 +235,43 @@ def test_a_huge_or_endless_spec_is_refused_without_reading_it(tmp_path: Path) ->
     text = "\n".join(str(p) for p in catalog.problems)
     assert "big.yaml: file is over 1,000,000 bytes" in text
     assert "endless.yaml: expected a regular file" in text
+
+
+def test_required_until_names_a_level_at_or_above_required_from(tmp_path: Path) -> None:
+    ok = GOOD.replace("required_from: L0", "required_from: L0\n        required_until: L0")
+    checklist, problems = parse_checklist(write(tmp_path, ok))
+    assert problems == [] and checklist is not None
+    assert checklist.items[0].required_until == "L0"
+    below = GOOD.replace("required_from: L0", "required_from: L1\n        required_until: L0")
+    [message] = problems_of(tmp_path, below)
+    assert "sections[0].items[0].required_until" in message
+    assert "level 'L0' is below required_from 'L1'" in message
+    unknown = GOOD.replace("required_from: L0", "required_from: L0\n        required_until: L9")
+    [message] = problems_of(tmp_path, unknown)
+    assert "level 'L9' does not exist" in message
+
+
+def test_a_reference_that_is_not_an_http_link_is_refused(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "required_from: L0", "required_from: L0\n        references: ['javascript:alert(1)']"
+    )
+    [message] = problems_of(tmp_path, text)
+    assert "references.0" in message and "is not an http(s) link" in message
+
+
+def test_an_expectation_on_a_column_the_collector_never_emits_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The importer once wrote coverage as ``line_rate``; coverage_report emits
+    ``lines_pct``: such a rule could never pass, so ``check`` refuses it."""
+    text = GOOD.replace(
+        "evidence: {kind: document, params: {document: ci_check}}",
+        "evidence: {kind: coverage_report, params: {prefixes: [src/]}}",
+    ).replace(
+        "expect_column_values_to_be_in_set: {column: status, value_set: [passed]}",
+        "expect_column_values_to_be_between: {column: line_rate, min_value: 0.8}",
+    )
+    [message] = problems_of(tmp_path, text)
+    assert "expectations.0.column" in message
+    assert "evidence kind 'coverage_report' has no column 'line_rate'" in message
+    assert "lines_pct" in message

@@ -83,3 +83,37 @@ def test_regression_needs_passing_before_and_failing_now() -> None:
     assert not is_regression(failing, Status.FAIL)
     assert not is_regression(passing, Status.WAIVED)
     assert not is_regression(None, Status.FAIL)
+
+
+def test_an_item_with_an_upper_bound_holds_only_the_levels_it_names() -> None:
+    """Seed-style "Level C only" rows: a manual check a stronger one replaces higher up."""
+    levels = [Level(id=i, name=f"Level {i}", rank=n) for n, i in enumerate("CBA")]
+    manual_scale = ("C", "C", Status.FAIL)
+    auto_scale = ("B", None, Status.PASS)
+    assert achieved_level(levels, [manual_scale, auto_scale]) == "A"
+    assert achieved_level(levels, [("C", "C", Status.PASS), ("B", None, Status.FAIL)]) == "C"
+    # without the bound the same failing row holds the service below every level
+    assert achieved_level(levels, [("C", None, Status.FAIL), auto_scale]) == NO_LEVEL
+
+
+spans_st = st.lists(
+    st.tuples(st.integers(0, 4), st.integers(0, 4) | st.none(), st.sampled_from(list(Status))).map(
+        lambda t: (f"L{t[0]}", None if t[1] is None else f"L{max(t[0], t[1])}", t[2])
+    ),
+    max_size=30,
+)
+
+
+@given(spans_st)
+def test_the_level_is_the_highest_with_every_item_required_there_satisfied(items) -> None:
+    from readiness.domain.model import SATISFIED
+
+    def met(level: int) -> bool:
+        return all(
+            s in SATISFIED
+            for low, high, s in items
+            if rank(low) <= level <= (rank(high) if high else 4)
+        )
+
+    expected = max((lv for lv in range(5) if met(lv)), default=-1)
+    assert rank(achieved_level(LEVELS, items)) == expected

@@ -111,15 +111,26 @@ def paths_in(text: str) -> list[str]:
 _SPEC_FILE = re.compile(r"(?<![\w/])([\w\-./]*[\w\-]+\.(?:e2e\.spec|spec|test|e2e)\.[jt]sx?)\b")
 #: Cadences and durations in the text → ``max_age`` (the newest evidence may be this old).
 _CADENCES = (
+    (re.compile(r"\b(?:bi-?weekly|fortnightly)\b|\bevery (?:two|2) weeks\b", re.I), "15d"),
     (re.compile(r"\bdaily\b|\bevery day\b|\bnightly\b", re.I), "1d"),
-    (re.compile(r"\bweekly\b|\bevery week\b", re.I), "8d"),
+    # also glued to the word before, as copied tables leave it ("verifiedweekly")
+    (re.compile(r"weekly\b|\bevery week\b", re.I), "8d"),
     (re.compile(r"\bmonthly\b|\bevery month\b", re.I), "31d"),
     (re.compile(r"\bquarterly\b|\b(?:every|each|per|last) quarter\b", re.I), "92d"),
     (re.compile(r"\byearly\b|\bannual(?:ly)?\b|\bevery year\b", re.I), "366d"),
 )
 _WITHIN = re.compile(
-    r"\b(?:within|in the last|last|every|at most|≤)\s+(\d+)\s*(day|week|month)", re.I
+    r"\b(?:within|in the last|last|every|at most|no older than|≤)\s+(\d+)\s*(day|week|month|year)",
+    re.I,
 )
+#: A percentage bound in words or symbols: "over 80%", "at least 99.9 %", "≥ 85%", "<50%".
+_PERCENT = re.compile(
+    r"(?P<op>≥|>=|>|≤|<=|<|\bover\b|\babove\b|\bat least\b|\bmore than\b|\bminimum(?: of)?\b"
+    r"|\bbelow\b|\bunder\b|\bless than\b|\bat most\b|\bmaximum(?: of)?\b|\bno more than\b)?"
+    r"\s*(?P<value>\d+(?:\.\d+)?)\s*%",
+    re.I,
+)
+_UPPER_WORDS = ("≤", "<=", "<", "below", "under", "less than", "at most", "maximum", "no more than")
 #: Roles named in the text: "approved by product owner", "signed by the SRE lead".
 _BY_ROLE = re.compile(
     r"\b(?:approved|signed(?: off)?|reviewed|accepted|attested)\s+by\s+(?:the\s+)?"
@@ -134,12 +145,32 @@ def spec_files(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in _SPEC_FILE.finditer(text)))
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A percentage the text states: ``bound`` is ``min`` or ``max``; ``stated`` is False
+    when no word or symbol said which (a bare "80 %": read as a minimum)."""
+
+    bound: str
+    percent: float
+    stated: bool
+
+
+def percent_threshold(text: str) -> Threshold | None:
+    """The first percentage bound in the text ("over 80%" → min 80, "<50%" → max 50)."""
+    found = _PERCENT.search(text)
+    if found is None:
+        return None
+    op = (found.group("op") or "").lower()
+    bound = "max" if op and op.startswith(_UPPER_WORDS) else "min"
+    return Threshold(bound, float(found.group("value")), bool(op))
+
+
 def max_age_of(text: str) -> str | None:
     """A duration or cadence the text states ("within 90 days", "weekly"), as a max_age."""
     found = _WITHIN.search(text)
     if found:
         n, unit = int(found.group(1)), found.group(2).lower()
-        return f"{n * {'day': 1, 'week': 7, 'month': 31}[unit]}d"
+        return f"{n * {'day': 1, 'week': 7, 'month': 31, 'year': 366}[unit]}d"
     for pattern, age in _CADENCES:
         if pattern.search(text):
             return age

@@ -1,8 +1,5 @@
-"""The domain vocabulary of docs/design.md §2 as immutable values.
-
-Everything here is plain data: loading (``loader``), collection (``collectors``),
-validation (``validation``) and scoring (``scoring``) all speak these types.
-"""
+"""The domain vocabulary of docs/design.md §2 as immutable values: loading, collection,
+validation and scoring all speak these types."""
 
 from __future__ import annotations
 
@@ -148,6 +145,8 @@ class Item:
     required_from: str
     evidence: EvidenceSource
     expectations: tuple[Expectation, ...]
+    #: The highest level the item counts at (None: every level from ``required_from`` up).
+    required_until: str | None = None
     severity: str = "medium"
     check: str = ""
     max_age: timedelta | None = None
@@ -158,6 +157,7 @@ class Item:
     #: Why a person should look at this item; ``import-checklist`` sets it where it guessed.
     review: str = ""
     overridable: Overridable = field(default_factory=Overridable)
+    references: tuple[str, ...] = ()  # http(s) links the checklist's source gives the item
 
 
 @dataclass(frozen=True)

@@ -162,32 +162,58 @@ def episode_id(service: str, item_id: str, run_id: str) -> str:
     return str(uuid.uuid5(EPISODE_NAMESPACE, f"{service}|{item_id}|{run_id}"))
 
 
-def achieved_level(levels: Sequence[Level], items: Iterable[tuple[str, Status]]) -> str:
-    """Highest level L such that every item required from L or below is pass, waived or
-    not_applicable; ``none`` when even the lowest level is not met.
+#: An item as the level rule sees it: (required_from, required_until or None, status); the
+#: two-element form (required_from, status) reads as required from that level upward.
+LevelItem = tuple[str, Status] | tuple[str, str | None, Status]
 
-    ``items`` are (required_from level id, effective status) pairs."""
+
+def _span(rank: dict[str, int], item: LevelItem) -> tuple[int, int, Status]:
+    if len(item) == 2:
+        return rank[item[0]], max(rank.values(), default=0), item[1]
+    low, high, status = item
+    return rank[low], rank[high] if high else max(rank.values(), default=0), status
+
+
+def achieved_level(levels: Sequence[Level], items: Iterable[LevelItem]) -> str:
+    """Highest level L at which every item required at L is pass, waived or not_applicable;
+    ``none`` when no level is met.
+
+    An item is required at L when ``required_from ≤ L ≤ required_until`` (no
+    ``required_until``: every level from ``required_from`` up). Without upper bounds this is
+    the ladder rule "every item required from L or below is satisfied". With one, a check a
+    stronger one replaces higher up (a checklist's "Level C only" row) holds only the levels
+    it names: failing it keeps a service below C, not below B."""
     rank = {level.id: level.rank for level in levels}
-    lowest_unmet = min(
-        (rank[required] for required, status in items if status not in SATISFIED), default=None
-    )
+    spans = (_span(rank, item) for item in items)
+    unmet = [(low, high) for low, high, status in spans if status not in SATISFIED]
     achieved = NO_LEVEL
     for level in sorted(levels, key=lambda lv: lv.rank):
-        if lowest_unmet is not None and level.rank >= lowest_unmet:
-            break
-        achieved = level.id
+        if not any(low <= level.rank <= high for low, high in unmet):
+            achieved = level.id
     return achieved
+
+
+def required_at(checklist: Checklist, required_from: str, item_id: str, level_id: str) -> bool:
+    """Whether the item counts at ``level_id``: from its (possibly overridden)
+    ``required_from`` up to the checklist's ``required_until``."""
+    target = checklist.rank(level_id)
+    if checklist.rank(required_from) > target:
+        return False
+    try:
+        until = checklist.item(item_id).required_until
+    except KeyError:  # an item a later checklist version dropped: the ladder rule
+        return True
+    return until is None or checklist.rank(until) >= target
 
 
 def blocking_items(
     checklist: Checklist, level_id: str, items: Iterable[tuple[str, str, Status]]
 ) -> list[str]:
     """Item ids (id, required_from, status) that keep the service below ``level_id``."""
-    target = checklist.rank(level_id)
     return [
         item_id
         for item_id, required, status in items
-        if checklist.rank(required) <= target and status not in SATISFIED
+        if status not in SATISFIED and required_at(checklist, required, item_id, level_id)
     ]
 
 
@@ -201,5 +227,6 @@ __all__ = [
     "describe_expectation",
     "episode_id",
     "is_regression",
+    "required_at",
     "resolve_status",
 ]

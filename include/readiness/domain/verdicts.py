@@ -95,16 +95,17 @@ def statement(
             }
             if e.uri and e.sha256:
                 subjects[(e.uri, e.sha256)] = {"name": e.uri, "digest": {"sha256": e.sha256}}
-        items.append(
-            {
-                "id": r.item.id,
-                "required_from": r.required_from,
-                "status": r.status.value,
-                "effective_status": r.effective_status.value,
-                "reason": r.reason,
-                "evidence": evidence,
-            }
-        )
+        entry = {
+            "id": r.item.id,
+            "required_from": r.required_from,
+            "status": r.status.value,
+            "effective_status": r.effective_status.value,
+            "reason": r.reason,
+            "evidence": evidence,
+        }
+        if r.item.required_until:  # only when set: earlier verdicts keep their bytes
+            entry["required_until"] = r.item.required_until
+        items.append(entry)
     checklist, spec = ev.checklist, ev.spec
     own = [
         {"name": f"checklist:{checklist.id}", "digest": {"sha256": checklist.sha256}},

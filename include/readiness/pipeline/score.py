@@ -138,7 +138,8 @@ def score_service(
             )
         )
     level = achieved_level(
-        checklist.levels, ((r.required_from, r.effective_status) for r in results)
+        checklist.levels,
+        ((r.required_from, r.item.required_until, r.effective_status) for r in results),
     )
     level = _capped(checklist, level, exemptions.level_cap)
     return ServiceEvaluation(

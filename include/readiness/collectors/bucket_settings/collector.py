@@ -60,6 +60,8 @@ class BucketSettingsCollector:
     outage: ClassVar[str] = "source"
     recorded: ClassVar[str | None] = "bucket_settings"
     Params: ClassVar[type[BaseModel]] = Params
+    #: Every column its evidence has: ``check`` refuses an expectation on any other.
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
 
     def collect(self, request: CollectRequest) -> Evidence:
         params = Params.model_validate(request.params)

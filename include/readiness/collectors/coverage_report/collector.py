@@ -187,6 +187,8 @@ class CoverageReportCollector:
     outage: ClassVar[str] = "source"
     recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
+    #: Every column its evidence has: ``check`` refuses an expectation on any other.
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
 
     def collect(self, request: CollectRequest) -> Evidence:
         params = Params.model_validate(request.params)
@@ -216,7 +218,13 @@ class CoverageReportCollector:
         except StoreUnavailable as exc:
             return Evidence.failed(where, fetched_at, str(exc), transient=True)
         if not reports:
-            return Evidence.missing(where, fetched_at, f"no coverage report at {params.path}")
+            return Evidence.missing(
+                where,
+                fetched_at,
+                f"no coverage report at {params.path}; expected in <evidence_root>/"
+                f"{request.service.service}/{params.path.split('*', 1)[0].rstrip('/')}/ "
+                "(Cobertura XML, lcov or coverage.py JSON: docs/collectors.md)",
+            )
         when, obj, sha, report = max(reports, key=lambda r: (r[0], r[1].name))
         rows = []
         for prefix in prefixes:

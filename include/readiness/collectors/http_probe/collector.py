@@ -57,6 +57,8 @@ class HttpProbeCollector:
     outage: ClassVar[str] = "endpoint"
     recorded: ClassVar[str | None] = "probe_result"
     Params: ClassVar[type[BaseModel]] = ProbeParams
+    #: Every column its evidence has: ``check`` refuses an expectation on any other.
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
 
     def collect(self, request: CollectRequest) -> Evidence:
         params = ProbeParams.model_validate(request.params)

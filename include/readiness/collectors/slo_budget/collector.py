@@ -120,6 +120,8 @@ class SloBudgetCollector:
     outage: ClassVar[str] = "source"
     recorded: ClassVar[str | None] = "slo_events"
     Params: ClassVar[type[BaseModel]] = SloParams
+    #: Every column its evidence has: ``check`` refuses an expectation on any other.
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
 
     def collect(self, request: CollectRequest) -> Evidence:
         params = SloParams.model_validate(request.params)

@@ -3,6 +3,7 @@ signatures, collector params against each kind's model, promotion rules."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,25 @@ def _check_params(source: Source, path: str, kind: str, params: dict[str, Any]) 
             problems.append(source.problem(loc, f"{err['msg']} (evidence kind {kind!r})"))
         return problems
     return []
+
+
+def _check_columns(
+    source: Source, path: str, kind: str, expectations: list[Expectation]
+) -> list[Problem]:
+    """An expectation on a column the collector never emits can never pass: refuse it now,
+    not as an ``error`` on every run (the importer once wrote ``line_rate`` for coverage)."""
+    columns = getattr(get_collector(kind), "columns", None) if kind in KINDS else None
+    if not columns:
+        return []
+    return [
+        source.problem(
+            join_path(join_path(path, str(n)), "column"),
+            f"evidence kind {kind!r} has no column {e.kwargs['column']!r}; expected one of "
+            f"{', '.join(columns)}",
+        )
+        for n, e in enumerate(expectations)
+        if isinstance(e.kwargs.get("column"), str) and e.kwargs["column"] not in columns
+    ]
 
 
 def parse_checklist(path: Path) -> tuple[Checklist | None, list[Problem]]:
@@ -333,6 +353,15 @@ def _item(
                 f"level {required_from!r} does not exist; expected one of {level_ids}",
             )
         )
+    _check_until(source, path, idoc, required_from, level_ids, problems)
+    for n, link in enumerate(idoc.references):
+        if not re.match(r"https?://[^\s/]+", link):
+            problems.append(
+                source.problem(
+                    join_path(join_path(path, "references"), str(n)),
+                    f"{link[:80]!r} is not an http(s) link",
+                )
+            )
     expectations: list[Expectation] = []
     if raw_expectations:
         expectations, found = _expectations(
@@ -345,6 +374,9 @@ def _item(
                 source, join_path(path, "evidence"), evidence_doc.kind, evidence_doc.params
             )
         )
+        problems.extend(
+            _check_columns(source, join_path(path, "expectations"), evidence_doc.kind, expectations)
+        )
     max_age = duration_field(source, join_path(path, "max_age"), max_age_text, problems)
     if len(problems) > before or evidence_doc is None or required_from is None:
         return None
@@ -356,6 +388,7 @@ def _item(
         required_from=required_from,
         evidence=EvidenceSource(kind=evidence_doc.kind, params=dict(evidence_doc.params)),
         expectations=tuple(expectations),
+        required_until=idoc.required_until,
         severity=idoc.severity or doc.defaults.severity,
         check=idoc.check,
         max_age=max_age if idoc.max_age or max_age_text else default_max_age,
@@ -365,7 +398,35 @@ def _item(
         remediation_days=idoc.remediation_days,
         review=idoc.review,
         overridable=_overridable(doc.defaults.overridable, idoc.overridable),
+        references=tuple(idoc.references),
     )
+
+
+def _check_until(
+    source: Any,
+    path: str,
+    idoc: ItemDoc,
+    required_from: str | None,
+    level_ids: list[str],
+    problems: list[Any],
+) -> None:
+    """``required_until`` names a level at or above ``required_from``."""
+    until = idoc.required_until
+    if until is None:
+        return
+    where = join_path(path, "required_until")
+    if until not in level_ids:
+        problems.append(
+            source.problem(where, f"level {until!r} does not exist; expected one of {level_ids}")
+        )
+    elif required_from in level_ids and level_ids.index(until) < level_ids.index(required_from):
+        problems.append(
+            source.problem(
+                where,
+                f"level {until!r} is below required_from {required_from!r}; expected "
+                f"{required_from!r} or a level above it",
+            )
+        )
 
 
 def _overridable(defaults: OverridableDoc, own: OverridableDoc | None) -> Overridable:

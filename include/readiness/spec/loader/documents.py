@@ -61,6 +61,8 @@ class ItemDoc(StrictDoc):
     title: str
     check: str = ""
     required_from: str | None = None
+    #: the highest level the item counts at: a check a stronger item replaces higher up
+    required_until: str | None = None
     use: str | None = None
     with_: dict[str, Any] = Field(default={}, alias="with")
     evidence: EvidenceDoc | None = None
@@ -73,12 +75,16 @@ class ItemDoc(StrictDoc):
     remediation_days: int | None = Field(default=None, ge=0)
     #: Why a person should look at this item (set by ``import-checklist`` when it guessed).
     review: str = ""
+    #: http(s) links the checklist's source gives for the item
+    references: list[str] = []
     overridable: OverridableDoc | None = None
 
 
 class SectionDoc(StrictDoc):
     id: str = Field(pattern=ID_PATTERN)
     title: str
+    #: what the source document says of the section (for people; scoring ignores it)
+    description: str = ""
     required_from: str | None = None
     signoff_roles: list[str] = []
     items: list[ItemDoc] = Field(min_length=1)
