@@ -119,14 +119,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     importer = sub.add_parser(
         "import-checklist",
-        help="turn a readiness document (the seeds' style) into checklist YAML",
+        help="turn readiness documents (Markdown tables or task lists, the seeds' layouts, "
+        "HTML) into checklist YAML",
     )
-    importer.add_argument("file", type=Path, help="the readiness document (Markdown or text)")
+    importer.add_argument(
+        "files",
+        type=Path,
+        nargs="+",
+        metavar="file",
+        help="the readiness document(s): several make one checklist (design.md "
+        "pre-production.md), with any page that only lists the levels",
+    )
     importer.add_argument("-o", "--output", type=Path, help="write the YAML here (default: stdout)")
     importer.add_argument(
         "--required-from",
         help="level for items whose section names none (default: the level the document "
         "targets, else the highest)",
+    )
+    importer.add_argument(
+        "--levels",
+        help="the levels, lowest first (C,B,A), when the documents do not order them",
+    )
+    importer.add_argument(
+        "--files-as",
+        choices=("phases", "sections"),
+        default="phases",
+        help="with several files: each is a phase whose sections keep their own (default), "
+        "or each is one section",
     )
 
     history = sub.add_parser("history", help="level timeline and item transitions")

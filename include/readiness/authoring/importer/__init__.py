@@ -16,8 +16,20 @@ The document was written for people, so the importer is honest about what it gue
 - every line it could not place is reported with its line number; none is dropped silently.
 """
 
-from readiness.authoring.importer.agreement import Agreement, agreement
-from readiness.authoring.importer.emit import import_checklist, import_file
+from readiness.authoring.importer.agreement import (
+    Agreement,
+    DocumentAgreement,
+    agreement,
+    document_agreement,
+)
+from readiness.authoring.importer.emit import (
+    FILES_AS,
+    Document,
+    import_checklist,
+    import_documents,
+    import_file,
+)
+from readiness.authoring.importer.ladder import ImportProblem
 from readiness.authoring.importer.map import evidence_for, max_age_of, roles_named, spec_files
 from readiness.authoring.importer.model import (
     ImportedItem,
@@ -30,15 +42,21 @@ from readiness.authoring.importer.text import html_to_text, vocabulary_of
 from readiness.collectors.recognise import slug
 
 __all__ = [
+    "FILES_AS",
     "Agreement",
+    "Document",
+    "DocumentAgreement",
+    "ImportProblem",
     "ImportResult",
     "ImportedItem",
     "ImportedSection",
     "agreement",
+    "document_agreement",
     "empty_levels_warning",
     "evidence_for",
     "html_to_text",
     "import_checklist",
+    "import_documents",
     "import_file",
     "max_age_of",
     "parse_document",

@@ -20,6 +20,15 @@ class ImportedItem:
     signoff: bool = False
     #: A row of a sign-off table (one item per role): numbered like any item.
     numbered_signoff: bool = False
+    #: What the document says beyond the name, and the links it gives.
+    description: str = ""
+    links: list[str] = field(default_factory=list)
+    #: Level ids a table ticks for the item (one column per level); None: no such table.
+    ticked: tuple[str, ...] | None = None
+    #: The level a ``Level``/``Priority`` column names for the item.
+    level_value: str | None = None
+    #: Why the item's levels are in doubt (a level cell that is neither tick nor blank).
+    level_doubt: str = ""
 
 
 @dataclass
@@ -31,6 +40,9 @@ class ImportedSection:
     roles: list[str] = field(default_factory=list)
     #: Indentation of the section's top-level bullets; deeper ones belong to the item above.
     bullet_indent: int | None = None
+    description: str = ""
+    #: The file (phase) the section came from, when several files make one checklist.
+    phase: str = ""
 
 
 @dataclass
@@ -43,6 +55,8 @@ class ImportResult:
     #: Levels below the top that no item is required from: a service reaches them with no
     #: evidence at all, which the document almost certainly did not mean.
     empty_levels: list[str] = field(default_factory=list)
+    #: One loud line: how many items a person must look at, and why.
+    summary: str = ""
 
     def yaml(self, source: str) -> str:
         header = (
@@ -54,6 +68,8 @@ class ImportResult:
         )
         if self.empty_levels:
             header += f"# review: {empty_levels_warning(self.empty_levels)}\n"
+        if self.summary:
+            header += f"# {self.summary}\n"
         return header + yaml.dump(
             self.checklist, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100
         )

@@ -121,6 +121,19 @@ def _level_attributes(columns: list[str], cells: list[str] | None, text: str) ->
     return dict(zip(names, [rest.strip(), *peeled], strict=True))
 
 
+_CADENCE_WORDS = r"(?:hourly|daily|nightly|weekly|monthly|quarterly|yearly|annually)\b"
+
+
+def _property_and_target(text: str) -> tuple[str, str]:
+    """A ``Property | Target`` row whose cells ran together: ``RTO (regional)30 min`` →
+    ``RTO (regional)``, ``30 min``; ``Backups verifiedweekly restore drill`` → ``Backups
+    verified``, ``weekly restore drill`` (a cadence glued to the word before)."""
+    cut = re.search(rf"(?<=[a-z)])(?=[0-9≤≥<>(])|(?<=[a-z])(?={_CADENCE_WORDS})", text)
+    if cut is None:
+        return text, ""
+    return text[: cut.start()].strip(), text[cut.start() :].strip()
+
+
 def _level_name(text: str) -> tuple[str, str]:
     for name in KNOWN_LEVEL_NAMES:
         if text.startswith(name):
@@ -261,10 +274,19 @@ def parse_document(
             continue
         if mode == "kv" and len(stripped) < 80:
             cells = table_cells(stripped)
-            title = (
-                " ".join(cells) if cells else re.sub(r"(?<=[a-z)])(?=[0-9≤≥<>(])", " ", stripped)
+            if cells:
+                title, target = cells[0], " ".join(c for c in cells[1:] if c)
+            else:
+                title, target = _property_and_target(stripped)
+            current.items.append(
+                ImportedItem(
+                    None,
+                    f"{title} {target}".strip(),
+                    number,
+                    check=target,
+                    split_doubtful=cells is None and not target,
+                )
             )
-            current.items.append(ImportedItem(None, title, number, split_doubtful=cells is None))
             continue
         notes.append((number, f"not an item, left out: {stripped[:100]}"))
     for section in sections:
