@@ -323,3 +323,13 @@ def test_a_further_document_of_the_seed_style_imports_usably() -> None:
     assert items["N8"]["title"] == "Privacy review approved by the DPO"
     assert items["N8"]["evidence"] == {"kind": "attestation", "params": {"roles": ["DPO"]}}
     assert result.empty_levels == ["L0", "L1"]
+
+
+def test_a_property_and_its_target_run_together_are_split() -> None:
+    """Seed 004 §16 ``Backups verifiedweekly restore drill into staging``: the title and
+    its check ran together, and the cadence was lost (max_age 180d)."""
+    items = {i["title"]: i for i in _items(import_file(FSS).checklist)}
+    backups = items["Backups verified"]
+    assert backups["check"] == "weekly restore drill into staging"
+    assert backups["max_age"] == "8d"
+    assert items["RTO (regional)"]["check"] == "30 min"

@@ -281,7 +281,7 @@ def parse_document(
             current.items.append(
                 ImportedItem(
                     None,
-                    f"{title} {target}".strip(),
+                    title,
                     number,
                     check=target,
                     split_doubtful=cells is None and not target,
