@@ -10,7 +10,9 @@ from readiness.collectors.recognise import Guess, Wording, percent_threshold, ru
 def coverage(w: Wording) -> Guess | None:
     """Line coverage at or over the percentage the text states ("over 80%", "≥ 85 %"),
     against ``lines_pct``: the collector reports percent, not a fraction."""
-    if not re.search(r"\bcoverage\b|\bcovered by tests\b|\bcover the majority\b", w.lowered):
+    if not re.search(
+        r"coverage\b|coverage report|\bcovered by tests\b|\bcover the majority\b", w.lowered
+    ):
         return None
     threshold = percent_threshold(w.text)
     if (
