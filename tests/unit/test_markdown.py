@@ -28,3 +28,10 @@ def test_code_span_is_verbatim_so_a_copied_run_id_exists_in_history() -> None:
 def test_code_span_cannot_be_closed_by_content() -> None:
     assert code_span("a`b") == "``a`b``"
     assert code_span("`x``") == "``` `x`` ```"
+
+
+def test_ids_sort_as_people_read_them() -> None:
+    from readiness.support.markdown import natural_key
+
+    ids = ["OBS10", "OBS5", "A2", "OBS5b", "a10", "A1"]
+    assert sorted(ids, key=natural_key) == ["A1", "A2", "a10", "OBS5", "OBS5b", "OBS10"]

@@ -11,6 +11,7 @@ from rich.text import Text
 from readiness.domain.model import SATISFIED, STATUS_TABLE, ServiceEvaluation, Status
 from readiness.history import ServiceSnapshot
 from readiness.pipeline.run_report import RunReport
+from readiness.support.markdown import natural_key
 
 STATUS_STYLE = {s.value: traits.console_style for s, traits in STATUS_TABLE.items()}
 
@@ -39,6 +40,7 @@ def render_evaluation(console: Console, ev: ServiceEvaluation, issues: Any = Non
         expand=False,
     )
     table.add_column("item", style="bold", no_wrap=True)
+    table.add_column("title", max_width=28, overflow="ellipsis", no_wrap=True)
     table.add_column("from", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("reason", overflow="fold")
@@ -50,12 +52,13 @@ def render_evaluation(console: Console, ev: ServiceEvaluation, issues: Any = Non
         or r.status is Status.WAIVED
         or r.status is Status.ERROR
     ]
-    shown.sort(key=lambda r: (ev.checklist.rank(r.required_from), r.item.id))
+    shown.sort(key=lambda r: (ev.checklist.rank(r.required_from), natural_key(r.item.id)))
     for r in shown:
         status = Text(r.status.value, style=STATUS_STYLE[r.status.value])
         if r.regressed:
             status.append(" ↓", style="bold red")
-        table.add_row(r.item.id, r.required_from, status, r.reason[:300])
+        span = r.required_from + (f"–{r.item.required_until}" if r.item.required_until else "")
+        table.add_row(r.item.id, r.item.title, span, status, r.reason[:300])
     console.print(table)
     if ev.regressions:
         console.print(

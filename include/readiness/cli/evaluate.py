@@ -122,6 +122,23 @@ def _gx_check(catalog: Catalog) -> list[Problem]:
     return problems
 
 
+def missing_evidence_root(settings: Settings) -> str:
+    """A local ``evidence_root`` that does not exist, in words ('' when it does): without
+    this a typo'd folder shows as every store item ``missing``, with nothing saying why."""
+    root = str(settings.evidence_root)
+    if "://" in root and not root.startswith("file://"):
+        return ""
+    path = Path(root.removeprefix("file://"))
+    if not path.is_absolute():
+        path = Path(settings.project_root) / path
+    if path.exists():
+        return ""
+    return (
+        f"evidence_root {root!r} ({path}) does not exist: every item read from the evidence "
+        "store will be missing. Set evidence_root in readiness.yaml (docs/evidence.md)"
+    )
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import Progress
 
@@ -132,6 +149,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     as_of = args.as_of or utcnow()
     meta = RunMeta(run_key=args.run_id or default_run_key(as_of), trigger=args.trigger)
     err = make_console(stderr=True)
+    warning = missing_evidence_root(settings)
+    if warning:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     try:
         if args.json:
             report = evaluate(

@@ -180,6 +180,13 @@ class CollectRequest:
     live: bool = False
 
 
+def where_it_goes(request: CollectRequest, pattern: str) -> str:
+    """Where a missing item's evidence belongs, for its reason: a newcomer reads "expected
+    in <evidence_root>/svc/drill_report/ (docs/evidence.md)", not just "missing"."""
+    folder = pattern.split("*", 1)[0].rstrip("/")
+    return f"; expected in <evidence_root>/{request.service.service}/{folder}/ (docs/evidence.md)"
+
+
 class Collector(Protocol):
     """A collector describes itself; the engine, the DAG factory, the sample feed and the
     docs read these declarations (and ``DEFINITION.md``'s front matter, checked against
@@ -198,6 +205,8 @@ class Collector(Protocol):
     #: live source on embedded defaults (``live_sources`` off); None if it has none.
     recorded: ClassVar[str | None]
     Params: ClassVar[type[BaseModel]]
+    # Optional: ``columns: ClassVar[tuple[str, ...]]``, every column its evidence has, for
+    # collectors whose columns do not depend on the source (``check`` refuses others).
 
     def collect(self, request: CollectRequest) -> Evidence: ...
 

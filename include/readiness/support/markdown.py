@@ -43,3 +43,11 @@ def link(label: str, url: str | None) -> str:
     if not url or not re.match(r"^https?://[^\s()<>]+$", url):
         return escape(label)
     return f"[{escape(label)}]({url})"
+
+
+def natural_key(text: str) -> tuple[tuple[int, str, int], ...]:
+    """Sort key that orders ids as people read them: ``OBS5`` before ``OBS10``."""
+    return tuple(
+        (0, "", int(part)) if part.isdigit() else (1, part.lower(), 0)
+        for part in re.findall(r"\d+|\D+", text)
+    )

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from readiness.collectors import CollectRequest
+from readiness.collectors import CollectRequest, where_it_goes
 from readiness.domain.model import Evidence
 from readiness.evidence.documents import Document, DocumentError, load_documents
 from readiness.evidence.provenance import combined_sha256
@@ -43,6 +43,8 @@ class AttestationCollector:
     outage: ClassVar[str] = "source"
     recorded: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = Params
+    #: Every column its evidence has: ``check`` refuses an expectation on any other.
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
 
     def collect(self, request: CollectRequest) -> Evidence:
         params = Params.model_validate(request.params)
@@ -104,7 +106,8 @@ class AttestationCollector:
             return Evidence.missing(
                 where_uri,
                 fetched_at,
-                f"no attestation for {item_id} by {', '.join(roles)}",
+                f"no attestation for {item_id} by {', '.join(roles)}"
+                + where_it_goes(request, params.path),
                 signed=[],
                 unsigned=sorted(roles),
             )

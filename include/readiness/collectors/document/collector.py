@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from readiness.collectors import CollectRequest
+from readiness.collectors import CollectRequest, where_it_goes
 from readiness.domain.model import Evidence
 from readiness.evidence.documents import (
     DocumentError,
@@ -104,6 +104,7 @@ class DocumentCollector:
             what = f"no {params.document} record matched {pattern}"
             if params.where:
                 what += f" where {params.where}"
+            what += where_it_goes(request, pattern)
             return Evidence.missing(where_uri, fetched_at, what)
         rows = [row for _doc, row in kept]
         columns = list(spec.columns)
