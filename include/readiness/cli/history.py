@@ -100,10 +100,75 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if not snaps:
         out.print("no evaluations recorded yet; run `readiness evaluate`")
+    lapses = _next_lapses(settings, history, [s.service for s in snaps])
     for snap in snaps:
         render_snapshot(out, snap)
         verdict = verdicts[snap.service]
         out.print(f"verdict: {verdict.reference if verdict else 'none (recorded before verdicts)'}")
+        if snap.service in lapses:
+            out.print(f"next lapse: {lapses[snap.service]}", markup=False)
+    return EXIT_OK
+
+
+def _next_lapses(settings: Settings, history: HistoryStore, services: list[str]) -> dict[str, str]:
+    """``readiness forecast``'s first line per service (30 days after its latest
+    evaluation), for ``status``;
+    nothing when the specs do not load (status still shows what history holds)."""
+    from readiness.audit.forecast import service_forecast
+    from readiness.spec.loader import load_catalog
+
+    try:
+        catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+    except Exception:  # status reads history; the specs are a bonus here
+        return {}
+    out = {}
+    for service in services:
+        # from the latest evaluation, not the wall clock: what it recorded decides the clocks
+        ahead = service_forecast(catalog, history, service, None, 30)
+        if ahead is not None:
+            out[service] = ahead.words()
+    return out
+
+
+def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
+    """Per service: the next lapse, the level it falls to and the items that cause it; the
+    first lapse below target; what falls due within ``--days``."""
+    from readiness.audit.forecast import service_forecast
+    from readiness.spec.loader import load_catalog
+
+    out = make_console(highlight=False, soft_wrap=True, markup=False)
+    if args.days < 1 or args.days > 3660:
+        out.print(f"error: --days {args.days}: expected 1 to 3660")
+        return EXIT_FAIL
+    catalog = load_catalog(settings.checklist_paths, settings.service_paths)
+    history = open_history_of(settings)
+    as_of = args.as_of or utcnow()
+    services = [args.service] if args.service else sorted(catalog.specs)
+    found = [
+        f for f in (service_forecast(catalog, history, s, as_of, args.days) for s in services) if f
+    ]
+    if args.json:
+        print(json.dumps([f.as_json() for f in found], indent=2))
+        return EXIT_OK
+    if not found:
+        out.print("no evaluations recorded yet; run `readiness evaluate`")
+        return EXIT_FAIL if args.service else EXIT_OK
+    for f in found:
+        out.print(f"{f.service}  {f.level} / target {f.target}: {f.words()}")
+        if f.below_target is not None and f.below_target is not f.next:
+            out.print(f"  below target: {f.below_target.words()}")
+        named = {c.item_id for c in f.next.causes} if f.next else set()
+        rest = [c for c in f.due if c.item_id not in named]
+        for item in rest[:10]:
+            when = item.stops_at.date() if item.stops_at else ""
+            out.print(f"  also due {when}  {item.item_id} {item.title}: {item.why}")
+        if len(rest) > 10:
+            out.print(f"  … and {len(rest) - 10} more within {args.days} days")
+        if f.renewed_by_tooling:
+            out.print(
+                f"  ({f.renewed_by_tooling} item(s) whose tooling renews them every run are "
+                "assumed to keep up)"
+            )
     return EXIT_OK
 
 

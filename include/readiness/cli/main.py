@@ -11,7 +11,13 @@ from readiness.cli.audit import cmd_oscal, cmd_report, cmd_verify
 from readiness.cli.authoring import cmd_import_checklist
 from readiness.cli.common import EXIT_FAIL, EXIT_UNKNOWN, make_console
 from readiness.cli.evaluate import cmd_check, cmd_evaluate
-from readiness.cli.history import cmd_gate, cmd_history, cmd_init_warehouse, cmd_status
+from readiness.cli.history import (
+    cmd_forecast,
+    cmd_gate,
+    cmd_history,
+    cmd_init_warehouse,
+    cmd_status,
+)
 from readiness.cli.parser import build_parser
 from readiness.support.errors import ConfigError
 
@@ -32,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "evaluate": cmd_evaluate,
             "gate": cmd_gate,
             "status": cmd_status,
+            "forecast": cmd_forecast,
             "history": cmd_history,
             "init-warehouse": cmd_init_warehouse,
             "report": cmd_report,

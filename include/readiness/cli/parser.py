@@ -90,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("service", nargs="?")
     status.add_argument("--json", action="store_true")
 
+    ahead = sub.add_parser(
+        "forecast",
+        help="when each service's level lapses if nothing is renewed, and which items cause it",
+    )
+    ahead.add_argument("service", nargs="?")
+    ahead.add_argument("--days", type=int, default=30, help="how far ahead (default: 30)")
+    ahead.add_argument(
+        "--as-of", type=timestamp_arg, help="forecast from this moment (default: now)"
+    )
+    ahead.add_argument("--json", action="store_true")
+
     warehouse = sub.add_parser(
         "init-warehouse",
         help="create the history dataset, tables and views if missing (idempotent)",

@@ -1,0 +1,94 @@
+"""``readiness forecast``: each service's next lapse, read from its latest evaluation in
+history and the rule it is held to (the checklist with the spec's overrides: a spec's
+shorter ``max_age`` shortens the clock)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from readiness.domain.forecast import Forecast, ItemClock, clock, forecast
+from readiness.history import HistoryStore
+from readiness.spec.loader.catalog import Catalog
+from readiness.spec.overrides import effective_items
+
+#: Evidence this fresh is renewed by tooling on every run (probes, SLO feeds, freshness):
+#: a forecast that said "lapses tomorrow" for each would hide the lapses a person must
+#: prevent. Such items are assumed to keep up, and counted.
+RENEWED_BY_TOOLING = timedelta(days=2)
+
+#: What a clock needs of each item of the latest run.
+CLOCK_ITEMS = """
+SELECT item_id, title, required_from, effective_status, evidence_observed_at,
+       evidence_expires_at, waiver
+FROM {dataset}.item_results
+WHERE run_id = @run_id AND evaluated_at = @evaluated_at
+ORDER BY required_rank, item_id
+"""
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=datetime.now().astimezone().tzinfo)
+
+
+def service_forecast(
+    catalog: Catalog, history: HistoryStore, service: str, as_of: datetime | None, days: int
+) -> Forecast | None:
+    """The forecast from the service's latest evaluation at ``as_of`` (None: from its
+    latest evaluation, as of that evaluation); None when it has none or its spec or
+    checklist is gone."""
+    spec = catalog.specs.get(service)
+    snapshot = history.snapshot(service, as_of)
+    if spec is None or snapshot is None or spec.checklist not in catalog.checklists:
+        return None
+    as_of = as_of or snapshot.evaluated_at
+    checklist = catalog.checklists[spec.checklist]
+    items = {item.id: item for item, _na in effective_items(checklist, spec, as_of.date())}
+    rows = history.select(CLOCK_ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
+    clocks: list[ItemClock] = []
+    for row in rows:
+        item = items.get(row["item_id"])
+        if item is None:  # an item the checklist dropped since: it no longer counts
+            continue
+        waiver = _json(row["waiver"]) or {}
+        renewed = item.max_age is not None and item.max_age <= RENEWED_BY_TOOLING
+        clocks.append(
+            clock(
+                item_id=item.id,
+                title=item.title,
+                required_from=row["required_from"] or item.required_from,
+                required_until=item.required_until,
+                effective_status=row["effective_status"],
+                observed_at=_aware(row["evidence_observed_at"]),
+                max_age=None if renewed else item.max_age,
+                expires_at=_aware(row["evidence_expires_at"]),
+                waiver_expires=date.fromisoformat(waiver["expires"])
+                if waiver.get("expires")
+                else None,
+            )
+        )
+    kept = sum(
+        1
+        for row in rows
+        if (item := items.get(row["item_id"])) is not None
+        and item.max_age is not None
+        and item.max_age <= RENEWED_BY_TOOLING
+    )
+    return forecast(
+        service,
+        checklist.levels,
+        clocks,
+        level_now=snapshot.achieved_level,
+        target=snapshot.target_level,
+        as_of=as_of,
+        until=as_of + timedelta(days=days),
+        renewed_by_tooling=kept,
+    )
