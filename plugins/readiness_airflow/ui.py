@@ -84,6 +84,7 @@ def api_service(service: str, visible: Visible) -> dict[str, Any]:
         "service": detail.service,
         "latest": {**detail.latest, "evaluated_at": detail.latest["evaluated_at"].isoformat()},
         "next_level": detail.next_level,
+        "forecast": ahead.as_json() if (ahead := _forecast(service)) else None,
         "blocking": [_plain(r) for r in detail.blocking],
         "sections": {k: [_plain(r) for r in v] for k, v in detail.sections.items()},
         "runs": [_plain(r) for r in detail.runs],
@@ -112,6 +113,17 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     from readiness.support.jsonvalues import jsonable
 
     return dict(jsonable(row))
+
+
+def _forecast(service: str) -> Any:
+    """The service's forecast from its latest evaluation (None without spec or history)."""
+    from readiness.audit.forecast import service_forecast
+    from readiness.spec.config import load_settings
+    from readiness.spec.loader import load_catalog_cached
+
+    settings = load_settings()
+    catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
+    return service_forecast(catalog, _history(), service, None, 30)
 
 
 def _detail(service: str, visible: set[str]) -> Any:
@@ -251,12 +263,7 @@ def portfolio_page(
             else _e(x["item_id"])
             for x in r.open_regressions
         )
-        due = ", ".join(
-            f"{_e(d['item_id'])} {_e(d['kind'])}"
-            + (f" {_e(d.get('role'))}" if d.get("role") else "")
-            + f" ({_e(d.get('expires') or 'unsigned')})"
-            for d in r.due
-        )
+        due = _due_cell(r.service, r.due)
         stale = " <span class='stale'>⚠ late</span>" if r.stale else ""
         out.append(
             "<tr>"
@@ -273,6 +280,24 @@ def portfolio_page(
         )
     out.append("</tbody></table>")
     return _page("Readiness", "\n".join(out))
+
+
+def _due_cell(service: str, due: list[dict[str, Any]]) -> str:
+    """The soonest thing to renew and a count; the list is on the service page (eighteen
+    unsigned sign-offs in one cell read as a paragraph nobody acts on)."""
+    if not due:
+        return ""
+    dated = sorted((d for d in due if d.get("expires")), key=lambda d: str(d["expires"]))
+    unsigned = len(due) - len(dated)
+    lead = dated[0] if dated else due[0]
+    first = (
+        f"{_e(lead['item_id'])} {_e(lead['kind'])}"
+        + (f" {_e(lead.get('role'))}" if lead.get("role") else "")
+        + f" ({_e(lead.get('expires') or 'unsigned')})"
+    )
+    counts = f"{len(due)} due" + (f", {unsigned} unsigned" if unsigned else "")
+    more = f"<a href='services/{_e(service)}'>{counts}</a>" if len(due) > 1 else ""
+    return f"<b>{first}</b>" + (f"<br><span class='muted'>{more}</span>" if more else "")
 
 
 @app.get("/dags/{dag_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -313,6 +338,26 @@ def _exemptions(d: Any) -> list[str]:
     return out
 
 
+def _forecast_html(service: str) -> str:
+    ahead = _forecast(service)
+    if ahead is None:
+        return ""
+    later = "".join(f"<li>{_e(d.words())}</li>" for d in ahead.drops[1:])
+    rows = "".join(
+        f"<li>{_e(c.stops_at.date().isoformat() if c.stops_at else '')} "
+        f"<b>{_e(c.item_id)}</b> {_e(c.title)}: {_e(c.why)}</li>"
+        for c in ahead.due[:200]
+    )
+    due = (
+        f"<details><summary>{len(ahead.due)} item(s) stop counting within 30 days unless "
+        f"renewed</summary><ul class='due'>{rows}</ul></details>"
+        if rows
+        else ""
+    )
+    head = f"<h2>Next lapse</h2><p class='forecast'><b>{_e(ahead.words())}</b></p>"
+    return head + (f"<p>Then:</p><ul>{later}</ul>" if later else "") + due
+
+
 @app.get("/services/{service}", response_class=HTMLResponse, include_in_schema=False)
 def service_page(service: str, visible: Visible) -> HTMLResponse:
     d = _detail(service, visible)
@@ -331,6 +376,7 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
         + "</p>",
         "<h2>Level, last 90 days</h2>",
         _spark(d.trend, width=600, height=60),
+        _forecast_html(service),
         f"<h2>What blocks {_e(d.next_level or 'the next level')}</h2>",
     ]
     if d.blocking:

@@ -122,6 +122,11 @@ def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
     detail = api.get(f"/readiness/api/v1/services/{FSS}", headers=headers).json()
     assert detail["next_level"] == "L2"
     assert "RP3" in {r["item_id"] for r in detail["blocking"]}
+    ahead = detail["forecast"]  # from the latest evaluation: when L1 lapses, and why
+    assert (ahead["service"], ahead["level"], ahead["target"]) == (FSS, "L1", "L3")
+    assert set(ahead) >= {"next_lapse", "below_target", "due", "renewed_by_tooling"}
+    service_page = api.get(f"/readiness/services/{FSS}", headers=headers)
+    assert "<h2>Next lapse</h2>" in service_page.text
     page = api.get("/readiness/", headers=headers)
     assert page.status_code == 200 and FSS in page.text and "below target" in page.text
     tab = api.get(f"/readiness/dags/readiness__{FSS}", headers=headers)
