@@ -62,4 +62,8 @@ def test_every_command_prints_what_the_page_says(
         assert [_unsigned(line) for line in printed] == [_unsigned(line) for line in expected], (
             first
         )
-    assert (project / "var" / "outbox" / "payments-service" / "OUT-1-B1.md").exists()
+    outbox = project / "var" / "outbox" / "payments-service"
+    notice = (outbox / "OUT-1-lapse-notice.md").read_text()
+    assert "L1 lapses on 2027-03-06 unless renewed" in notice and "| B1 " in notice
+    assert "state: **closed**" in notice and "The lapse happened" in notice
+    assert "This lapse was forecast in `OUT-1`" in (outbox / "OUT-2-B1.md").read_text()

@@ -9,6 +9,7 @@ from pathlib import Path
 from quarter_project import make_project, sign
 from readiness.domain.model import Waiver
 from readiness.history import RunMeta
+from readiness.lifecycle.notices import LAPSE_ITEM
 from readiness.lifecycle.revalidation import REVALIDATION_ITEM, REVALIDATION_LABEL, waivers_due
 from readiness.pipeline.engine import evaluate
 from readiness.support.markdown import escape
@@ -37,8 +38,15 @@ def test_quarterly_run_opens_one_revalidation_issue_per_service(tmp_path: Path) 
     issues = outbox.issues()
     revalidation = [i for i in issues if i["item_id"] == REVALIDATION_ITEM]
     assert sorted(i["service"] for i in revalidation) == ["alpha", "beta"]
+    # the run of 2026-12-28 saw the Q3 sign-off stop counting on 2027-01-01, below target:
+    # one pre-lapse notice per service, closed by the quarterly run as the lapse happened
+    notices = [i for i in issues if i["item_id"] == LAPSE_ITEM]
+    assert sorted((i["service"], i["state"]) for i in notices) == [
+        ("alpha", "closed"),
+        ("beta", "closed"),
+    ]
     # the Q3 sign-off expired on 2026-12-31: SO1 regressed and got its own issue as well
-    regressions = [i for i in issues if i["item_id"] != REVALIDATION_ITEM]
+    regressions = [i for i in issues if i["item_id"] not in (REVALIDATION_ITEM, LAPSE_ITEM)]
     assert sorted((i["service"], i["item_id"]) for i in regressions) == [
         ("alpha", "SO1"),
         ("beta", "SO1"),
@@ -96,7 +104,8 @@ def test_a_scheduled_run_opens_no_revalidation_issue(tmp_path: Path) -> None:
     run(settings, "2026-12-28T06:00:00Z", "2026-12-28")
     run(settings, "2027-01-01T06:00:00Z", "2027-01-01")
     outbox = OutboxTracker(tmp_path / "outbox")
-    assert [i["item_id"] for i in outbox.issues()] == ["SO1"]
+    # the pre-lapse notice of 2026-12-28, then SO1's regression: no revalidation issue
+    assert [i["item_id"] for i in outbox.issues()] == [LAPSE_ITEM, "SO1"]
 
 
 def test_waivers_due_are_those_in_force_that_expire_this_quarter() -> None:

@@ -8,15 +8,16 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from readiness.domain.forecast import Forecast, ItemClock, clock, forecast
+from readiness.domain.forecast import (
+    Forecast,
+    ItemClock,
+    clock,
+    forecast,
+    renewed_by_tooling,
+)
 from readiness.history import HistoryStore
 from readiness.spec.loader.catalog import Catalog
 from readiness.spec.overrides import effective_items
-
-#: Evidence this fresh is renewed by tooling on every run (probes, SLO feeds, freshness):
-#: a forecast that said "lapses tomorrow" for each would hide the lapses a person must
-#: prevent. Such items are assumed to keep up, and counted.
-RENEWED_BY_TOOLING = timedelta(days=2)
 
 #: What a clock needs of each item of the latest run.
 CLOCK_ITEMS = """
@@ -59,7 +60,7 @@ def service_forecast(
         if item is None:  # an item the checklist dropped since: it no longer counts
             continue
         waiver = _json(row["waiver"]) or {}
-        renewed = item.max_age is not None and item.max_age <= RENEWED_BY_TOOLING
+        renewed = renewed_by_tooling(item.max_age)
         clocks.append(
             clock(
                 item_id=item.id,
@@ -78,9 +79,7 @@ def service_forecast(
     kept = sum(
         1
         for row in rows
-        if (item := items.get(row["item_id"])) is not None
-        and item.max_age is not None
-        and item.max_age <= RENEWED_BY_TOOLING
+        if (item := items.get(row["item_id"])) is not None and renewed_by_tooling(item.max_age)
     )
     return forecast(
         service,

@@ -14,9 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from readiness.domain.model import NO_LEVEL, Level, Status
+from readiness.domain.model import NO_LEVEL, SATISFIED_VALUES, Level, ServiceEvaluation, Status
 from readiness.domain.scoring import achieved_level
 from readiness.support.timeutil import format_duration
+
+#: Evidence this fresh is renewed by tooling on every run (probes, SLO feeds, freshness):
+#: a forecast that said "lapses tomorrow" for each would hide the lapses a person must
+#: prevent. Such items are assumed to keep up, and counted.
+RENEWED_BY_TOOLING = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def clock(
     waiver_expires: date | None,
 ) -> ItemClock:
     """The item's clock from what its last evaluation recorded."""
-    satisfied = effective_status in ("pass", "waived", "not_applicable")
+    satisfied = effective_status in SATISFIED_VALUES
     base = ItemClock(item_id, title, required_from, required_until, satisfied)
     if effective_status == Status.WAIVED.value and waiver_expires is not None:
         return _with(base, end_of_day(waiver_expires), f"waiver expires {waiver_expires}")
@@ -217,3 +222,35 @@ def _counts_at(item: ItemClock, level: str, rank: dict[str, int]) -> bool:
         return False
     high = rank[item.required_until] if item.required_until else max(rank.values())
     return rank[item.required_from] <= rank[level] <= high
+
+
+def renewed_by_tooling(max_age: timedelta | None) -> bool:
+    return max_age is not None and max_age <= RENEWED_BY_TOOLING
+
+
+def evaluation_forecast(ev: ServiceEvaluation, days: int) -> Forecast:
+    """The forecast of an evaluation just scored (the sync step's, for pre-lapse notices)."""
+    clocks = [
+        clock(
+            item_id=r.item.id,
+            title=r.item.title,
+            required_from=r.required_from,
+            required_until=r.item.required_until,
+            effective_status=r.effective_status.value,
+            observed_at=r.evidence.observed_at if r.evidence else None,
+            max_age=None if renewed_by_tooling(r.item.max_age) else r.item.max_age,
+            expires_at=r.evidence.expires_at if r.evidence else None,
+            waiver_expires=r.waiver.expires if r.waiver else None,
+        )
+        for r in ev.items
+    ]
+    return forecast(
+        ev.service,
+        ev.checklist.levels,
+        clocks,
+        level_now=ev.achieved_level,
+        target=ev.target_level,
+        as_of=ev.evaluated_at,
+        until=ev.evaluated_at + timedelta(days=days),
+        renewed_by_tooling=sum(renewed_by_tooling(r.item.max_age) for r in ev.items),
+    )

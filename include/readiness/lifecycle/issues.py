@@ -21,6 +21,12 @@ from datetime import date, datetime, timedelta
 from readiness.domain.model import FAILING, SATISFIED, ItemResult, ServiceEvaluation, Status, Waiver
 from readiness.domain.scoring import describe_expectation
 from readiness.history import HistoryStore, IssueLink
+from readiness.lifecycle.notices import (
+    DEFAULT_NOTICE_DAYS,
+    LAPSE_ITEM,
+    forecast_notice,
+    sync_lapse_notice,
+)
 from readiness.lifecycle.outages import outage_item, outage_of, sync_outages
 from readiness.lifecycle.revalidation import (
     REVALIDATION_ITEM,
@@ -143,6 +149,7 @@ def sync_issues(
     run_id: str,
     *,
     quarterly_waivers: Sequence[Waiver] | None = None,
+    lapse_notice_days: int = DEFAULT_NOTICE_DAYS,
 ) -> SyncReport:
     """Bring the tracker in line with one service's evaluation; never raises for tracker
     faults (they are reported and retried next run). ``quarterly_waivers`` (the service's
@@ -156,6 +163,7 @@ def sync_issues(
         if lk.state == "closed":
             closed_by_item[lk.item_id] = lk
     now = utcnow()
+    notice = forecast_notice(links)
     for result in ev.items:
         item_id = result.item.id
         current = open_by_item.get(item_id)
@@ -182,13 +190,21 @@ def sync_issues(
                 and outage_of(result) is None  # one outage issue instead (outages.py)
             ):
                 previous = closed_by_item.get(item_id)
+                body = issue_body(ev, result, previous.issue_key if previous else None)
+                if notice is not None and item_id in notice.last_reason.split(": ", 1)[-1].split(
+                    ", "
+                ):
+                    body += (
+                        f"\n\nThis lapse was forecast in {code_span(notice.issue_key)}, "
+                        "the service's pre-lapse notice."
+                    )
                 doc = IssueDocument(
                     episode_id=result.episode_id or "",
                     service=ev.service,
                     item_id=item_id,
                     team_key=ev.spec.tracker_team,
                     title=issue_title(ev, result),
-                    body=issue_body(ev, result, previous.issue_key if previous else None),
+                    body=body,
                     labels=(service_label(ev.service), READINESS_LABEL),
                     priority=priority(result, ev),
                     due_date=_due(ev.evaluated_at, result),
@@ -213,6 +229,7 @@ def sync_issues(
     if report.error is None:
         _close_removed_items(ev, open_by_item, history, tracker, now, report)
         sync_outages(ev, links, history, tracker, report)
+        sync_lapse_notice(ev, links, history, tracker, report, lapse_notice_days)
         try:
             report.closed += close_renewed(ev, links, history, tracker)
         except TrackerError as exc:
@@ -235,7 +252,7 @@ def _close_removed_items(
     nothing evaluates that item again. Close it, saying why."""
     present = {result.item.id for result in ev.items}
     for item_id, current in sorted(open_by_item.items()):
-        if item_id in present or item_id == REVALIDATION_ITEM or outage_item(item_id):
+        if item_id in present or item_id in (REVALIDATION_ITEM, LAPSE_ITEM) or outage_item(item_id):
             continue
         body = (
             f"Closed: item {code_span(item_id)} is no longer in checklist "

@@ -257,12 +257,18 @@ def sync(
     tracker: IssueTracker,
     evaluation: ServiceEvaluation,
     quarterly_waivers: Sequence[Waiver] | None = None,
+    lapse_notice_days: int = 7,
 ) -> SyncReport:
     """Bring the tracker in line with a recorded run. Deliberately outside a history
     session: tracker calls may retry for minutes, and a session would hold DuckDB's file
     lock (and every other service's writes) for that long."""
     return sync_issues(
-        evaluation, history, tracker, evaluation.run_id, quarterly_waivers=quarterly_waivers
+        evaluation,
+        history,
+        tracker,
+        evaluation.run_id,
+        quarterly_waivers=quarterly_waivers,
+        lapse_notice_days=lapse_notice_days,
     )
 
 
@@ -358,7 +364,11 @@ def evaluate(
         collected, report.evaluations, strict=True
     ):
         report.issues[evaluation.service] = sync(
-            history, tracker, evaluation, exemptions.waivers if quarterly else None
+            history,
+            tracker,
+            evaluation,
+            exemptions.waivers if quarterly else None,
+            settings.lapse_notice_days,
         )
     if not services:  # a run of the whole fleet also sees which services are gone
         retire(history, tracker, catalog, as_of, meta.run_key, report)

@@ -191,5 +191,5 @@ class ServiceStages:
             waivers = None
             if quarterly:
                 waivers = self.plan.exemptions(self.settings, history, ev.evaluated_at).waivers
-            report = engine.sync(history, tracker, ev, waivers)
+            report = engine.sync(history, tracker, ev, waivers, self.settings.lapse_notice_days)
         return asdict(report)

@@ -42,6 +42,8 @@ class Settings:
     linear_endpoint: str = "https://api.linear.app/graphql"
     reports: str = "var/reports"
     error_grace_runs: int = 2
+    #: Days before a lapse below target that a pre-lapse notice is filed (0: none).
+    lapse_notice_days: int = 7
     collect_workers: int = 4
     bigquery_location: str = "EU"
     #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.
