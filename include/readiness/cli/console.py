@@ -161,11 +161,15 @@ def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
     title.append_text(level_text(snap.achieved_level, snap.target_level, snap.previous_level, ok))
     title.append(f"   as of {snap.evaluated_at.isoformat()}", style="dim")
     table = Table(title=title, title_justify="left")
-    for column in ("item", "from", "status", "reason"):
-        table.add_column(column, overflow="fold")
+    table.add_column("item", overflow="fold")
+    table.add_column("title", max_width=28, overflow="ellipsis", no_wrap=True)
+    table.add_column("from", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("reason", overflow="fold")
     for row in snap.failing:
         table.add_row(
             row["item_id"],
+            row.get("title") or "",
             row["required_from"],
             Text(row["status"], style=STATUS_STYLE.get(row["status"], "")),
             (row["reason"] or "")[:300],
@@ -173,6 +177,7 @@ def render_snapshot(console: Console, snap: ServiceSnapshot) -> None:
     for row in snap.in_grace:  # a broken source, still counted as its last status
         table.add_row(
             row["item_id"],
+            row.get("title") or "",
             row["required_from"],
             Text("error (in grace)", style=STATUS_STYLE.get("error", "")),
             (row["reason"] or "")[:300],
