@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -72,6 +72,10 @@ class IssueLink:
             previous_issue_key=doc.previous_issue_key,
             updated_at=at,
         )
+
+    def closed(self, at: datetime, reason: str) -> IssueLink:
+        """This link once its issue is closed ``at``, and why (``recovered``, ``renewed``…)."""
+        return replace(self, state="closed", closed_at=at, closed_reason=reason, updated_at=at)
 
 
 @dataclass

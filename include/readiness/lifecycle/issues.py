@@ -271,11 +271,7 @@ def _close_removed_items(
             )
             report.failed.append(item_id)
             continue
-        history.save_link(
-            replace(
-                current, state="closed", closed_at=now, closed_reason="item_removed", updated_at=now
-            )
-        )
+        history.save_link(current.closed(now, "item_removed"))
         report.closed.append(current.issue_key)
 
 
@@ -306,15 +302,7 @@ def close_retired(
                 )
                 report.failed.append(current.item_id)
                 continue
-            history.save_link(
-                replace(
-                    current,
-                    state="closed",
-                    closed_at=now,
-                    closed_reason="service_retired",
-                    updated_at=now,
-                )
-            )
+            history.save_link(current.closed(now, "service_retired"))
             report.closed.append(current.issue_key)
     return report
 
@@ -363,6 +351,4 @@ def _close(
         body = "This regression episode ended; a new episode is tracked in a new issue."
         why = "superseded"
     tracker.close(IssueRef.of(current), body, accepted_risk=accepted, at=ev.evaluated_at)
-    history.save_link(
-        replace(current, state="closed", closed_at=now, closed_reason=why, updated_at=now)
-    )
+    history.save_link(current.closed(now, why))

@@ -9,7 +9,6 @@ regression issues of the items that caused it name it."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from readiness.domain.forecast import LevelLapse, evaluation_forecast
 from readiness.domain.model import ServiceEvaluation
@@ -86,15 +85,7 @@ def sync_lapse_notice(
                 f"no lapse below target {ev.target_level} is forecast within {notice_days} days."
             )
             tracker.close(IssueRef.of(current), words, at=ev.evaluated_at)
-            history.save_link(
-                replace(
-                    current,
-                    state="closed",
-                    closed_at=now,
-                    closed_reason="lapsed" if below else "renewed",
-                    updated_at=now,
-                )
-            )
+            history.save_link(current.closed(now, "lapsed" if below else "renewed"))
             report.closed.append(current.issue_key)
             current = None
         if lapse is not None and current is None and episode not in known:

@@ -141,15 +141,7 @@ def sync_outages(
                 f"read normally. Level now {ev.achieved_level}.",
                 at=ev.evaluated_at,
             )
-            history.save_link(
-                replace(
-                    current,
-                    state="closed",
-                    closed_at=now,
-                    closed_reason="recovered",
-                    updated_at=now,
-                )
-            )
+            history.save_link(current.closed(now, "recovered"))
             report.closed.append(current.issue_key)
         except TrackerError as exc:
             log.warning("closing outage issue for %s %s deferred: %s", ev.service, source, exc)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from readiness.domain.model import ServiceEvaluation, Status, Waiver
@@ -246,14 +246,6 @@ def close_renewed(
         )
         tracker.close(IssueRef.of(lk), body, at=ev.evaluated_at)
         now = utcnow()
-        history.save_link(
-            replace(
-                lk,
-                state="closed",
-                closed_at=now,
-                closed_reason="renewed" if current else "superseded",
-                updated_at=now,
-            )
-        )
+        history.save_link(lk.closed(now, "renewed" if current else "superseded"))
         closed.append(lk.issue_key)
     return closed
