@@ -5,7 +5,7 @@ shorter ``max_age`` shortens the clock)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from readiness.domain.forecast import (
@@ -37,7 +37,7 @@ def _aware(value: Any) -> datetime | None:
     if value is None:
         return None
     when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return when if when.tzinfo else when.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)  # history stores UTC
 
 
 def service_forecast(
