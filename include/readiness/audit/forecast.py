@@ -55,12 +55,14 @@ def service_forecast(
     items = {item.id: item for item, _na in effective_items(checklist, spec, as_of.date())}
     rows = history.select(CLOCK_ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
     clocks: list[ItemClock] = []
+    kept = 0
     for row in rows:
         item = items.get(row["item_id"])
         if item is None:  # an item the checklist dropped since: it no longer counts
             continue
         waiver = _json(row["waiver"]) or {}
         renewed = renewed_by_tooling(item.max_age)
+        kept += renewed
         clocks.append(
             clock(
                 item_id=item.id,
@@ -76,11 +78,6 @@ def service_forecast(
                 else None,
             )
         )
-    kept = sum(
-        1
-        for row in rows
-        if (item := items.get(row["item_id"])) is not None and renewed_by_tooling(item.max_age)
-    )
     return forecast(
         service,
         checklist.levels,
