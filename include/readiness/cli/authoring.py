@@ -13,9 +13,6 @@ from readiness.cli.common import EXIT_FAIL, EXIT_OK, make_console
 if TYPE_CHECKING:
     from readiness.spec.config import Settings
 
-#: The longest document read: a checklist is pages, not megabytes.
-MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
-
 
 def cmd_import_checklist(args: argparse.Namespace, settings: Settings) -> int:
     """Import, then load the result with the same loader as ``check``: what is written is
@@ -27,12 +24,13 @@ def cmd_import_checklist(args: argparse.Namespace, settings: Settings) -> int:
     err = make_console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     paths: list[Path] = args.files
     documents = []
+    limit = int(settings.max_document_bytes)  # the bound every document read obeys
     for path in paths:
         try:
             with path.open("rb") as handle:
-                raw = handle.read(MAX_DOCUMENT_BYTES + 1)
-            if len(raw) > MAX_DOCUMENT_BYTES:
-                err.print(f"error: {path}: larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")
+                raw = handle.read(limit + 1)
+            if len(raw) > limit:
+                err.print(f"error: {path}: larger than {limit} bytes (setting max_document_bytes)")
                 return EXIT_FAIL
             documents.append(Document(str(path), raw.decode("utf-8")))
         except (OSError, UnicodeDecodeError) as exc:
