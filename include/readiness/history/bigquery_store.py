@@ -281,8 +281,12 @@ class BigQueryHistory(SqlHistory):
             log.debug("could not set an expiry on %s", table_id, exc_info=True)
 
     def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Append the events not recorded yet: one read of the ids, then one ``MERGE`` for
-        the new ones only, so a run that changes nothing spends no DML statement."""
+        return self._append_new("exemption_events", rows)
+
+    def _append_new(self, table_name: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the rows whose ``event_id`` is not in the table yet: one read of the
+        ids, then one ``MERGE`` for the new ones only, so a run that changes nothing spends
+        no DML statement."""
         if not rows:
             return 0
         self.init()
@@ -290,14 +294,14 @@ class BigQueryHistory(SqlHistory):
         known = {
             r["event_id"]
             for r in self._run(
-                f"SELECT event_id FROM {self.ref}.exemption_events WHERE event_id IN UNNEST(@ids)",
+                f"SELECT event_id FROM {self.ref}.{table_name} WHERE event_id IN UNNEST(@ids)",
                 {"ids": ids},
             )
         }
         fresh = list({r["event_id"]: r for r in rows if r["event_id"] not in known}.values())
         if not fresh:
             return 0
-        columns = TABLES["exemption_events"]
+        columns = TABLES[table_name]
         names = [n for n, _ in columns]
         recorded_at = utcnow()
         params: dict[str, Any] = {}
@@ -313,7 +317,7 @@ class BigQueryHistory(SqlHistory):
                 parts.append(f"{cast.format(k=key)} AS {name}")
             selects.append("SELECT " + ", ".join(parts))
         self._run(
-            f"MERGE {self.ref}.exemption_events AS T USING ({' UNION ALL '.join(selects)}) AS S "
+            f"MERGE {self.ref}.{table_name} AS T USING ({' UNION ALL '.join(selects)}) AS S "
             "ON T.event_id = S.event_id "
             f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
             f"VALUES ({', '.join(f'S.{n}' for n in names)})",

@@ -175,12 +175,16 @@ class DuckDBHistory(SqlHistory):
                 raise
 
     def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
-        """Append the events not recorded yet, in one transaction."""
+        return self._append_new("exemption_events", rows)
+
+    def _append_new(self, table_name: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the rows whose ``event_id`` is not in the table yet, in one
+        transaction."""
         import pandas as pd
 
         if not rows:
             return 0
-        columns = TABLES["exemption_events"]
+        columns = TABLES[table_name]
         names = [n for n, _ in columns]
         recorded_at = utcnow()
         frame = pd.DataFrame(
@@ -191,7 +195,7 @@ class DuckDBHistory(SqlHistory):
             columns=names,
         ).drop_duplicates("event_id")
         casts = ", ".join(f"CAST({n} AS {_TYPES[k]}) AS {n}" for n, k in columns)
-        table = f"{self.dataset}.exemption_events"
+        table = f"{self.dataset}.{table_name}"
         with self._connect() as con:
             con.register("staging_events", frame)
             try:
