@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Asset, AssetAlias, get_current_context, task
+from airflow.sdk.definitions.callback import AsyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from readiness.domain.model import Checklist, ServiceSpec
 from readiness.spec.checklist_doc import checklist_markdown
@@ -128,6 +130,31 @@ def sync_issues(service: str, evaluation: dict[str, Any]) -> dict[str, list[str]
         return runtime.sync(service, evaluation)
 
 
+@task(trigger_rule="all_done", **SYNC_RETRIES)  # type: ignore[call-overload]
+def announce(service: str, evaluation: dict[str, Any]) -> dict[str, list[str]]:
+    """Tells the team (Slack, e-mail) of a downgrade, a recovery or a pre-lapse notice,
+    each once. Runs after issue sync however it ended (a notice it opened is announced,
+    a downgrade is announced even if the tracker was down); a run not recorded announces
+    nothing."""
+    from readiness_airflow import notify
+
+    return notify.announce(service, evaluation)
+
+
+def late_alert(spec: ServiceSpec, minutes: int) -> DeadlineAlert:
+    """Airflow's Deadline Alert: the run has not succeeded ``minutes`` after its logical
+    date (its cron tick); the callback runs in the triggerer (``notify.late_run_alert``)."""
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(minutes=minutes),
+        callback=AsyncCallback(
+            "readiness_airflow.notify.late_run_alert",
+            kwargs={"service": spec.service, "deadline_minutes": minutes},
+        ),
+        name="readiness_late_run",
+    )
+
+
 @task(map_index_template="{{ readiness_label }}", **SYNC_RETRIES)  # type: ignore[call-overload]
 def revalidate(service: str) -> dict[str, Any]:
     """One service's whole run with trigger ``quarterly``, in one task."""
@@ -203,9 +230,11 @@ def service_dag(
     live: bool = False,
     history_pool: str = "",
     retry_delay_s: int | None = None,
+    deadline_minutes: int = 0,
 ) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
+        deadline=late_alert(spec, deadline_minutes) if deadline_minutes > 0 else None,
         description=(
             f"Readiness of {spec.service} against {checklist.id} (target {spec.target_level})"
         ),
@@ -232,6 +261,8 @@ def service_dag(
         )
         synced = sync_issues.override(**sync_delay)(spec.service, evaluation)
         recorded >> synced
+        if spec.notify.named():
+            synced >> announce.override(**sync_delay)(spec.service, evaluation)
     return dag
 
 
@@ -326,6 +357,7 @@ def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG
         settings.live,
         settings.history_write_pool,
         settings.task_retry_delay_s,
+        settings.run_deadline_minutes,
     )
 
 

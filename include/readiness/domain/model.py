@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from readiness.domain.channels import Channels
 from readiness.domain.status import (  # noqa: F401 - the domain vocabulary, re-exported
     FAILING,
     PASSING,
@@ -276,6 +277,7 @@ class ServiceSpec:
     deprecations: tuple[str, ...] = ()
     overrides: dict[str, ItemOverride] = field(default_factory=dict)
     waivers: tuple[Waiver, ...] = ()
+    notify: Channels = field(default_factory=Channels)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,16 @@ class HistoryStore(Protocol):
         """Append exemption events not recorded yet (idempotent by ``event_id``)."""
         ...
 
+    def notifications(
+        self, service: str = "", since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """What was announced on which channel (the ledger of ``save_notifications``)."""
+        ...
+
+    def save_notifications(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Record deliveries not recorded yet (idempotent by ``event_id``)."""
+        ...
+
     def append_verdict(
         self, service: str, run_id: str, build: Callable[[ChainLink], Verdict]
     ) -> Verdict:

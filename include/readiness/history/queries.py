@@ -113,6 +113,14 @@ WHERE (@service = '' OR service = @service)
 ORDER BY occurred_at, event_id
 """
 
+NOTIFICATIONS = """
+SELECT event_id, announcement_id, service, kind, channel, connection_id, run_id, subject,
+       occurred_at, sent_at
+FROM {dataset}.notifications
+WHERE (@service = '' OR service = @service) AND occurred_at >= @since
+ORDER BY occurred_at, event_id
+"""
+
 VERDICTS = """
 SELECT *
 FROM {dataset}.verdicts

@@ -134,12 +134,33 @@ ISSUE_LINKS: list[tuple[str, str]] = [
     ("updated_at", "TIMESTAMP"),
 ]
 
+#: One row per announcement delivered on one channel (``lifecycle/announcements``): the
+#: ledger that makes each event go out once, task retries and DAG re-runs included.
+NOTIFICATIONS: list[tuple[str, str]] = [
+    #: ``<announcement id>|<channel>``
+    ("event_id", "STRING"),
+    ("announcement_id", "STRING"),
+    ("service", "STRING"),
+    #: downgrade | recovery | lapse-notice | late
+    ("kind", "STRING"),
+    #: slack | email
+    ("channel", "STRING"),
+    #: the Airflow connection it went through (its id, never its secret)
+    ("connection_id", "STRING"),
+    ("run_id", "STRING"),
+    ("subject", "STRING"),
+    ("occurred_at", "TIMESTAMP"),
+    ("sent_at", "TIMESTAMP"),
+    ("recorded_at", "TIMESTAMP"),
+]
+
 TABLES: dict[str, list[tuple[str, str]]] = {
     "evaluations": EVALUATIONS,
     "item_results": ITEM_RESULTS,
     "issue_links": ISSUE_LINKS,
     "exemption_events": EXEMPTION_EVENTS,
     "verdicts": VERDICTS,
+    "notifications": NOTIFICATIONS,
 }
 
 #: BigQuery layout: partition by evaluation date, cluster by what analysts filter on.
@@ -149,4 +170,5 @@ PARTITIONING: dict[str, tuple[str | None, list[str]]] = {
     "issue_links": (None, ["service", "item_id"]),
     "exemption_events": ("occurred_at", ["service", "request_id"]),
     "verdicts": ("evaluated_at", ["service", "sequence"]),
+    "notifications": ("occurred_at", ["service", "kind"]),
 }

@@ -148,6 +148,18 @@ class SqlHistory(ABC):
     def save_events(self, rows: Sequence[dict[str, Any]]) -> int:
         """Append the exemption events not recorded yet (by ``event_id``); how many."""
 
+    def notifications(
+        self, service: str = "", since: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return self.select(q.NOTIFICATIONS, service=service, since=since or EPOCH)
+
+    def save_notifications(self, rows: Sequence[dict[str, Any]]) -> int:
+        return self._append_new("notifications", rows)
+
+    @abstractmethod
+    def _append_new(self, table_name: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Append the rows whose ``event_id`` is not in the table yet; how many."""
+
     # -- verdicts
 
     @abstractmethod

@@ -8,7 +8,8 @@ run's rows, re-running ``sync`` finds the issues already opened for the run's ep
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from readiness import trackers
 from readiness.collectors import CredentialSource
 from readiness.domain.model import ServiceEvaluation
 from readiness.history import HistoryStore, RunMeta, history_for
+from readiness.lifecycle.announcements import Announcement, announcements
 from readiness.pipeline import engine
 from readiness.pipeline.codec import (
     evaluation_from_json,
@@ -28,7 +30,13 @@ from readiness.pipeline.codec import (
 from readiness.pipeline.verdicts import Sealer
 from readiness.spec.config import Settings
 from readiness.spec.loader import Catalog, load_catalog_cached
+from readiness.support.timeutil import utcnow
 from readiness.trackers import IssueTracker
+
+log = logging.getLogger(__name__)
+
+#: Sends one announcement on one channel through one connection; raises if it did not go.
+Deliver = Callable[[Announcement, str, str], None]
 
 
 @dataclass(frozen=True)
@@ -193,3 +201,42 @@ class ServiceStages:
                 waivers = self.plan.exemptions(self.settings, history, ev.evaluated_at).waivers
             report = engine.sync(history, tracker, ev, waivers, self.settings.lapse_notice_days)
         return asdict(report)
+
+    def announce(self, evaluation: Mapping[str, Any], deliver: Deliver) -> dict[str, list[str]]:
+        """Send what the recorded run announces (``lifecycle.announcements``) on each of the
+        spec's channels, each delivery once: the ``notifications`` ledger is read first and
+        written after each send, so a retry or a re-run sends only what did not go. A
+        channel that fails is reported in ``failed`` and does not stop the others."""
+        ev = self.load(evaluation)
+        channels = ev.spec.notify.named()
+        done: dict[str, list[str]] = {"sent": [], "already": [], "failed": []}
+        if not channels:
+            return done
+        with self._history() as history:
+            if history.run_verdict(ev.service, ev.run_id) is None:
+                return done  # not recorded: it announces nothing
+            found = announcements(ev, history.links(ev.service))
+            since = min((a.at for a in found), default=None)
+            sent = {r["event_id"] for r in history.notifications(ev.service, since)}
+        for announcement in found:
+            for channel, connection_id in channels.items():
+                delivery = announcement.delivery_id(channel)
+                if delivery in sent:
+                    done["already"].append(delivery)
+                    continue
+                try:
+                    deliver(announcement, channel, connection_id)
+                except Exception as exc:
+                    log.warning("%s not sent: %s", delivery, _one_line(exc))
+                    done["failed"].append(delivery)
+                    continue
+                with self._history() as history:
+                    history.save_notifications(
+                        [announcement.ledger_row(channel, connection_id, utcnow())]
+                    )
+                done["sent"].append(delivery)
+        return done
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:300]

@@ -44,6 +44,9 @@ class Settings:
     error_grace_runs: int = 2
     #: Days before a lapse below target that a pre-lapse notice is filed (0: none).
     lapse_notice_days: int = 7
+    #: A service's run not succeeded this many minutes after its cron tick is late: an
+    #: Airflow Deadline Alert tells the team and the portfolio shows it (0: no deadline).
+    run_deadline_minutes: int = 120
     collect_workers: int = 4
     bigquery_location: str = "EU"
     #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.

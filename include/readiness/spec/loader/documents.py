@@ -172,6 +172,33 @@ class EvidenceLocationsDoc(StrictDoc):
     locations: dict[str, str] = {}
 
 
+#: An Airflow connection id: it names a connection, never holds the URL or the password.
+CONN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,249}$"
+EMAIL_PATTERN = r"^[^@\s<>,;]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$"
+
+
+class EmailChannelDoc(StrictDoc):
+    #: an Airflow connection of type smtp
+    connection: str = Field(pattern=CONN_ID_PATTERN)
+    to: list[str] = Field(min_length=1, max_length=50)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import re
+
+        bad = [a for a in value if not re.fullmatch(EMAIL_PATTERN, a)]
+        if bad:
+            raise ValueError(f"expected e-mail addresses such as team@example.com, got {bad}")
+        return value
+
+
+class NotifyDoc(StrictDoc):
+    #: an Airflow connection of type slackwebhook
+    slack: str | None = Field(default=None, pattern=CONN_ID_PATTERN)
+    email: EmailChannelDoc | None = None
+
+
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 
 
@@ -187,6 +214,8 @@ class SpecDoc(StrictDoc):
     schedule: str = "@daily"
     checklist: str
     evidence: EvidenceLocationsDoc = EvidenceLocationsDoc()
+    #: where the team is told of downgrades, recoveries and pre-lapse notices
+    notify: NotifyDoc = NotifyDoc()
 
     @model_validator(mode="after")
     def _one_tracker_team(self) -> SpecDoc:

@@ -10,6 +10,7 @@ from pydantic import (
     ValidationError,
 )
 
+from readiness.domain.channels import Channels
 from readiness.domain.model import (
     Checklist,
     ItemOverride,
@@ -92,6 +93,11 @@ def parse_spec(path: Path) -> tuple[ServiceSpec | None, list[Problem]]:
         overrides=overrides,
         waivers=waivers,
         deprecations=deprecations,
+        notify=Channels(
+            slack=doc.notify.slack,
+            email=doc.notify.email.connection if doc.notify.email else None,
+            email_to=tuple(doc.notify.email.to) if doc.notify.email else (),
+        ),
     ), []
 
 
