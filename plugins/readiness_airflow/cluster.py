@@ -208,10 +208,12 @@ def local_cluster(
     celery_queues: str | None = None,
     extra_env: Mapping[str, str] | None = None,
     users: Mapping[str, str] | None = None,
+    triggerer: bool = False,
 ) -> Iterator[Cluster]:
     """Migrate a fresh metadata database, start the components, yield once the api-server
     issues a token; stop everything and drop the database on exit. ``users`` (name → role
-    of the simple auth manager) sign in besides ``admin``, each with a password of its own."""
+    of the simple auth manager) sign in besides ``admin``, each with a password of its own.
+    ``triggerer`` adds the process that runs deferred work and Deadline Alert callbacks."""
     database = f"readiness_airflow_{uuid.uuid4().hex[:10]}"
     run_sql(postgres, f"CREATE DATABASE {database}")
     port = free_port()
@@ -270,6 +272,7 @@ def local_cluster(
             ("api-server", ["api-server", "--port", str(port)]),
             ("scheduler", ["scheduler"]),
             ("dag-processor", ["dag-processor"]),
+            *([("triggerer", ["triggerer"])] if triggerer else []),
         ]
         queues = ["--queues", celery_queues] if celery_queues else []
         components += [

@@ -264,7 +264,12 @@ def portfolio_page(
             for x in r.open_regressions
         )
         due = _due_cell(r.service, r.due)
-        stale = " <span class='stale'>⚠ late</span>" if r.stale else ""
+        stale = " <span class='stale'>⚠ late</span>" if r.stale or r.late_runs else ""
+        if r.late_runs:
+            stale += "".join(
+                f"<br><span class='stale'>run {_e(x['run_id'])} past its deadline</span>"
+                for x in r.late_runs[-2:]
+            )
         out.append(
             "<tr>"
             f"<td><a href='services/{_e(r.service)}'>{_e(r.service)}</a><br>"

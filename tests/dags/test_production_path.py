@@ -11,7 +11,9 @@ and every assertion finds this test's run by its id."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +21,12 @@ import pytest
 
 from readiness.history import open_history
 from readiness.testing.postgres import Postgres, throwaway_postgres
+from readiness.testing.receivers import Webhook, webhook_receiver
 from readiness_airflow.cluster import Cluster, local_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "readiness__file-storage-service"
+MAINTENANCE = "maintenance-service"
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +36,28 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: Postgres) -> Iterator[Cluster]:
+def slack() -> Iterator[Webhook]:
+    with webhook_receiver() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, postgres: Postgres, slack: Webhook
+) -> Iterator[Cluster]:
     home = tmp_path_factory.mktemp("airflow-prod")
-    with local_cluster(postgres, home, ROOT) as running:
+    # maintenance-service's team hears of its runs on Slack (the local receiver)
+    services = home / "services"
+    shutil.copytree(ROOT / "services", services)
+    with (services / f"{MAINTENANCE}.yaml").open("a") as spec:
+        spec.write("\nnotify:\n  slack: readiness_slack_maintenance\n")
+    env = {
+        "READINESS_SERVICES": str(services),
+        "AIRFLOW_CONN_READINESS_SLACK_MAINTENANCE": json.dumps(
+            {"conn_type": "slackwebhook", "password": slack.url}
+        ),
+    }
+    with local_cluster(postgres, home, ROOT, extra_env=env, triggerer=True) as running:
         yield running
 
 
@@ -110,3 +133,37 @@ def test_a_triggered_run_succeeds_through_scheduler_workers_and_rest_api(
         assert other["dag_run_id"].startswith("scheduled__"), other
         quarterly = other["dag_id"] == "readiness__quarterly_revalidation"
         assert other["trigger"] == ("quarterly" if quarterly else "scheduled"), other
+
+
+@pytest.mark.slow
+def test_a_run_not_done_by_its_deadline_is_an_airflow_deadline_alert_sent_to_the_team(
+    cluster: Cluster, slack: Webhook
+) -> None:
+    """Airflow's Deadline Alert (experimental in 3.x) on the pinned Airflow: the scheduler
+    finds the run past its logical date + ``run_deadline_minutes`` (120) and queues the
+    callback, the triggerer runs it, and it reaches the team through the Slack notifier
+    and the ``notifications`` history the portfolio reads."""
+    dag_id = f"readiness__{MAINTENANCE}"
+    cluster.wait("the dag-processor to parse the DAGs", lambda: cluster.dag_parsed(dag_id), 180)
+    run_id = "deadline-2026-11-20"
+    # a run for a tick long past: due by 08:00 that day, so late from the moment it exists
+    cluster.trigger(dag_id, run_id, "2026-11-20T06:00:00Z")
+
+    def alerted() -> list[str]:
+        with slack.lock:
+            return [m["text"] for m in slack.received if run_id in m["text"]]
+
+    [text] = cluster.wait("the Deadline Alert on Slack", alerted, 180)
+    assert text.splitlines()[0] == (
+        f"*{MAINTENANCE}'s readiness run {run_id} is late: not done 120 minutes after its "
+        "scheduled time*"
+    )
+    assert "Deadline passed at 2026-11-20T08:00:00+00:00" in text
+    history = open_history(cluster.history_url, str(ROOT))
+    # (the scheduler's own catch-up of today's tick may be late too, by the same rule)
+    late = [r for r in history.notifications(MAINTENANCE) if r["run_id"] == run_id]
+    assert sorted((r["kind"], r["channel"]) for r in late) == [
+        ("late", "record"),
+        ("late", "slack"),
+    ]
+    assert slack.url not in json.dumps(late, default=str)

@@ -117,7 +117,7 @@ def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
         True,
     )
     assert [r["item_id"] for r in rows[FSS]["open_regressions"]] == ["RP3"]
-    assert listed["queries"] == 4  # the whole portfolio, whatever the number of services
+    assert listed["queries"] == 5  # the whole portfolio, whatever the number of services
 
     detail = api.get(f"/readiness/api/v1/services/{FSS}", headers=headers).json()
     assert detail["next_level"] == "L2"
@@ -220,3 +220,36 @@ def test_a_service_page_shows_each_exemption_asked_and_what_is_on_record(api: An
     page = api.get(f"/readiness/services/{MNT}", headers=headers).text
     assert "<h2>Exemptions</h2>" in page and asked["request"]["id"] in page
     assert "class='x-granted'" in page
+
+
+def test_a_run_past_its_deadline_shows_late_until_it_is_recorded(api: Any) -> None:
+    from readiness.history import RunMeta, history_for
+    from readiness.lifecycle.announcements import late_run
+    from readiness.pipeline.engine import evaluate
+    from readiness.spec.config import load_settings
+
+    settings = load_settings()
+    tick = datetime(2026, 11, 28, 5, tzinfo=UTC)
+    dag_run_id = "scheduled__2026-11-28T05:00:00+00:00"
+    due = datetime(2026, 11, 28, 7, tzinfo=UTC)
+    history = history_for(settings)
+    history.save_notifications(
+        [
+            late_run(s, "team", dag_run_id, due, 120).ledger_row("record", "", due)
+            for s in (FSS, MNT)
+        ]
+    )
+    history.close()
+    headers = _token(api, "admin")
+
+    def late() -> dict[str, list[str]]:
+        listed = api.get("/readiness/api/v1/services", headers=headers).json()["services"]
+        return {r["service"]: [x["run_id"] for x in r["late_runs"]] for r in listed}
+
+    assert late() == {FSS: [dag_run_id], MNT: [dag_run_id]}
+    page = api.get("/readiness/", headers=headers).text
+    assert f"run {dag_run_id} past its deadline" in page
+    # file-storage-service's run finishes after all: it is no longer late
+    meta = RunMeta(run_key="d3", trigger="scheduled", dag_run_id=dag_run_id)
+    evaluate(settings, as_of=tick, meta=meta, services=[FSS])
+    assert late() == {FSS: [], MNT: [dag_run_id]}

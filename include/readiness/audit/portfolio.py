@@ -77,6 +77,20 @@ WHERE r.evaluated_at >= @since
 ORDER BY r.service, r.item_id
 """
 
+#: Runs an Airflow Deadline Alert found late (``notifications``, kind ``late``) that have
+#: not been recorded since: the service's level in history is older than its schedule says.
+LATE_RUNS = """
+SELECT n.service, n.run_id, n.occurred_at
+FROM {dataset}.notifications AS n
+WHERE n.kind = 'late' AND n.channel = 'record'
+  AND n.occurred_at >= @since AND n.occurred_at <= @now
+  AND NOT EXISTS (
+    SELECT 1 FROM {dataset}.evaluations AS e
+    WHERE e.service = n.service AND e.dag_run_id = n.run_id
+  )
+ORDER BY n.service, n.occurred_at
+"""
+
 #: One item's history: what an item's "history" link shows.
 ITEM_HISTORY = """
 SELECT evaluated_at, run_id, status, effective_status, reason, evidence_uri, evidence_sha256
@@ -130,6 +144,8 @@ class ServiceRow:
     open_regressions: list[dict[str, Any]] = field(default_factory=list)
     due: list[dict[str, Any]] = field(default_factory=list)
     dag_id: str | None = None
+    #: runs past their deadline and not recorded yet (``run_id``, ``occurred_at``)
+    late_runs: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -175,6 +191,11 @@ def portfolio(
             due[row["service"]].append({"item_id": row["item_id"], "kind": "waiver", **waiver})
         if row["evidence_kind"] == "attestation":
             due[row["service"]] += _signoffs_due(row, horizon)
+    late: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in select(LATE_RUNS, since=since, now=now):
+        late[row["service"]].append(
+            {"run_id": row["run_id"], "occurred_at": _iso(row["occurred_at"])}
+        )
     rows = []
     for ev in latest:
         points = trend.get(ev["service"], [])
@@ -197,9 +218,14 @@ def portfolio(
                 open_regressions=regressions.get(ev["service"], []),
                 due=due.get(ev["service"], []),
                 dag_id=ev["dag_id"],
+                late_runs=late.get(ev["service"], []),
             )
         )
     return rows, queries
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def _signoffs_due(row: dict[str, Any], horizon: date) -> list[dict[str, Any]]:
