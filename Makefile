@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-quick chaos hostile ui-check exemptions-demo verify-demo
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-events bench-quick chaos hostile ui-check exemptions-demo verify-demo
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -73,6 +73,7 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/verdicts.py --bigquery
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
+	$(BIN)/python bench/event_latency.py --events 20
 
 exemptions-demo: $(STAMP) ## the issue's 20 self-granted waivers in real Airflow: no effect, then granted by a second user on the REST API; pictures of Required Actions and the service page, and the history rows
 	$(BIN)/python scripts/exemptions_demo.py
@@ -85,6 +86,9 @@ hostile: $(STAMP) ## hostile specs, evidence and repositories planted in a copy 
 
 chaos: $(STAMP) ## faults injected into real runs, CLI and Airflow tasks (kill -9 at failpoints, emulators stopped mid-task, Linear storms, a storage outage, half-written evidence, two writers), then the promises checked
 	$(BIN)/python scripts/chaos.py
+
+bench-events: $(STAMP) ## evidence landing → level in history and run note, through the AssetWatcher on a real cluster: median and max over 20 events (needs Redis)
+	$(BIN)/python bench/event_latency.py --events 20
 
 bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
 	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery

@@ -51,6 +51,47 @@ SYNC_RETRIES = dict(
 )
 
 
+#: How often each evidence watcher asks Redis for a message: an event waits at most this.
+EVENT_POLL_S = 1.0
+
+
+def evidence_asset(service: str) -> Asset:
+    """Updated when evidence lands for the service: an AssetWatcher with the common-messaging
+    ``MessageQueueTrigger`` on the service's own Redis pub/sub channel
+    (``readiness.evidence.events``), so its events run its DAG and no other. A burst is one
+    run: the watcher fires on the first message and Airflow queues one run per DAG however
+    many events arrive before it starts."""
+    from airflow.providers.common.messaging.triggers.msg_queue import MessageQueueTrigger
+    from airflow.sdk import AssetWatcher
+
+    from readiness.evidence.events import channel
+    from readiness_airflow.local import EVENTS_CONN_ID
+
+    trigger = MessageQueueTrigger(
+        scheme="redis+pubsub",
+        channels=[channel(service)],
+        redis_conn_id=EVENTS_CONN_ID,
+        poll_interval=EVENT_POLL_S,
+    )
+    return Asset(
+        name=f"readiness_evidence.{service}",
+        uri=f"readiness://evidence/{service}",
+        watchers=[AssetWatcher(name=f"readiness_evidence_{service}", trigger=trigger)],
+    )
+
+
+def _schedule(spec: ServiceSpec, events: bool) -> Any:
+    """The spec's cron, and with evidence events also the service's evidence asset."""
+    if not events:
+        return spec.schedule
+    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+
+    return AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(spec.schedule, timezone="UTC"),
+        assets=[evidence_asset(spec.service)],
+    )
+
+
 def dag_id_for(service: str) -> str:
     return f"{PREFIX}{service}"
 
@@ -231,6 +272,7 @@ def service_dag(
     history_pool: str = "",
     retry_delay_s: int | None = None,
     deadline_minutes: int = 0,
+    events: bool = False,
 ) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
@@ -238,7 +280,7 @@ def service_dag(
         description=(
             f"Readiness of {spec.service} against {checklist.id} (target {spec.target_level})"
         ),
-        schedule=spec.schedule,
+        schedule=_schedule(spec, events),
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -358,6 +400,7 @@ def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG
         settings.history_write_pool,
         settings.task_retry_delay_s,
         settings.run_deadline_minutes,
+        bool(settings.evidence_events),
     )
 
 

@@ -15,6 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from readiness.spec.config import load_settings
+
+#: The Airflow connection the service DAGs' evidence AssetWatchers read (a Redis).
+EVENTS_CONN_ID = "readiness_events"
+EVENTS_CONN_ENV = f"AIRFLOW_CONN_{EVENTS_CONN_ID.upper()}"
+
 #: Two cores: two task slots, so a second process (the UI, a second run) still has room.
 PARALLELISM = 2
 
@@ -22,7 +28,10 @@ PARALLELISM = 2
 def airflow_env(project_root: Path, home: Path | None = None) -> dict[str, str]:
     """The ``AIRFLOW__*`` settings of a local Airflow serving this project's DAGs."""
     home = home or project_root / "var" / "airflow"
+    events = load_settings(project_root=project_root).evidence_events
     return {
+        # the Redis the service DAGs' AssetWatchers listen on (factory.evidence_asset)
+        **({EVENTS_CONN_ENV: events} if events else {}),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(project_root / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_root / "plugins"),

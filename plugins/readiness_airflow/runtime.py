@@ -21,7 +21,8 @@ from readiness.spec.config import Settings, load_settings
 log = logging.getLogger(__name__)
 
 #: Airflow run types, as the ``trigger`` column of history names them.
-_TRIGGERS = {"scheduled": "scheduled", "backfill": "scheduled"}
+#: Airflow run type → history's trigger; an asset-triggered run ran on an evidence event.
+_TRIGGERS = {"scheduled": "scheduled", "backfill": "scheduled", "asset_triggered": "event"}
 QUARTERLY = "quarterly"
 
 
@@ -244,6 +245,7 @@ def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:
     """The report of the quarter before the run's logical date, recorded on this run."""
     from readiness.audit.reports import write_quarter_report
     from readiness.history import history_for
+    from readiness.spec.loader import load_catalog_cached
     from readiness.support.timeutil import previous_quarter_label
 
     config = settings()
@@ -257,6 +259,7 @@ def quarterly_report(context: Mapping[str, Any]) -> dict[str, str]:
         config.project_root,
         now=moment,
         run_key=meta.run_key,
+        catalog=load_catalog_cached(config.checklist_paths, config.service_paths),
     )
     log.info("READINESS quarterly report %s: %s", label, ", ".join(written.files.values()))
     return {"quarter": label, "uri": written.uri}

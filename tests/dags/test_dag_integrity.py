@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,15 @@ def test_service_dags_follow_their_specs() -> None:
         dag = bag.dags.get(f"readiness__{name}")
         assert dag is not None
         assert set(dag.tags) == {"readiness", f"service:{name}", f"team:{spec.owner_team}"}
-        assert dag.timetable.expression == spec.schedule  # type: ignore[attr-defined]
+        # the spec's cron, or (with evidence events, the embedded default) its evidence
+        # events too: an asset whose watcher listens on the service's own channel
+        timetable: Any = dag.timetable
+        assert getattr(timetable, "timetable", timetable).expression == spec.schedule
+        if _settings().evidence_events:
+            [asset] = list(timetable.asset_condition.iter_assets().values())
+            assert asset.uri == f"readiness://evidence/{name}"
+            [watcher] = asset.watchers
+            assert watcher.trigger.kwargs["channels"] == [f"readiness.evidence.{name}"]
         assert dag.owner_links and spec.owner_team in dag.owner_links
         assert not dag.catchup
         # the checklist is in the DAG's docs: every item id of the service's checklist

@@ -16,6 +16,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,7 @@ from readiness_airflow.cluster import Cluster, local_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_ID = "readiness__file-storage-service"
+FSS = "file-storage-service"
 MAINTENANCE = "maintenance-service"
 
 
@@ -167,3 +169,48 @@ def test_a_run_not_done_by_its_deadline_is_an_airflow_deadline_alert_sent_to_the
         ("late", "slack"),
     ]
     assert slack.url not in json.dumps(late, default=str)
+
+
+@pytest.mark.slow
+def test_a_burst_of_evidence_events_runs_only_its_service_once_through_an_asset_watcher(
+    cluster: Cluster,
+) -> None:
+    """Event-driven scheduling on the real triggerer: an AssetWatcher with the common-
+    messaging MessageQueueTrigger on the service's Redis pub/sub channel. Fifty files
+    landing at once are one run of that service's DAG, recorded with trigger ``event``;
+    the other service's DAG does not run."""
+    import redis
+
+    from readiness.evidence.events import channel, publish
+    from readiness.spec.config import load_settings
+
+    url = load_settings(project_root=ROOT).evidence_events
+    assert url.startswith("redis://")
+    client = redis.Redis.from_url(url, socket_timeout=5)
+
+    def subscribed() -> bool:
+        counts = dict(client.pubsub_numsub(channel(FSS), channel(MAINTENANCE)))
+        return all(counts.get(channel(s).encode(), 0) >= 1 for s in (FSS, MAINTENANCE))
+
+    cluster.wait("both services' watchers to subscribe", subscribed, 180, poll=1)
+
+    def event_runs(dag_id: str) -> list[dict[str, Any]]:
+        runs = cluster.call("GET", f"/api/v2/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+        return [r for r in runs if r["run_type"] == "asset_triggered"]
+
+    assert event_runs(DAG_ID) == []
+    for i in range(50):
+        assert publish(url, FSS, [f"drill_report/burst-{i:02d}.json"])
+
+    [run] = cluster.wait("the event-driven run", lambda: event_runs(DAG_ID), 120, poll=1)
+    done = cluster.finished_run(DAG_ID, run["dag_run_id"], 420)
+    assert done["state"] == "success", cluster.tail()
+    cluster.pause(10)  # time for a second run, if the burst had queued one
+    assert len(event_runs(DAG_ID)) == 1
+    assert event_runs(f"readiness__{MAINTENANCE}") == []
+    history = open_history(cluster.history_url, str(ROOT))
+    rows = history.query(
+        "SELECT trigger, dag_run_id FROM readiness.evaluations WHERE service = $service",
+        {"service": FSS},
+    )
+    assert {"trigger": "event", "dag_run_id": run["dag_run_id"]} in rows

@@ -41,7 +41,9 @@ from typing import Any
 
 from readiness.domain.model import ServiceSpec
 from readiness.evidence.documents import document_kind
+from readiness.evidence.events import publish
 from readiness.evidence.store import EvidenceStore, open_store
+from readiness.spec.config import load_settings
 from readiness.support.timeutil import (
     attestation_expiry,
     parse_timestamp,
@@ -394,21 +396,26 @@ def feed(
     target: Path,
     service: str,
     as_of: datetime,
+    events: str = "",
 ) -> int:
     """Bring ``target`` up to ``as_of``'s day; returns how many files were written. A service
-    without a template folder gets nothing (its team writes its own evidence)."""
+    without a template folder gets nothing (its team writes its own evidence). What it wrote
+    is published as one evidence event to ``events`` (a Redis URL), as the teams' tooling
+    would."""
     through = as_of.astimezone(UTC).date()
     marker = target / ".feed" / f"v{VERSION}-{through.isoformat()}"
     if marker.exists() or not template.is_dir():
         return 0
-    written = 0
+    written: list[str] = []
     for output in feed_outputs(load_template(template), service, through):
         path = target / output.path
         if not path.exists():
             _write_once(path, output.content)
-            written += 1
-    _write_once(marker, f"{written}\n")
-    return written
+            written.append(output.path)
+    _write_once(marker, f"{len(written)}\n")
+    if events and written:
+        publish(events, service, written)
+    return len(written)
 
 
 def _iso(ts: datetime) -> str:
@@ -421,7 +428,8 @@ def service_store(root: str, base: Path, spec: ServiceSpec, as_of: datetime) -> 
     template, then read as a local store."""
     folder = Path(root[len(SCHEME) :])
     folder = (folder if folder.is_absolute() else base / folder) / spec.service
-    feed(base / TEMPLATE / spec.service, folder, spec.service, as_of)
+    events = load_settings(project_root=base).evidence_events
+    feed(base / TEMPLATE / spec.service, folder, spec.service, as_of, events)
     return open_store(str(folder), base)
 
 

@@ -44,6 +44,10 @@ class Settings:
     error_grace_runs: int = 2
     #: Days before a lapse below target that a pre-lapse notice is filed (0: none).
     lapse_notice_days: int = 7
+    #: A Redis URL evidence writers publish to when evidence lands (``evidence/events``);
+    #: each service DAG then also runs on its evidence events, through an AssetWatcher on
+    #: Airflow connection ``readiness_events``. Empty: runs on the cron tick only.
+    evidence_events: str = ""
     #: A service's run not succeeded this many minutes after its cron tick is late: an
     #: Airflow Deadline Alert tells the team and the portfolio shows it (0: no deadline).
     run_deadline_minutes: int = 120
