@@ -262,3 +262,33 @@ def test_report_goes_to_a_gs_report_store(quarter: Settings, gcs_client: Any) ->
     assert blob.download_as_text().startswith("<!doctype html>")
     names = sorted(b.name for b in gcs_client.list_blobs(bucket))
     assert names == sorted(f"reports/2026Q4/{n}" for n in written.files)
+
+
+def test_the_report_lists_the_lapses_forecast_in_the_next_quarter(quarter: Settings) -> None:
+    """From each service's last evaluation in the quarter, if nothing is renewed: the same
+    drops ``readiness forecast`` replays, those that fall in 2027Q1."""
+    from readiness.audit.forecast import service_forecast
+    from readiness.audit.reports.render import render_markdown
+    from readiness.spec.loader import load_catalog_cached
+
+    catalog = load_catalog_cached(quarter.checklist_paths, quarter.service_paths)
+    history = history_for(quarter)
+    now = datetime(2027, 1, 2, tzinfo=UTC)
+    report = build_quarter_report(history, "2026Q4", now=now, catalog=catalog)
+    next_start, next_end = quarter_bounds("2027Q1")
+    assert build_quarter_report(history, "2026Q4", now=now).services[0].lapses is None
+    found = 0
+    for sq in report.services:
+        # the service's state at the quarter's end, forecast past the next quarter's end
+        ahead = service_forecast(catalog, history, sq.service, next_start - timedelta(0, 1), 120)
+        assert ahead is not None
+        expected = [d.as_json() for d in ahead.drops if next_start <= d.at < next_end]
+        assert sq.lapses == expected, sq.service
+        found += len(expected)
+    assert found > 0  # the story's sign-offs and drills run out in 2027Q1
+    markdown = render_markdown(report)
+    assert "### Lapses forecast in 2027Q1" in markdown
+    first = next(sq for sq in report.services if sq.lapses)
+    section = markdown.split(f"## {first.service}", 1)[1].split("### Lapses forecast", 1)[1]
+    cause = first.lapses[0]["causes"][0]["item_id"]
+    assert f"| {first.lapses[0]['level']} | {first.lapses[0]['falls_to']} | {cause}" in section

@@ -16,7 +16,7 @@ request value reaches SQL except as a bound parameter."""
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -25,6 +25,13 @@ from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 
 from readiness.domain.model import status_css
+from readiness_airflow.pagebits import (
+    _due_cell,
+    _e,
+    _lapse_cell,
+    _link,
+    _spark,
+)
 
 PREFIX = "readiness__"
 
@@ -74,7 +81,11 @@ def api_services(visible: Visible) -> dict[str, Any]:
     from readiness.audit.portfolio import portfolio
 
     rows, queries = portfolio(_history(), _now(), visible)
-    return {"services": [r.as_json() for r in rows], "queries": queries}
+    ahead = _next_lapses()
+    return {
+        "services": [{**r.as_json(), "next_lapse": ahead.get(r.service)} for r in rows],
+        "queries": queries + 1,
+    }
 
 
 @app.get("/api/v1/services/{service}", summary="One service: items, blocking, runs")
@@ -113,6 +124,21 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     from readiness.support.jsonvalues import jsonable
 
     return dict(jsonable(row))
+
+
+def _next_lapses() -> dict[str, dict[str, Any] | None]:
+    """Each service's next lapse within 30 days (``LevelLapse.as_json``; None: none
+    forecast), from its latest evaluation, in one query for the whole portfolio."""
+    from readiness.audit.forecast import latest_forecasts
+    from readiness.audit.portfolio import TREND_DAYS
+    from readiness.spec.config import load_settings
+    from readiness.spec.loader import load_catalog_cached
+
+    settings = load_settings()
+    catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
+    now = _now()
+    found = latest_forecasts(catalog, _history(), now, 30, now - timedelta(days=TREND_DAYS))
+    return {s: f.next.as_json() if f.next else None for s, f in found.items()}
 
 
 def _forecast(service: str) -> Any:
@@ -167,43 +193,6 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-#: Schemes a page may link to. Anything else (``javascript:``, ``data:``) from a spec or
-#: evidence is shown as text: links are built from what service teams write.
-LINKABLE = ("http://", "https://", "gs://")
-
-
-def _link(uri: Any, text: Any = None, *, css: str = "", new_tab: bool = False) -> str:
-    """An escaped link to ``uri`` if its scheme is http(s) or gs, else its escaped text."""
-    shown = _e(uri if text is None else text)
-    value = "" if uri is None else str(uri).strip()
-    if not value.lower().startswith(LINKABLE):
-        return f"<span class='{css}'>{shown}</span>" if css else shown
-    attrs = (f" class='{css}'" if css else "") + (
-        " target='_blank' rel='noopener noreferrer'" if new_tab else ""
-    )
-    return f"<a href='{_e(value)}'{attrs}>{shown}</a>"
-
-
-def _spark(points: list[tuple[str, int]], top: int = 4, width: int = 120, height: int = 24) -> str:
-    """The level over the last 90 days as an inline SVG (small on the portfolio)."""
-    if len(points) < 2:
-        return "<span class='muted'>—</span>"
-    step = width / (len(points) - 1)
-    scale = (height - 4) / max(top, 1)
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{i * step:.1f},{height - 2 - rank * scale:.1f}"
-        for i, (_at, rank) in enumerate(points)
-    )
-    return (
-        f"<svg width='{width}' height='{height}' role='img' aria-label='level trend'>"
-        f"<path d='{path}' fill='none' stroke='#2563eb' stroke-width='1.5'/></svg>"
-    )
-
-
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
 def portfolio_page(
     visible: Visible,
@@ -219,6 +208,8 @@ def portfolio_page(
     # only the teams of services this user may read: the filter must not list the others
     teams = {name: s.owner_team for name, s in catalog.specs.items() if name in visible}
     rows, queries = portfolio(_history(), _now(), visible)
+    ahead = _next_lapses()
+    queries += 1
     rows = [
         r
         for r in rows
@@ -246,6 +237,7 @@ def portfolio_page(
                 ("below", "below target this quarter"),
                 ("evaluated", "last evaluated"),
                 ("regressions", "open regressions"),
+                ("lapse", "next lapse"),
                 ("due", "due within 30 days"),
             )
         ),
@@ -280,29 +272,12 @@ def portfolio_page(
             f"<td data-v='{_e(r.evaluated_at.isoformat())}'>"
             f"{_e(r.evaluated_at.strftime('%Y-%m-%d %H:%M'))}{stale}</td>"
             f"<td data-v='{len(r.open_regressions)}'>{regressions or '—'}</td>"
-            f"<td data-v='{len(r.due)}'>{due or '—'}</td>"
+            + _lapse_cell(ahead.get(r.service))
+            + f"<td data-v='{len(r.due)}'>{due or '—'}</td>"
             "</tr>"
         )
     out.append("</tbody></table>")
     return _page("Readiness", "\n".join(out))
-
-
-def _due_cell(service: str, due: list[dict[str, Any]]) -> str:
-    """The soonest thing to renew and a count; the list is on the service page (eighteen
-    unsigned sign-offs in one cell read as a paragraph nobody acts on)."""
-    if not due:
-        return ""
-    dated = sorted((d for d in due if d.get("expires")), key=lambda d: str(d["expires"]))
-    unsigned = len(due) - len(dated)
-    lead = dated[0] if dated else due[0]
-    first = (
-        f"{_e(lead['item_id'])} {_e(lead['kind'])}"
-        + (f" {_e(lead.get('role'))}" if lead.get("role") else "")
-        + f" ({_e(lead.get('expires') or 'unsigned')})"
-    )
-    counts = f"{len(due)} due" + (f", {unsigned} unsigned" if unsigned else "")
-    more = f"<a href='services/{_e(service)}'>{counts}</a>" if len(due) > 1 else ""
-    return f"<b>{first}</b>" + (f"<br><span class='muted'>{more}</span>" if more else "")
 
 
 @app.get("/dags/{dag_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -117,7 +117,7 @@ def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
         True,
     )
     assert [r["item_id"] for r in rows[FSS]["open_regressions"]] == ["RP3"]
-    assert listed["queries"] == 5  # the whole portfolio, whatever the number of services
+    assert listed["queries"] == 6  # the whole portfolio, whatever the number of services
 
     detail = api.get(f"/readiness/api/v1/services/{FSS}", headers=headers).json()
     assert detail["next_level"] == "L2"
@@ -125,10 +125,21 @@ def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
     ahead = detail["forecast"]  # from the latest evaluation: when L1 lapses, and why
     assert (ahead["service"], ahead["level"], ahead["target"]) == (FSS, "L1", "L3")
     assert set(ahead) >= {"next_lapse", "below_target", "due", "renewed_by_tooling"}
+    # the portfolio's one-query forecasts agree with the service's own, service by service
+    for service in (FSS, MNT):
+        own = api.get(f"/readiness/api/v1/services/{service}", headers=headers).json()
+        assert rows[service]["next_lapse"] == own["forecast"]["next_lapse"], service
     service_page = api.get(f"/readiness/services/{FSS}", headers=headers)
     assert "<h2>Next lapse</h2>" in service_page.text
     page = api.get("/readiness/", headers=headers)
     assert page.status_code == 200 and FSS in page.text and "below target" in page.text
+    assert "<th data-k='lapse'>next lapse</th>" in page.text  # sortable, as every column
+    for service in (FSS, MNT):
+        lapse = rows[service]["next_lapse"]
+        if lapse is not None:
+            assert f"<td data-v='{lapse['at']}'><b>{lapse['level']}</b> on {lapse['at'][:10]}" in (
+                page.text
+            )
     tab = api.get(f"/readiness/dags/readiness__{FSS}", headers=headers)
     assert tab.status_code == 200 and "What blocks L2" in tab.text
 

@@ -40,6 +40,23 @@ def _aware(value: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)  # history stores UTC
 
 
+#: The same for every service's latest evaluation, in one read (the portfolio's column).
+LATEST_CLOCK_ITEMS = """
+SELECT r.service, r.item_id, r.title, r.required_from, r.effective_status,
+       r.evidence_observed_at, r.evidence_expires_at, r.waiver,
+       last.evaluated_at AS run_evaluated_at, last.achieved_level, last.target_level
+FROM {dataset}.item_results AS r
+JOIN (
+  SELECT service, run_id, evaluated_at, achieved_level, target_level
+  FROM {dataset}.evaluations
+  WHERE evaluated_at <= @now AND evaluated_at >= @since
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
+) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
+WHERE r.evaluated_at >= @since
+ORDER BY r.service, r.required_rank, r.item_id
+"""
+
+
 def service_forecast(
     catalog: Catalog, history: HistoryStore, service: str, as_of: datetime | None, days: int
 ) -> Forecast | None:
@@ -50,10 +67,52 @@ def service_forecast(
     snapshot = history.snapshot(service, as_of)
     if spec is None or snapshot is None or spec.checklist not in catalog.checklists:
         return None
-    as_of = as_of or snapshot.evaluated_at
+    rows = history.select(CLOCK_ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
+    return _forecast_from(
+        catalog,
+        service,
+        rows,
+        snapshot.achieved_level,
+        snapshot.target_level,
+        as_of or snapshot.evaluated_at,
+        days,
+    )
+
+
+def latest_forecasts(
+    catalog: Catalog, history: HistoryStore, now: datetime, days: int, since: datetime
+) -> dict[str, Forecast]:
+    """Each service's forecast from its latest evaluation in ``[since, now]``, as of that
+    evaluation: one query for the whole portfolio."""
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for row in history.select(LATEST_CLOCK_ITEMS, now=now, since=since):
+        by_service.setdefault(row["service"], []).append(row)
+    found: dict[str, Forecast] = {}
+    for service, rows in by_service.items():
+        first = rows[0]
+        as_of = _aware(first["run_evaluated_at"]) or now
+        ahead = _forecast_from(
+            catalog, service, rows, first["achieved_level"], first["target_level"], as_of, days
+        )
+        if ahead is not None:
+            found[service] = ahead
+    return found
+
+
+def _forecast_from(
+    catalog: Catalog,
+    service: str,
+    rows: list[dict[str, Any]],
+    level_now: str,
+    target: str,
+    as_of: datetime,
+    days: int,
+) -> Forecast | None:
+    spec = catalog.specs.get(service)
+    if spec is None or spec.checklist not in catalog.checklists:
+        return None
     checklist = catalog.checklists[spec.checklist]
     items = {item.id: item for item, _na in effective_items(checklist, spec, as_of.date())}
-    rows = history.select(CLOCK_ITEMS, run_id=snapshot.run_id, evaluated_at=snapshot.evaluated_at)
     clocks: list[ItemClock] = []
     kept = 0
     for row in rows:
@@ -82,8 +141,8 @@ def service_forecast(
         service,
         checklist.levels,
         clocks,
-        level_now=snapshot.achieved_level,
-        target=snapshot.target_level,
+        level_now=level_now,
+        target=target,
         as_of=as_of,
         until=as_of + timedelta(days=days),
         renewed_by_tooling=kept,

@@ -47,6 +47,7 @@ def cmd_oscal(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from readiness.audit.reports import write_quarter_report
+    from readiness.spec.loader import load_catalog_cached
     from readiness.support.timeutil import parse_quarter, previous_quarter_label, quarter_label
 
     err = make_console(stderr=True, highlight=False)
@@ -61,7 +62,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     history = open_history_of(settings)
     now = args.as_of or utcnow()
     written = write_quarter_report(
-        history, label, args.out or settings.reports, settings.project_root, now=now
+        history,
+        label,
+        args.out or settings.reports,
+        settings.project_root,
+        now=now,
+        # the rules the lapses are forecast by (a spec that does not load is left out)
+        catalog=load_catalog_cached(settings.checklist_paths, settings.service_paths),
     )
     report = written.report
     if args.json:

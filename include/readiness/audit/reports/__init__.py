@@ -10,6 +10,7 @@ from pathlib import Path
 
 from readiness.audit.reports.quarterly import QuarterReport
 from readiness.history import HistoryStore
+from readiness.spec.loader.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def write_quarter_report(
     *,
     now: datetime | None = None,
     run_key: str | None = None,
+    catalog: Catalog | None = None,
 ) -> WrittenReport:
     """Build, render and store the report of ``quarter``; with ``run_key``, the evaluations of
     that run record the HTML report's URI (``report_uri``)."""
@@ -70,7 +72,7 @@ def write_quarter_report(
     from readiness.audit.reports.quarterly import build_quarter_report
     from readiness.audit.reports.render import render_markdown, svg_name, timeline_svg
 
-    report = build_quarter_report(history, quarter, now)
+    report = build_quarter_report(history, quarter, now, catalog)
     files = {
         f"readiness-{quarter}.html": render_html(report).encode(),
         f"readiness-{quarter}.md": render_markdown(report).encode(),

@@ -12,6 +12,8 @@ from readiness.audit.reports.quarterly import QuarterReport, ServiceQuarter
 from readiness.audit.reports.render import (
     EXEMPTIONS,
     FAILING,
+    LAPSES,
+    LAPSES_NOTE,
     OVERRIDES,
     REGRESSIONS,
     SIGNOFFS,
@@ -22,6 +24,7 @@ from readiness.audit.reports.render import (
     exemption_rows,
     exemption_summary,
     failing_rows,
+    lapse_rows,
     level_colour,
     override_rows,
     pct_text,
@@ -195,6 +198,10 @@ def _service_html(report: QuarterReport, sq: ServiceQuarter) -> str:
         out.append(_table(SIGNOFFS, signoff_rows(sq, _h, _span)) + "</details>")
     if not sq.waivers and not sq.signoffs:
         out.append("<p class='muted'>Nothing due.</p>")
+    if sq.lapses is not None:
+        out.append(f"<h3>Lapses forecast in {report.next_quarter}</h3>")
+        out.append(f"<p class='muted'>{LAPSES_NOTE}</p>")
+        out.append(_table(LAPSES, lapse_rows(sq, _h)) if sq.lapses else "<p>None.</p>")
     if sq.overrides:
         out.append("<h3>Rules changed by the service spec</h3>")
         out.append(_table(OVERRIDES, override_rows(sq, _h)))

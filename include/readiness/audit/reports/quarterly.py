@@ -19,6 +19,7 @@ from readiness.audit.reports import queries as q
 from readiness.domain.model import SATISFIED_VALUES
 from readiness.history import HistoryStore
 from readiness.lifecycle.revalidation import SIGNOFF_ORDER, SignoffDue
+from readiness.spec.loader.catalog import Catalog
 from readiness.support.timeutil import (
     next_quarter,
     parse_quarter,
@@ -108,6 +109,9 @@ class ServiceQuarter:
     exemptions: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: exemption events in the period by kind (requested, granted, refused, lapsed, …)
     exemption_events: dict[str, int] = field(default_factory=dict)
+    #: level drops forecast in the next quarter from the period's last evaluation, if
+    #: nothing is renewed (``LevelLapse.as_json``); None: not forecast (no catalog given)
+    lapses: list[dict[str, Any]] | None = None
 
     @property
     def at_target(self) -> bool:
@@ -173,9 +177,13 @@ def _json(value: Any) -> Any:
 
 
 def build_quarter_report(
-    history: HistoryStore, quarter: str, now: datetime | None = None
+    history: HistoryStore,
+    quarter: str,
+    now: datetime | None = None,
+    catalog: Catalog | None = None,
 ) -> QuarterReport:
-    """The figures of ``quarter`` (``2026Q4``) for every service evaluated by its end."""
+    """The figures of ``quarter`` (``2026Q4``) for every service evaluated by its end; with
+    the ``catalog`` (the rules each item is held to), the lapses forecast in the next one."""
     start, end = quarter_bounds(quarter)
     now = now or datetime.now(UTC)
     stop = min(end, now)
@@ -236,6 +244,8 @@ def build_quarter_report(
     ]
     for sq in services:
         sq.exemption_events = dict(sorted(events.get(sq.service, {}).items()))
+    if catalog is not None:
+        _forecast_next_quarter(catalog, history, services, quarter, start, end, stop)
     return QuarterReport(
         quarter=quarter,
         start=start,
@@ -362,3 +372,24 @@ def _next_of_period(stop: datetime) -> tuple[int, int]:
     """The quarter after the one the period ends in (``stop`` is exclusive)."""
     last_moment = stop - timedelta(microseconds=1)
     return next_quarter(last_moment.year, (last_moment.month - 1) // 3 + 1)
+
+
+def _forecast_next_quarter(
+    catalog: Catalog,
+    history: HistoryStore,
+    services: list[ServiceQuarter],
+    quarter: str,
+    start: datetime,
+    end: datetime,
+    stop: datetime,
+) -> None:
+    """Each service's level drops in [``end``, the next quarter's end), replayed from its
+    last evaluation in the period (``audit.forecast``): one query for every service."""
+    from readiness.audit.forecast import latest_forecasts
+
+    _next_start, next_end = quarter_bounds(quarter_label(*next_quarter(*parse_quarter(quarter))))
+    days = (next_end - start).days + 1  # from any last evaluation in the period
+    ahead = latest_forecasts(catalog, history, stop - timedelta(microseconds=1), days, start)
+    for sq in services:
+        found = ahead.get(sq.service)
+        sq.lapses = [d.as_json() for d in (found.drops if found else ()) if end <= d.at < next_end]

@@ -178,6 +178,7 @@ FAILING = ("item", "title", "required from", "failing", "status at end", "failin
 WAIVERS = ("waiver", "expires", "approver", "reason")
 SIGNOFFS = ("item", "role", "signed by", "signed", "counts until", "state")
 OVERRIDES = ("item", "title", "what the service spec changes")
+LAPSES = ("on", "level", "falls to", "because")
 
 
 def regression_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str]) -> Rows:
@@ -257,6 +258,21 @@ def signoff_rows(sq: ServiceQuarter, esc: Cell, mark: Callable[[str, str], str])
         )
         for s in sq.signoffs
     ]
+
+
+def lapse_rows(sq: ServiceQuarter, esc: Cell) -> Rows:
+    return [
+        (
+            esc(str(d["at"])[:10]),
+            esc(d["level"]),
+            esc(d["falls_to"]),
+            esc("; ".join(f"{c['item_id']} {c['why']}" for c in d["causes"])),
+        )
+        for d in sq.lapses or []
+    ]
+
+
+LAPSES_NOTE = "forecast from the period's last evaluation, if nothing is renewed"
 
 
 def _md_table(headers: Sequence[str], rows: Rows) -> list[str]:
@@ -354,6 +370,15 @@ def render_markdown(report: QuarterReport) -> str:
             lines += _md_table(SIGNOFFS, signoff_rows(sq, md, _plain))
         if not sq.waivers and not sq.signoffs:
             lines.append("Nothing due.")
+        if sq.lapses is not None:
+            lines += [
+                "",
+                f"### Lapses forecast in {report.next_quarter}",
+                "",
+                f"_{LAPSES_NOTE}_",
+                "",
+            ]
+            lines += _md_table(LAPSES, lapse_rows(sq, md))
         if sq.overrides:
             lines += ["", "### Rules changed by the service spec", ""]
             lines += _md_table(OVERRIDES, override_rows(sq, md))

@@ -1,0 +1,79 @@
+"""HTML pieces of the readiness pages: escaping, the only links a page may make, the
+portfolio's cells. No FastAPI and no history here: what a cell shows is a pure function."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+__all__ = ["LINKABLE", "_due_cell", "_e", "_lapse_cell", "_link", "_spark"]
+
+
+def _lapse_cell(lapse: dict[str, Any] | None) -> str:
+    """Sortable by date; the causes' ids, the titles are on the service page."""
+    if lapse is None:
+        return "<td data-v='9999'>—</td>"
+    at = str(lapse["at"])
+    causes = ", ".join(_e(c["item_id"]) for c in lapse["causes"][:3])
+    more = len(lapse["causes"]) - 3
+    return (
+        f"<td data-v='{_e(at)}'><b>{_e(lapse['level'])}</b> on {_e(at[:10])} "
+        f"<span class='muted'>→ {_e(lapse['falls_to'])}: {causes}"
+        + (f" +{more}" if more > 0 else "")
+        + "</span></td>"
+    )
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+#: Schemes a page may link to. Anything else (``javascript:``, ``data:``) from a spec or
+#: evidence is shown as text: links are built from what service teams write.
+LINKABLE = ("http://", "https://", "gs://")
+
+
+def _link(uri: Any, text: Any = None, *, css: str = "", new_tab: bool = False) -> str:
+    """An escaped link to ``uri`` if its scheme is http(s) or gs, else its escaped text."""
+    shown = _e(uri if text is None else text)
+    value = "" if uri is None else str(uri).strip()
+    if not value.lower().startswith(LINKABLE):
+        return f"<span class='{css}'>{shown}</span>" if css else shown
+    attrs = (f" class='{css}'" if css else "") + (
+        " target='_blank' rel='noopener noreferrer'" if new_tab else ""
+    )
+    return f"<a href='{_e(value)}'{attrs}>{shown}</a>"
+
+
+def _spark(points: list[tuple[str, int]], top: int = 4, width: int = 120, height: int = 24) -> str:
+    """The level over the last 90 days as an inline SVG (small on the portfolio)."""
+    if len(points) < 2:
+        return "<span class='muted'>—</span>"
+    step = width / (len(points) - 1)
+    scale = (height - 4) / max(top, 1)
+    path = " ".join(
+        f"{'M' if i == 0 else 'L'}{i * step:.1f},{height - 2 - rank * scale:.1f}"
+        for i, (_at, rank) in enumerate(points)
+    )
+    return (
+        f"<svg width='{width}' height='{height}' role='img' aria-label='level trend'>"
+        f"<path d='{path}' fill='none' stroke='#2563eb' stroke-width='1.5'/></svg>"
+    )
+
+
+def _due_cell(service: str, due: list[dict[str, Any]]) -> str:
+    """The soonest thing to renew and a count; the list is on the service page (eighteen
+    unsigned sign-offs in one cell read as a paragraph nobody acts on)."""
+    if not due:
+        return ""
+    dated = sorted((d for d in due if d.get("expires")), key=lambda d: str(d["expires"]))
+    unsigned = len(due) - len(dated)
+    lead = dated[0] if dated else due[0]
+    first = (
+        f"{_e(lead['item_id'])} {_e(lead['kind'])}"
+        + (f" {_e(lead.get('role'))}" if lead.get("role") else "")
+        + f" ({_e(lead.get('expires') or 'unsigned')})"
+    )
+    counts = f"{len(due)} due" + (f", {unsigned} unsigned" if unsigned else "")
+    more = f"<a href='services/{_e(service)}'>{counts}</a>" if len(due) > 1 else ""
+    return f"<b>{first}</b>" + (f"<br><span class='muted'>{more}</span>" if more else "")
