@@ -82,14 +82,19 @@ def backfill(days: int) -> dict[str, list[tuple[str, str]]]:
 
 
 def check_pages(base: str, services: list[str], shown: str) -> None:
-    """What a person sees in the readiness pages: every service with its level, and an
-    item's evidence link and what blocks the next level (Chromium's DOM, after scripts)."""
+    """What a person sees in the readiness pages: every service with its level and next
+    lapse, and an item's evidence URI and what blocks the next level (Chromium's DOM, after
+    scripts). Local evidence is ``file://``, which pages show as text, never as a link."""
     portfolio = dom(f"{base}/readiness/", 3_000)
     missing = [s for s in services if f">{s}</a>" not in portfolio]
     if missing or ("below target" not in portfolio and "at target" not in portfolio):
         raise SystemExit(f"ui-check: the portfolio does not show {missing or 'the levels'}")
+    if "next lapse" not in portfolio:
+        raise SystemExit("ui-check: the portfolio lacks its next-lapse column")
     page = dom(f"{base}/readiness/services/{shown}", 3_000)
-    for expected in ("What blocks", 'href="file://', 'class="mono'):
+    if 'href="file://' in page:
+        raise SystemExit("ui-check: the service page links a file:// URI")
+    for expected in ("What blocks", "file://", 'class="mono', "Next lapse"):
         if expected not in page:
             raise SystemExit(f"ui-check: the service page lacks {expected!r}")
     print(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-__all__ = ["LINKABLE", "_due_cell", "_e", "_lapse_cell", "_link", "_spark"]
+__all__ = ["LINKABLE", "_due_cell", "_e", "_lapse_cell", "_link", "_spark", "_timeline"]
 
 
 def _lapse_cell(lapse: dict[str, Any] | None) -> str:
@@ -77,3 +77,60 @@ def _due_cell(service: str, due: list[dict[str, Any]]) -> str:
     counts = f"{len(due)} due" + (f", {unsigned} unsigned" if unsigned else "")
     more = f"<a href='services/{_e(service)}'>{counts}</a>" if len(due) > 1 else ""
     return f"<b>{first}</b>" + (f"<br><span class='muted'>{more}</span>" if more else "")
+
+
+def _timeline(
+    past: list[tuple[str, int]],
+    future: list[tuple[str, int]],
+    top: int,
+    width: int = 600,
+    height: int = 70,
+) -> str:
+    """The level as a step line on a time axis: history solid, then the forecast (if
+    nothing is renewed) dashed in another colour, from the latest evaluation onwards."""
+    from datetime import UTC, datetime
+
+    def when(at: str) -> datetime:
+        moment = datetime.fromisoformat(at)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # history is UTC
+
+    points = [(when(at), rank) for at, rank in past]
+    ahead = [(when(at), rank) for at, rank in future]
+    if len(points) + len(ahead) < 2:
+        return "<span class='muted'>—</span>"
+    first, last = (points or ahead)[0][0], (ahead or points)[-1][0]
+    span = max((last - first).total_seconds(), 1.0)
+    scale = (height - 16) / max(top + 1, 1)
+
+    def x(at: datetime) -> float:
+        return 4 + (width - 8) * (at - first).total_seconds() / span
+
+    def y(rank: int) -> float:
+        return height - 12 - (rank + 1) * scale
+
+    def steps(line: list[tuple[datetime, int]]) -> str:
+        out, previous = [], None
+        for at, rank in line:
+            if previous is not None:
+                out.append(f"L{x(at):.1f},{y(previous):.1f}")
+            out.append(f"{'M' if previous is None else 'L'}{x(at):.1f},{y(rank):.1f}")
+            previous = rank
+        return " ".join(out)
+
+    solid = f"<path d='{steps(points)}' fill='none' stroke='#2563eb' stroke-width='2'/>"
+    dashed = (
+        f"<path d='{steps(ahead)}' fill='none' stroke='#b45309' stroke-width='2' "
+        "stroke-dasharray='5 4'/>"
+        if len(ahead) > 1
+        else ""
+    )
+    label = (
+        f"<text x='{x(ahead[0][0]) + 4:.1f}' y='{height - 1}' font-size='10' fill='#b45309'>"
+        "forecast if nothing is renewed</text>"
+        if len(ahead) > 1
+        else ""
+    )
+    return (
+        f"<svg width='{width}' height='{height}' role='img' "
+        "aria-label='level over time, and forecast'>" + solid + dashed + label + "</svg>"
+    )

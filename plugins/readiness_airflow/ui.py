@@ -31,6 +31,7 @@ from readiness_airflow.pagebits import (
     _lapse_cell,
     _link,
     _spark,
+    _timeline,
 )
 
 PREFIX = "readiness__"
@@ -318,6 +319,26 @@ def _exemptions(d: Any) -> list[str]:
     return out
 
 
+def _future_timeline(service: str, trend: list[tuple[str, int]]) -> str:
+    """History's levels, then the forecast's drops, each at the rank of the level it
+    falls to, up to the forecast's horizon."""
+    from readiness.spec.config import load_settings
+    from readiness.spec.loader import load_catalog_cached
+
+    ahead = _forecast(service)
+    settings = load_settings()
+    catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
+    spec = catalog.specs.get(service)
+    checklist = catalog.checklists.get(spec.checklist) if spec else None
+    if ahead is None or checklist is None:
+        return _spark(trend, width=600, height=60)
+    rank = checklist.rank
+    future = [(ahead.as_of.isoformat(), rank(ahead.level))]
+    future += [(d.at.isoformat(), rank(d.falls_to)) for d in ahead.drops]
+    future.append((ahead.until.isoformat(), future[-1][1]))
+    return _timeline(trend, future, top=len(checklist.levels) - 1)
+
+
 def _forecast_html(service: str) -> str:
     ahead = _forecast(service)
     if ahead is None:
@@ -354,8 +375,8 @@ def service_page(service: str, visible: Visible) -> HTMLResponse:
             else ""
         )
         + "</p>",
-        "<h2>Level, last 90 days</h2>",
-        _spark(d.trend, width=600, height=60),
+        "<h2>Level, last 90 days and the next 30</h2>",
+        _future_timeline(service, d.trend),
         _forecast_html(service),
         f"<h2>What blocks {_e(d.next_level or 'the next level')}</h2>",
     ]

@@ -113,6 +113,63 @@ def test_a_downgrade_is_sent_once_on_slack_and_by_mail_retries_included(
     assert slack.url not in json.dumps(ledger, default=str)
 
 
+def _smtp_connection(port: int) -> str:
+    return json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {
+                "disable_tls": True,
+                "disable_ssl": True,
+                "from_email": "readiness@example.com",
+                "timeout": 10,
+                "retry_limit": 1,
+            },
+        }
+    )
+
+
+@pytest.mark.slow
+def test_a_pre_lapse_notice_is_announced_once_with_what_to_renew(
+    metadata_db: Path, readiness_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The onboarding project a week before its weekly restore drill runs out: the run
+    files the pre-lapse notice and the team hears of it on Slack and by mail, once, however
+    many runs see the same lapse coming."""
+    from readiness_airflow.factory import build_dags
+    from readiness_airflow.local import run_dag
+
+    project = readiness_env / "project"
+    shutil.copytree(ROOT / "docs" / "onboarding", project)
+    with (project / "services" / "payments-service.yaml").open("a") as spec:
+        spec.write(NOTIFY.replace("storage", "payments"))
+    monkeypatch.setenv("READINESS_HOME", str(project))
+    for name in ("READINESS_EVIDENCE_ROOT", "READINESS_SERVICES"):
+        monkeypatch.delenv(name, raising=False)
+    with webhook_receiver() as slack, smtp_receiver() as mail:
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_READINESS_SLACK_PAYMENTS",
+            json.dumps({"conn_type": "slackwebhook", "password": slack.url}),
+        )
+        monkeypatch.setenv("AIRFLOW_CONN_READINESS_SMTP_PAYMENTS", _smtp_connection(mail.port))
+        dag = build_dags(load_settings())["readiness__payments-service"]
+        for hour in (6, 12):  # the morning run files the notice; the next one sees it open
+            run = run_dag(dag, datetime(2027, 3, 3, hour, tzinfo=UTC))
+            assert run.succeeded, run.task_states
+        [message] = slack.received
+        [mail_message] = mail.received
+    text = message["text"]
+    headline = text.splitlines()[0]
+    assert headline.startswith("*payments-service: L") and "unless renewed" in headline
+    assert "\nRenew B1 " in text and "Pre-lapse notice: OUT-1" in text
+    assert mail_message["X-Readiness-Event"] == "lapse-notice"
+    assert mail_message["Subject"] == f"[readiness] {headline.strip('*')}"
+    (readiness_env / "payloads.json").write_text(
+        json.dumps({"slack": message, "mail": mail_message.as_string()}, indent=2)
+    )
+
+
 def test_hostile_checklist_text_reaches_slack_and_mail_as_text_never_as_markup() -> None:
     from readiness.lifecycle.announcements import Announcement
     from readiness_airflow.notify import email_html, message_id, slack_text

@@ -131,6 +131,10 @@ def test_an_admin_sees_the_portfolio_and_a_service(api: Any) -> None:
         assert rows[service]["next_lapse"] == own["forecast"]["next_lapse"], service
     service_page = api.get(f"/readiness/services/{FSS}", headers=headers)
     assert "<h2>Next lapse</h2>" in service_page.text
+    # the level timeline goes on into the forecast's 30 days, dashed
+    assert "<h2>Level, last 90 days and the next 30</h2>" in service_page.text
+    assert "stroke-dasharray" in service_page.text  # flat when nothing lapses within 30 days
+    assert "forecast if nothing is renewed" in service_page.text
     page = api.get("/readiness/", headers=headers)
     assert page.status_code == 200 and FSS in page.text and "below target" in page.text
     assert "<th data-k='lapse'>next lapse</th>" in page.text  # sortable, as every column

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from readiness.domain.forecast import evaluation_forecast
 from readiness.domain.model import ServiceEvaluation
 from readiness.history import IssueLink
-from readiness.lifecycle.notices import LAPSE_ITEM
+from readiness.lifecycle.notices import DEFAULT_NOTICE_DAYS, LAPSE_ITEM
 
 Kind = Literal["downgrade", "recovery", "lapse-notice", "late"]
 
@@ -62,7 +63,9 @@ def _issues_line(links: Sequence[IssueLink]) -> tuple[str, ...]:
     return (f"Issues: {', '.join(lk.issue_key for lk in links)}",) if links else ()
 
 
-def announcements(ev: ServiceEvaluation, links: Sequence[IssueLink]) -> list[Announcement]:
+def announcements(
+    ev: ServiceEvaluation, links: Sequence[IssueLink], notice_days: int = DEFAULT_NOTICE_DAYS
+) -> list[Announcement]:
     """The announcements a recorded run makes, given the service's issue links after its
     sync: a level lower than the last run's, a higher one, a pre-lapse notice it opened."""
     rank = ev.checklist.rank
@@ -102,16 +105,19 @@ def announcements(ev: ServiceEvaluation, links: Sequence[IssueLink]) -> list[Ann
                 )
             )
     for notice in (lk for lk in opened if lk.item_id == LAPSE_ITEM):
+        # what to renew, with titles and why, as the notice lists it (its record keeps ids)
+        lapse = evaluation_forecast(ev, notice_days).below_target
+        renew = (
+            tuple(f"Renew {c.item_id} {c.title}: {c.why}" for c in lapse.causes[:20])
+            if lapse
+            else (f"Renew: {notice.last_reason.removeprefix('causes: ')}",)
+        )
         found.append(
             Announcement(
                 id=f"notice:{notice.episode_id}",
                 kind="lapse-notice",
                 headline=notice.title,
-                lines=(
-                    where,
-                    f"Renew: {notice.last_reason}",
-                    f"Pre-lapse notice: {notice.issue_key}",
-                ),
+                lines=(where, *renew, f"Pre-lapse notice: {notice.issue_key}"),
                 links=_issue_links([notice]),
                 **common,  # type: ignore[arg-type]
             )

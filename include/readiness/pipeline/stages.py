@@ -215,7 +215,7 @@ class ServiceStages:
         with self._history() as history:
             if history.run_verdict(ev.service, ev.run_id) is None:
                 return done  # not recorded: it announces nothing
-            found = announcements(ev, history.links(ev.service))
+            found = announcements(ev, history.links(ev.service), self.settings.lapse_notice_days)
             since = min((a.at for a in found), default=None)
             sent = {r["event_id"] for r in history.notifications(ev.service, since)}
         for announcement in found:
