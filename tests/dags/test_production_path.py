@@ -205,7 +205,7 @@ def test_a_burst_of_evidence_events_runs_only_its_service_once_through_an_asset_
     [run] = cluster.wait("the event-driven run", lambda: event_runs(DAG_ID), 120, poll=1)
     done = cluster.finished_run(DAG_ID, run["dag_run_id"], 420)
     assert done["state"] == "success", cluster.tail()
-    cluster.pause(10)  # time for a second run, if the burst had queued one
+    cluster.pause(5)  # time for a second run, if the burst had queued one
     assert len(event_runs(DAG_ID)) == 1
     assert event_runs(f"readiness__{MAINTENANCE}") == []
     history = open_history(cluster.history_url, str(ROOT))
