@@ -91,6 +91,7 @@ bench-events: $(STAMP) ## evidence landing → level in history and run note, th
 	$(BIN)/python bench/event_latency.py --events 20
 
 bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
+	$(BIN)/pytest -q -m bench tests/test_bench_smoke.py
 	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery
 	$(BIN)/python bench/verdicts.py --runs 5
 	$(BIN)/python bench/production_path.py --runs 1 --specs 2 100 --executor local-preload --idle 10

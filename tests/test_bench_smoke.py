@@ -63,6 +63,7 @@ def test_the_report_benchmark_runs_and_the_report_sees_every_service() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.bench
 def test_the_production_path_benchmark_runs_on_the_preloading_executor(tmp_path: Path) -> None:
     """One run through real Airflow components with ReadinessLocalExecutor: the bench
     cannot rot, and the executor that preloads GX is exercised (its score task imports

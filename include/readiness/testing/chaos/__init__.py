@@ -47,9 +47,8 @@ from readiness.testing.chaos.cli_faults import (
 from readiness.testing.chaos.project import ROOT, Outcome
 
 Scenario = Callable[[Path], "Outcome | list[Outcome]"]
-#: What CI runs: one kill -9 and the half-written file in the CLI's process, and the first
-#: four Airflow faults (kill -9 in record and between Linear and the link, the BigQuery and
-#: Cloud Storage emulators stopped). ``make chaos`` runs everything.
+#: What CI runs: one kill -9 and the half-written file in the CLI's process, and kill -9 of
+#: a real Airflow record task. ``make chaos`` runs everything.
 QUICK: list[Scenario] = [
     kill_during_record,
     half_written_evidence,
