@@ -126,7 +126,12 @@ def measure(events: int, work: Path) -> list[dict[str, float]]:
             1,
         )
         # unpausing schedules the latest cron tick: let it finish first
-        time.sleep(5)
+        cluster.wait(
+            "the cron tick's run",
+            lambda: cluster.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"],
+            120,
+            0.5,
+        )
         for run in cluster.call("GET", f"/api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"]:
             cluster.finished_run(DAG_ID, run["dag_run_id"], 600)
         for i in range(events):

@@ -47,23 +47,7 @@ def test_a_downgrade_is_sent_once_on_slack_and_by_mail_retries_included(
             "AIRFLOW_CONN_READINESS_SLACK_STORAGE",
             json.dumps({"conn_type": "slackwebhook", "password": slack.url}),
         )
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_READINESS_SMTP_STORAGE",
-            json.dumps(
-                {
-                    "conn_type": "smtp",
-                    "host": "127.0.0.1",
-                    "port": mail.port,
-                    "extra": {
-                        "disable_tls": True,
-                        "disable_ssl": True,
-                        "from_email": "readiness@example.com",
-                        "timeout": 10,
-                        "retry_limit": 1,
-                    },
-                }
-            ),
-        )
+        monkeypatch.setenv("AIRFLOW_CONN_READINESS_SMTP_STORAGE", _smtp_connection(mail.port))
         dag = build_dags(load_settings())[f"readiness__{FSS}"]
         assert "announce" in dag.task_ids
 
