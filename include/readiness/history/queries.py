@@ -26,6 +26,13 @@ WHERE service = @service
 ORDER BY opened_at, episode_id
 """
 
+OPEN_LINKS_OF_ITEM = """
+SELECT *
+FROM {dataset}.issue_links
+WHERE item_id = @item_id AND state = 'open'
+ORDER BY opened_at, episode_id
+"""
+
 SERVICES = """
 SELECT DISTINCT service FROM {dataset}.evaluations ORDER BY service
 """

@@ -80,6 +80,10 @@ class SqlHistory(ABC):
         rows = self.select(q.LINKS, service=service)
         return [IssueLink(**{k: v for k, v in r.items() if k in _LINK_FIELDS}) for r in rows]
 
+    def open_links(self, item_id: str) -> list[IssueLink]:
+        rows = self.select(q.OPEN_LINKS_OF_ITEM, item_id=item_id)
+        return [IssueLink(**{k: v for k, v in r.items() if k in _LINK_FIELDS}) for r in rows]
+
     def services(self) -> list[str]:
         return [r["service"] for r in self.select(q.SERVICES)]
 

@@ -27,7 +27,13 @@ from readiness.lifecycle.notices import (
     forecast_notice,
     sync_lapse_notice,
 )
-from readiness.lifecycle.outages import outage_item, outage_of, sync_outages
+from readiness.lifecycle.outages import (
+    FLEET,
+    is_membership,
+    outage_item,
+    outage_of,
+    sync_outages,
+)
 from readiness.lifecycle.revalidation import (
     REVALIDATION_ITEM,
     close_renewed,
@@ -150,6 +156,7 @@ def sync_issues(
     *,
     quarterly_waivers: Sequence[Waiver] | None = None,
     lapse_notice_days: int = DEFAULT_NOTICE_DAYS,
+    outage_team: str = "",
 ) -> SyncReport:
     """Bring the tracker in line with one service's evaluation; never raises for tracker
     faults (they are reported and retried next run). ``quarterly_waivers`` (the service's
@@ -228,7 +235,7 @@ def sync_issues(
             report.failed.append(item_id)
     if report.error is None:
         _close_removed_items(ev, open_by_item, history, tracker, now, report)
-        sync_outages(ev, links, history, tracker, report)
+        sync_outages(ev, links, history, tracker, report, outage_team)
         sync_lapse_notice(ev, links, history, tracker, report, lapse_notice_days)
         try:
             report.closed += close_renewed(ev, links, history, tracker)
@@ -287,8 +294,11 @@ def close_retired(
     Without this, a retired service's issues stay open for ever."""
     report = SyncReport()
     now = utcnow()
-    for service in sorted(set(history.services_with_open_issues()) - set(known)):
+    for service in sorted(set(history.services_with_open_issues()) - {*known, FLEET}):
         for current in [lk for lk in history.links(service) if lk.state == "open"]:
+            if is_membership(current):  # it leaves the fleet's issue, which others share
+                history.save_link(current.closed(now, "service_retired"))
+                continue
             body = (
                 f"Closed: no service spec names {code_span(service)} any more (run "
                 f"{code_span(run_id)} at {at.isoformat()}); the service is retired, so "
@@ -304,7 +314,37 @@ def close_retired(
                 continue
             history.save_link(current.closed(now, "service_retired"))
             report.closed.append(current.issue_key)
+    _close_memberless_fleet_outages(history, tracker, at, run_id, now, report)
     return report
+
+
+def _close_memberless_fleet_outages(
+    history: HistoryStore,
+    tracker: IssueTracker,
+    at: datetime,
+    run_id: str,
+    now: datetime,
+    report: SyncReport,
+) -> None:
+    """A fleet outage issue whose every member retired (or left in a race) would stay
+    open for ever; the fleet run closes it."""
+    for current in [lk for lk in history.links(FLEET) if lk.state == "open"]:
+        if any(is_membership(lk) for lk in history.open_links(current.item_id)):
+            continue
+        try:
+            tracker.close(
+                IssueRef.of(current),
+                f"Closed: no service is affected any more (run {code_span(run_id)} at "
+                f"{at.isoformat()}).",
+                accepted_risk=False,
+                at=at,
+            )
+        except TrackerError as exc:
+            log.warning("closing fleet outage %s deferred: %s", current.issue_key, exc)
+            report.failed.append(current.item_id)
+            continue
+        history.save_link(current.closed(now, "no_members"))
+        report.closed.append(current.issue_key)
 
 
 def _due(evaluated_at: datetime, result: ItemResult) -> date | None:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from readiness.collectors import (
     CollectContext,
@@ -224,6 +225,42 @@ def collect_item(
         )
 
 
+#: At most this many sources are tried at once in one run: each source's first item is
+#: tried concurrently, so a run with every source down takes one deadline, not one per
+#: source (or per batch of ``collect_workers``).
+MAX_SOURCES_AT_ONCE = 32
+
+
+def _host_of(value: Any) -> str | None:
+    """``scheme://host[:port]`` of the first http(s) URL in a parameter value."""
+    for text in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
+        if isinstance(text, str) and text.startswith(("http://", "https://")):
+            parts = urlsplit(text)
+            if parts.netloc:
+                return f"{parts.scheme}://{parts.netloc}"
+    return None
+
+
+def outage_lane(
+    spec: ServiceSpec, item: Item, store: EvidenceStore, live: bool
+) -> tuple[str, str | None]:
+    """(lane, host): the items one outage takes down together. A source whose collectors
+    declare one endpoint for every item is one lane; an endpoint collector's items share a
+    lane by host (two URLs on one unreachable host are one outage); an item naming no URL
+    is a lane of its own."""
+    source = source_of(item.evidence.kind, live)
+    if source == "store":
+        return f"store:{store.root}", None
+    if groups_outages(item.evidence.kind, live):
+        return source, None
+    params = substitute(item.evidence.params, _runtime_names(spec, item, store))
+    for value in params.values():
+        host = _host_of(value)
+        if host is not None:
+            return f"{source}:{host}", host
+    return f"{source}:item:{item.id}", None
+
+
 def collect_evidence(
     settings: Settings,
     spec: ServiceSpec,
@@ -233,29 +270,50 @@ def collect_evidence(
     workers: int = 1,
     context: CollectContext | None = None,
 ) -> dict[str, Evidence]:
-    """Evidence for every applicable item of ``items`` (not-applicable ones are skipped)."""
+    """Evidence for every applicable item of ``items`` (not-applicable ones are skipped).
+
+    The first item of every outage lane (a source, or an endpoint's host) is tried at
+    once, each against the source deadline; the rest follow on ``workers`` threads, and
+    an item whose lane is down fails at once with the lane's cause. So a run with every
+    source unreachable takes about one ``source_deadline_s``, however many sources."""
     to_collect = [item for item, na in items if na is None]
     context = context or collect_context(settings)
     breaker = _Breaker(settings.live, store)
+    lanes: dict[str, list[Item]] = {}
+    hosts: dict[str, str | None] = {}
+    for item in to_collect:
+        lane, host = outage_lane(spec, item, store, settings.live)
+        lanes.setdefault(lane, []).append(item)
+        hosts[item.id] = host
 
     def one(item: Item) -> Evidence:
+        lane, _host = outage_lane(spec, item, store, settings.live)
         return breaker.collect(
-            item, lambda: collect_item(settings, spec, item, store, as_of, context)
+            item,
+            lane,
+            hosts[item.id],
+            lambda: collect_item(settings, spec, item, store, as_of, context),
         )
 
-    if workers > 1 and len(to_collect) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            collected = list(pool.map(one, to_collect))
+    firsts = [members[0] for members in lanes.values()]
+    rest = [item for members in lanes.values() for item in members[1:]]
+    collected: dict[str, Evidence] = {}
+    if len(to_collect) > 1 and (workers > 1 or len(firsts) > 1):
+        width = max(1, min(len(firsts), MAX_SOURCES_AT_ONCE))
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="collect-first") as pool:
+            collected.update(zip((i.id for i in firsts), pool.map(one, firsts), strict=True))
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
+            collected.update(zip((i.id for i in rest), pool.map(one, rest), strict=True))
     else:
-        collected = [one(item) for item in to_collect]
-    return {item.id: ev for item, ev in zip(to_collect, collected, strict=True)}
+        collected.update((item.id, one(item)) for item in [*firsts, *rest])
+    return {item.id: collected[item.id] for item in to_collect}
 
 
 class _Breaker:
-    """One outage per source per run: once a source whose collectors declare one endpoint
-    for every item (``outage = "source"``: the evidence store, BigQuery, the Cloud Storage
-    API) is unreachable, its other items fail at once with the same cause instead of each
-    waiting out the deadline. HTTP probes each name their own endpoint, an outage each."""
+    """One outage per lane per run: once a lane's source is unreachable (the evidence
+    store, BigQuery, the Cloud Storage API, or one host of an endpoint collector), its
+    other items fail at once with the same cause instead of each waiting out the deadline.
+    The outage is named after the store, the source, or the endpoint's host."""
 
     def __init__(self, live: bool, store: EvidenceStore) -> None:
         self.live = live
@@ -263,22 +321,30 @@ class _Breaker:
         self.down: dict[str, Evidence] = {}
         self.lock = threading.Lock()
 
-    def collect(self, item: Item, run: Callable[[], Evidence]) -> Evidence:
-        source = source_of(item.evidence.kind, self.live)
+    def collect(
+        self, item: Item, lane: str, host: str | None, run: Callable[[], Evidence]
+    ) -> Evidence:
         with self.lock:
-            failed = self.down.get(source)
+            failed = self.down.get(lane)
         if failed is not None:
-            return replace(failed, fetched_at=utcnow())
+            if host is None:
+                return replace(failed, fetched_at=utcnow())
+            return replace(
+                failed,
+                fetched_at=utcnow(),
+                error=f"not tried: {host} did not answer in this run ({failed.error})",
+            )
         evidence = run()
         if evidence.transient and evidence.error:
+            source = source_of(item.evidence.kind, self.live)
             grouped = groups_outages(item.evidence.kind, self.live)
             name = (
                 self.store.root
                 if source == "store"
-                else (source if grouped else (evidence.uri or source))
+                else (source if grouped else (host or evidence.uri or source))
             )
             evidence = replace(evidence, outage=name)
-            if grouped:
+            if grouped or host is not None:
                 with self.lock:
-                    self.down.setdefault(source, evidence)
+                    self.down.setdefault(lane, evidence)
         return evidence

@@ -258,6 +258,7 @@ def sync(
     evaluation: ServiceEvaluation,
     quarterly_waivers: Sequence[Waiver] | None = None,
     lapse_notice_days: int = 7,
+    outage_team: str = "",
 ) -> SyncReport:
     """Bring the tracker in line with a recorded run. Deliberately outside a history
     session: tracker calls may retry for minutes, and a session would hold DuckDB's file
@@ -269,6 +270,7 @@ def sync(
         evaluation.run_id,
         quarterly_waivers=quarterly_waivers,
         lapse_notice_days=lapse_notice_days,
+        outage_team=outage_team,
     )
 
 
@@ -369,6 +371,7 @@ def evaluate(
             evaluation,
             exemptions.waivers if quarterly else None,
             settings.lapse_notice_days,
+            settings.outage_team,
         )
     if not services:  # a run of the whole fleet also sees which services are gone
         retire(history, tracker, catalog, as_of, meta.run_key, report)

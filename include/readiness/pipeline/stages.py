@@ -199,7 +199,14 @@ class ServiceStages:
             waivers = None
             if quarterly:
                 waivers = self.plan.exemptions(self.settings, history, ev.evaluated_at).waivers
-            report = engine.sync(history, tracker, ev, waivers, self.settings.lapse_notice_days)
+            report = engine.sync(
+                history,
+                tracker,
+                ev,
+                waivers,
+                self.settings.lapse_notice_days,
+                self.settings.outage_team,
+            )
         return asdict(report)
 
     def announce(self, evaluation: Mapping[str, Any], deliver: Deliver) -> dict[str, list[str]]:

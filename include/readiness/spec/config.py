@@ -52,6 +52,10 @@ class Settings:
     #: Airflow Deadline Alert tells the team and the portfolio shows it (0: no deadline).
     run_deadline_minutes: int = 120
     collect_workers: int = 4
+    #: The tracker team that gets the issue of an outage of a source the fleet shares (the
+    #: evidence bucket, BigQuery, the Cloud Storage API): one issue for every service it
+    #: takes down. Empty: the team of the first service that meets it.
+    outage_team: str = ""
     bigquery_location: str = "EU"
     #: For emulators only (anonymous credentials); production uses Google's endpoint + ADC.
     bigquery_endpoint: str = ""
