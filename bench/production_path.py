@@ -26,6 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins")]
 
+from readiness.testing.interrupts import stop_on_termination  # noqa: E402
 from readiness.testing.postgres import throwaway_postgres  # noqa: E402
 from readiness_airflow.cluster import Cluster, local_cluster  # noqa: E402
 
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    stop_on_termination()  # a timeout's SIGTERM still stops the cluster and drops its DB
     work = Path(tempfile.mkdtemp(prefix="readiness-prod-bench-"))
     try:
         rows = [

@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     parser.add_argument("--out", type=Path, default=BENCH / "results.json")
     parser.add_argument("--no-bigquery", action="store_true", help="skip the emulator figures")
     args = parser.parse_args(argv)
+    from readiness.testing.interrupts import stop_on_termination
+
+    stop_on_termination()  # the BigQuery emulator is stopped on a timeout's SIGTERM too
     if args.worker:
         print(json.dumps(worker(args.worker[0], Path(args.worker[1]))))
         return []

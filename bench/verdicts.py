@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--bigquery", action="store_true", help="also against the emulator")
     args = parser.parse_args()
+    from readiness.testing.interrupts import stop_on_termination
+
+    stop_on_termination()  # the BigQuery emulator is stopped on a timeout's SIGTERM too
     os.environ.setdefault("READINESS_EVIDENCE_ROOT", "samples/evidence")
 
     from readiness.domain.verdicts import ChainLink, canonical, statement

@@ -3,9 +3,15 @@ not asserted, except that GX and the pandas floor agree on every status."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +91,57 @@ def test_the_production_path_benchmark_runs_on_the_preloading_executor(tmp_path:
     assert row["executor"] == "ReadinessLocalExecutor" and row["succeeded"] == 1
     assert row["tasks_per_run"] == 5 and row["cpu_s_per_run"] > 0
     assert row["gx_import_s_per_run"] < 0.2, row  # imported by the workers, before the fork
+
+
+def _ours(marker: str) -> list[str]:
+    """Live processes whose command line or environment names ``marker`` (our tmp dir)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline or marker.encode() in environ:
+            found.append(f"{pid}: {cmdline.decode(errors='replace')[:120]}")
+    return found
+
+
+@pytest.mark.bench
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_an_interrupted_production_bench_stops_its_cluster_and_database(signum: int) -> None:
+    """Stopped while its cluster runs (as a timeout stops ``make bench``), the bench leaves
+    no api-server, scheduler, dag-processor or PostgreSQL behind, and no files."""
+    # the PostgreSQL server runs as user postgres, which must reach its folder
+    work = Path(tempfile.mkdtemp(prefix="readiness-interrupt-", dir="/tmp"))
+    work.chmod(0o755)
+    env = {**os.environ, "TMPDIR": str(work)}
+    bench = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "production_path.py"), "--runs", "50"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not any("api-server" in p for p in _ours(str(work))):
+            assert bench.poll() is None, bench.stderr.read().decode()[-3000:]  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the bench's cluster never started"
+            time.sleep(1)
+        assert any("postgres" in p for p in _ours(str(work)))
+        bench.send_signal(signum)
+        bench.wait(timeout=120)
+        assert bench.returncode != 0
+        left = _ours(str(work))
+        assert left == [], left
+        assert list(work.iterdir()) == []
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+        for process in _ours(str(work)):  # what a failed assertion found left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(process.split(":")[0]), signal.SIGKILL)
+        shutil.rmtree(work, ignore_errors=True)
