@@ -1,6 +1,7 @@
 """Start the Airflow UI locally (``airflow standalone``) with the project's DAGs on the
 embedded defaults: SQLite metadata DB in var/airflow, DuckDB history, local outbox.
-Run with `make airflow-ui`; stop with Ctrl-C.
+Run with `make airflow-ui` (another port: ``AIRFLOW__API__PORT=18080 make airflow-ui``);
+stop with Ctrl-C.
 
 Sign in as ``admin``; the password is generated on first start into
 var/airflow/passwords.json (SimpleAuthManager) and printed below once it exists."""
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from readiness_airflow.local import airflow_env, apply_env  # noqa: E402
+from readiness_airflow.local import airflow_env, api_urls, apply_env  # noqa: E402
 
 
 def _password(passwords: Path) -> str | None:
@@ -32,7 +33,9 @@ def main() -> None:
     bin_dir = Path(sys.executable).parent
     # standalone starts its components as `airflow …` subprocesses: they must be on PATH
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    port = os.environ.setdefault("AIRFLOW__API__PORT", "8080")
+    # the UI and the task execution API both follow AIRFLOW__API__PORT (and __HOST)
+    apply_env(api_urls(os.environ))
+    base = os.environ["AIRFLOW__API__BASE_URL"]
     passwords = Path(os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
     standalone = subprocess.Popen([str(bin_dir / "airflow"), "standalone"])
 
@@ -47,7 +50,7 @@ def main() -> None:
         password = _password(passwords)
         if password is not None:
             print(
-                f"\n  readiness: Airflow UI at http://localhost:{port}  user admin  "
+                f"\n  readiness: Airflow UI at {base}  user admin  "
                 f"password {password}  (kept in {passwords})\n",
                 flush=True,
             )

@@ -48,6 +48,27 @@ def airflow_env(project_root: Path, home: Path | None = None) -> dict[str, str]:
     }
 
 
+def api_urls(environ: Mapping[str, str]) -> dict[str, str]:
+    """The api-server's own URL and the task execution API's, following the port and host
+    it listens on (``AIRFLOW__API__PORT``, ``AIRFLOW__API__HOST``) unless set themselves.
+    Airflow's default for both is ``http://localhost:8080`` whatever the port: with the UI
+    moved to 18080, every task tried to report to 8080 and every run failed."""
+    port = environ.get("AIRFLOW__API__PORT", "8080")
+    host = environ.get("AIRFLOW__API__HOST", "") or "localhost"
+    if host in ("0.0.0.0", "::", "[::]"):  # listening on every address: reach it locally
+        host = "localhost"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    base = environ.get("AIRFLOW__API__BASE_URL") or f"http://{host}:{port}"
+    return {
+        "AIRFLOW__API__PORT": port,
+        "AIRFLOW__API__BASE_URL": base,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": environ.get(
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"{base.rstrip('/')}/execution/"
+        ),
+    }
+
+
 def apply_env(values: Mapping[str, str], *, override: bool = False) -> None:
     """Set the variables not already set (or all of them with ``override``), so a user's
     own ``AIRFLOW__*`` choices win over the defaults."""
