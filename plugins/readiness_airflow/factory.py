@@ -18,6 +18,7 @@ from airflow.sdk.definitions.callback import AsyncCallback
 from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 from readiness.domain.model import Checklist, ServiceSpec
+from readiness.domain.ticks import spread_tick
 from readiness.spec.checklist_doc import checklist_markdown
 from readiness.spec.config import Settings, load_settings
 from readiness.spec.loader import Catalog, load_catalog, load_service_catalog_cached
@@ -80,14 +81,16 @@ def evidence_asset(service: str) -> Asset:
     )
 
 
-def _schedule(spec: ServiceSpec, events: bool) -> Any:
-    """The spec's cron, and with evidence events also the service's evidence asset."""
+def _schedule(spec: ServiceSpec, events: bool, spread_minutes: int = 0) -> Any:
+    """The spec's cron (moved by the service's offset, ``tick_spread_minutes``), and with
+    evidence events also the service's evidence asset."""
+    cron = spread_tick(spec.schedule, spec.service, spread_minutes)
     if not events:
-        return spec.schedule
+        return cron
     from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
 
     return AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(spec.schedule, timezone="UTC"),
+        timetable=CronTriggerTimetable(cron, timezone="UTC"),
         assets=[evidence_asset(spec.service)],
     )
 
@@ -273,6 +276,7 @@ def service_dag(
     retry_delay_s: int | None = None,
     deadline_minutes: int = 0,
     events: bool = False,
+    tick_spread_minutes: int = 0,
 ) -> DAG:
     with DAG(
         dag_id=dag_id_for(spec.service),
@@ -280,7 +284,7 @@ def service_dag(
         description=(
             f"Readiness of {spec.service} against {checklist.id} (target {spec.target_level})"
         ),
-        schedule=_schedule(spec, events),
+        schedule=_schedule(spec, events, tick_spread_minutes),
         start_date=START,
         catchup=False,
         max_active_runs=1,
@@ -401,6 +405,7 @@ def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG
         settings.task_retry_delay_s,
         settings.run_deadline_minutes,
         bool(settings.evidence_events),
+        settings.tick_spread_minutes,
     )
 
 

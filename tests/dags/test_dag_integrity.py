@@ -229,3 +229,30 @@ def test_retry_delays_follow_the_setting(delay_s: int, first: int, sync: int) ->
     quarterly = dags[QUARTERLY_DAG_ID]
     assert quarterly.get_task("revalidate").partial_kwargs["retry_delay"] == timedelta(seconds=sync)
     assert quarterly.get_task("quarterly_report").retry_delay == timedelta(seconds=first)
+
+
+def _cron(dag: Any) -> str:
+    """The cron of a DAG's schedule, with or without its evidence asset."""
+    timetable = getattr(dag.timetable, "timetable", dag.timetable)
+    return str(timetable.expression)
+
+
+def test_the_daily_tick_spreads_by_service_inside_its_hour() -> None:
+    """With ``tick_spread_minutes`` each service's cron moves by its own offset; its hour,
+    days and every other DAG stay as written. Without it, the spec's cron is the DAG's."""
+    from dataclasses import replace
+
+    from readiness.domain.ticks import spread_tick
+    from readiness_airflow.factory import build_dags
+
+    spread = build_dags(replace(_settings(), tick_spread_minutes=60))
+    plain = build_dags(_settings())
+    moved = {}
+    for service in ("file-storage-service", "maintenance-service"):
+        cron = _cron(plain[f"readiness__{service}"])
+        moved[service] = _cron(spread[f"readiness__{service}"])
+        assert moved[service] == spread_tick(cron, service, 60) != cron
+        assert moved[service].split()[1:] == cron.split()[1:]
+    assert len(set(moved.values())) == 2  # two services, two minutes
+    quarterly = "readiness__quarterly_revalidation"
+    assert _cron(spread[quarterly]) == _cron(plain[quarterly])
