@@ -24,6 +24,7 @@ from readiness.spec.config import Settings, load_settings
 from readiness.spec.loader import Catalog, load_catalog, load_service_catalog_cached
 from readiness.spec.overrides import sources
 from readiness.support.errors import ConfigError, Problem
+from readiness_airflow.retention import RETENTION_DAG_ID, retention_dag
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ PREFIX = "readiness__"
 QUARTERLY_DAG_ID = f"{PREFIX}quarterly_revalidation"
 QUARTERLY_SCHEDULE = "0 6 1 1,4,7,10 *"
 EXEMPTIONS_DAG_ID = f"{PREFIX}exemptions"
+#: DAG ids the factory builds itself: no service may take one.
+RESERVED_DAG_IDS = (EXEMPTIONS_DAG_ID, RETENTION_DAG_ID)
 #: Requests are looked for hourly: a new one waits at most an hour to reach its approvers.
 EXEMPTIONS_SCHEDULE = "7 * * * *"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -424,6 +427,8 @@ def _only_the_dag_being_run(settings: Settings) -> dict[str, DAG] | None:
     wanted = dag_being_run()
     if wanted == EXEMPTIONS_DAG_ID:
         return {wanted: exemptions_dag()}
+    if wanted == RETENTION_DAG_ID and settings.metadata_retention_days > 0:
+        return {wanted: retention_dag(settings.metadata_retention_days)}
     if not wanted or not wanted.startswith(PREFIX) or wanted == QUARTERLY_DAG_ID:
         return None
     service = wanted[len(PREFIX) :]
@@ -454,9 +459,9 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     for note in catalog.notes:
         log.warning("readiness: %s", note)
     for name, spec in sorted(catalog.specs.items()):
-        if dag_id_for(name) == EXEMPTIONS_DAG_ID:
+        if dag_id_for(name) in RESERVED_DAG_IDS:
             broken[spec.file] = [
-                Problem(spec.file, "service", f"{name!r} is reserved for the exemptions DAG")
+                Problem(spec.file, "service", f"{name!r} is reserved for a DAG of readiness's own")
             ]
             continue
         try:
@@ -472,4 +477,6 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     healthy = sorted(name for name in catalog.specs if dag_id_for(name) in dags)
     dags[QUARTERLY_DAG_ID] = quarterly_dag(healthy, settings.task_retry_delay_s)
     dags[EXEMPTIONS_DAG_ID] = exemptions_dag()
+    if settings.metadata_retention_days > 0:
+        dags[RETENTION_DAG_ID] = retention_dag(settings.metadata_retention_days)
     return dags

@@ -41,6 +41,7 @@ def test_every_dag_file_imports_without_errors() -> None:
     expected = {f"readiness__{name}" for name in specs} | {
         "readiness__quarterly_revalidation",
         "readiness__exemptions",
+        "readiness__metadata_retention",
     }
     assert set(bag.dag_ids) == expected
 
@@ -142,7 +143,8 @@ def test_parsing_the_dag_folder_imports_nothing_heavy() -> None:
         check=True,
     )
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"dags": 4, "errors": 0, "heavy": []}  # 2 services, quarterly, exemptions
+    # 2 services, quarterly, exemptions, metadata retention
+    assert result == {"dags": 5, "errors": 0, "heavy": []}
 
 
 def _many_specs(tmp_path: Path, n: int) -> Path:
@@ -191,7 +193,7 @@ def test_a_task_process_builds_only_the_dag_being_run(
         opened.clear()
         with _airflow_parsing_context_manager(dag_id=dag_id, task_id="x"):
             dags = build_dags(_settings(services))
-        assert dag_id in dags and len(dags) == 55, dag_id
+        assert dag_id in dags and len(dags) == 56, dag_id
         assert len(opened) == 53 + tried, dag_id
 
     # the exemptions DAG's tasks read the specs when they run, not when they parse

@@ -56,6 +56,10 @@ class Settings:
     #: many minutes, inside the hour it names (``domain/ticks``): 10,000 services on
     #: ``0 5 * * *`` then fall due about 170 a minute, not all in one. 0: as written.
     tick_spread_minutes: int = 0
+    #: Days of Airflow's own metadata (runs, task instances, XComs, logs) the daily
+    #: ``readiness__metadata_retention`` DAG keeps (``airflow db clean``); readiness history
+    #: is another store, never pruned. 0: no retention DAG.
+    metadata_retention_days: int = 90
     #: The tracker team that gets the issue of an outage of a source the fleet shares (the
     #: evidence bucket, BigQuery, the Cloud Storage API): one issue for every service it
     #: takes down. Empty: the team of the first service that meets it.
