@@ -8,7 +8,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.installed
 export READINESS_HOME := $(CURDIR)
 
-.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-events bench-quick chaos hostile ui-check exemptions-demo verify-demo
+.PHONY: help bootstrap demo quarter airflow-ui ui-screenshot test lint typecheck unit check lock clean bench bench-events bench-warehouse bench-quick chaos hostile ui-check exemptions-demo verify-demo
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -74,6 +74,10 @@ bench: $(STAMP) ## benchmarks (BENCH_N services, default 1000): evaluation, GX v
 	$(BIN)/python bench/report.py
 	$(BIN)/python bench/importer_agreement.py
 	$(BIN)/python bench/event_latency.py --events 20
+	$(BIN)/python bench/warehouse.py
+
+bench-warehouse: $(STAMP) ## the warehouse's write path at 1,000 / 10,000 / 100,000 services: statements counted on the emulator, the day computed
+	$(BIN)/python bench/warehouse.py
 
 exemptions-demo: $(STAMP) ## the issue's 20 self-granted waivers in real Airflow: no effect, then granted by a second user on the REST API; pictures of Required Actions and the service page, and the history rows
 	$(BIN)/python scripts/exemptions_demo.py
@@ -95,6 +99,7 @@ bench-quick: $(STAMP) ## the same benchmarks at small sizes (a few minutes)
 	BENCH_N=100 $(BIN)/python bench/run.py --no-bigquery
 	$(BIN)/python bench/verdicts.py --runs 5
 	$(BIN)/python bench/production_path.py --runs 1 --specs 2 100 --executor local-preload --idle 10
+	$(BIN)/python bench/warehouse.py --runs 5
 
 lock: $(UV) ## re-resolve requirements.lock from requirements-dev.in
 	$(UV) pip compile --quiet --python-version 3.11 requirements-dev.in -o requirements.lock
