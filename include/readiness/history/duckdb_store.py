@@ -48,6 +48,12 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _is_timestamp(kind: Any) -> bool:
+    """Whether a result column's DuckDB type is a (scalar) timestamp."""
+    text = str(kind)
+    return text.startswith("TIMESTAMP") and not text.endswith("]")
+
+
 class DuckDBHistory(SqlHistory):
     backend = "duckdb"
 
@@ -265,9 +271,16 @@ class DuckDBHistory(SqlHistory):
         with self._connect() as con:
             cursor = con.execute(sql, bound)
             names = [d[0] for d in cursor.description]
-            return [
-                {n: _aware(v) for n, v in zip(names, row, strict=True)} for row in cursor.fetchall()
+            # only timestamp columns can hold a naive datetime: converting every value of
+            # every row was most of the portfolio's time at 10,000 services (1.2 M calls)
+            stamps = [
+                n for n, d in zip(names, cursor.description, strict=True) if _is_timestamp(d[1])
             ]
+            out = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            for row in out:
+                for n in stamps:
+                    row[n] = _aware(row[n])
+            return out
 
     def close(self) -> None:
         """Connections are per operation; nothing to release."""
