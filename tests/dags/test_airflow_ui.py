@@ -74,7 +74,8 @@ def test_make_airflow_ui_on_another_port_runs_both_services(tmp_path: Path) -> N
         token, runs = "", {}
         while time.monotonic() < deadline:
             assert ui.poll() is None, (tmp_path / "ui.log").read_text()[-4000:]
-            time.sleep(3)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                ui.wait(timeout=3)  # wakes at once if the UI exits
             with contextlib.suppress(OSError, urllib.error.URLError, KeyError, ValueError):
                 if not token:
                     passwords = json.loads((home / "passwords.json").read_text())
