@@ -127,6 +127,10 @@ class HistoryStore(Protocol):
 
     def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None: ...
 
+    def write_rows(self, items: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+        """Replace the runs' rows (``item_results``, ``evaluations``) with these."""
+        ...
+
     def baseline(self, service: str, as_of: datetime, exclude_run_id: str) -> Baseline | None:
         """What the service was held to by its last run before ``as_of``."""
         ...

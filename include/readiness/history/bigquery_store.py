@@ -190,27 +190,33 @@ class BigQueryHistory(SqlHistory):
     # ------------------------------------------------------------------ writes
 
     def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
-        if not evaluations:
+        recorded_at = utcnow()
+        self.write_rows(
+            [row for ev in evaluations for row in item_rows(ev)],
+            [evaluation_row(ev, meta, recorded_at) for ev in evaluations],
+        )
+
+    def write_rows(self, items: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
+        """Replace the runs' rows: one look-up, then one load job and one ``MERGE`` per
+        table, however many runs the rows hold."""
+        if not runs:
             return
         self.init()
-        recorded_at = utcnow()
-        run_ids = sorted({ev.run_id for ev in evaluations})
-        services = sorted({ev.service for ev in evaluations})
-        items = [row for ev in evaluations for row in item_rows(ev)]
-        runs = [evaluation_row(ev, meta, recorded_at) for ev in evaluations]
-        days = self._days(evaluations, run_ids, services)
+        run_ids = sorted({row["run_id"] for row in runs})
+        services = sorted({row["service"] for row in runs})
+        days = self._days(runs, run_ids, services)
         self._replace("item_results", items, run_ids, services, days)
         failpoints.hit("record")  # between the two tables: the retry must converge
         self._replace("evaluations", runs, run_ids, services, days)
 
     def _days(
-        self, evaluations: Sequence[ServiceEvaluation], run_ids: list[str], services: list[str]
+        self, runs: Sequence[dict[str, Any]], run_ids: list[str], services: list[str]
     ) -> list[date]:
         """The evaluation days the runs' rows live in: the new rows' days, and any other
         day the same run ids were recorded on before (a manual run re-recorded with another
         ``--as-of``). Looked up in ``evaluations``, one row per run, clustered by service,
         so the replace below can name its partitions."""
-        days = {ev.evaluated_at.astimezone(UTC).date() for ev in evaluations}
+        days = {row["evaluated_at"].astimezone(UTC).date() for row in runs}
         rows = self._run(
             f"SELECT DISTINCT DATE(evaluated_at) AS day FROM {self.ref}.evaluations "
             "WHERE service IN UNNEST(@services) AND run_id IN UNNEST(@run_ids)",

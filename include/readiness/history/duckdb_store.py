@@ -148,15 +148,20 @@ class DuckDBHistory(SqlHistory):
     # -- writes
 
     def write(self, evaluations: Sequence[ServiceEvaluation], meta: RunMeta) -> None:
+        recorded_at = utcnow()
+        self.write_rows(
+            [row for ev in evaluations for row in item_rows(ev)],
+            [evaluation_row(ev, meta, recorded_at) for ev in evaluations],
+        )
+
+    def write_rows(self, items: list[dict[str, Any]], runs: list[dict[str, Any]]) -> None:
         """Replace the rows of these runs (idempotent by run_id) in one transaction."""
         import pandas as pd
 
-        if not evaluations:
+        if not runs:
             return
-        recorded_at = utcnow()
-        eval_rows = [evaluation_row(ev, meta, recorded_at) for ev in evaluations]
-        result_rows = [row for ev in evaluations for row in item_rows(ev)]
-        run_ids = [ev.run_id for ev in evaluations]
+        eval_rows, result_rows = runs, items
+        run_ids = [row["run_id"] for row in runs]
         ds = self.dataset
         with self._connect() as con:
             con.execute("BEGIN TRANSACTION")
