@@ -238,9 +238,26 @@ class BigQueryHistory(SqlHistory):
         The delete names the runs' partitions (``DATE(T.evaluated_at) IN UNNEST(@days)``),
         so BigQuery reads those days only: a write costs what its run holds, not the whole
         history (docs/history.md)."""
+        names = [n for n, _ in TABLES[table]]
+        with self._staged(table, TABLES[table], rows) as source:
+            self._run(
+                f"MERGE {self.ref}.{table} AS T USING {source} AS S ON FALSE "
+                f"WHEN NOT MATCHED BY SOURCE AND DATE(T.evaluated_at) IN UNNEST(@days) "
+                f"AND T.service IN UNNEST(@services) "
+                f"AND T.run_id IN UNNEST(@run_ids) THEN DELETE "
+                f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+                f"VALUES ({', '.join(f'S.{n}' for n in names)})",
+                {"services": services, "run_ids": run_ids, "days": days},
+            )
+
+    @contextmanager
+    def _staged(
+        self, table: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]]
+    ) -> Iterator[str]:
+        """``rows`` in a staging table of their own (one load job: free, atomic), named as
+        SQL names it; dropped afterwards, and expiring in an hour if a crash strands it."""
         from google.cloud import bigquery
 
-        columns = TABLES[table]
         names = [n for n, _ in columns]
         json_columns = {n for n, k in columns if k == "JSON"}
         staging = f"{self.project}.{self.dataset}._staging_{table}_{uuid.uuid4().hex[:12]}"
@@ -263,17 +280,7 @@ class BigQueryHistory(SqlHistory):
             )
             job.result(timeout=self.timeout_s)
             self._expire(staging)
-            target = f"{self.ref}.{table}"
-            source = f"`{self.project}`.{self.dataset}.{staging.rsplit('.', 1)[1]}"
-            self._run(
-                f"MERGE {target} AS T USING {source} AS S ON FALSE "
-                f"WHEN NOT MATCHED BY SOURCE AND DATE(T.evaluated_at) IN UNNEST(@days) "
-                f"AND T.service IN UNNEST(@services) "
-                f"AND T.run_id IN UNNEST(@run_ids) THEN DELETE "
-                f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
-                f"VALUES ({', '.join(f'S.{n}' for n in names)})",
-                {"services": services, "run_ids": run_ids, "days": days},
-            )
+            yield f"`{self.project}`.{self.dataset}.{staging.rsplit('.', 1)[1]}"
         finally:
             self.client.delete_table(staging, not_found_ok=True, retry=self._retry())
 
