@@ -13,7 +13,9 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from readiness.collectors import CredentialSource, environment_credentials
 from readiness.domain.model import Evidence, ServiceEvaluation
@@ -23,7 +25,7 @@ from readiness.evidence.store import EvidenceStore
 from readiness.history import HistoryStore
 from readiness.pipeline.codec import evidence_to_json
 from readiness.spec.config import Settings
-from readiness.support.dsse import Keyring, SigningKey
+from readiness.support.dsse import Keyring, SignatureProblem, SigningKey, envelope_payload
 from readiness.support.errors import ConfigError, Problem
 from readiness.support.timeutil import utcnow
 
@@ -156,6 +158,55 @@ def _sorted_json(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+#: The link fields of a statement: what the chain fills in when the verdict is signed.
+LINK_FIELDS = ("sequence", "previous", "supersedes", "signed_at")
+
+
+def archive_run(
+    settings: Settings, archive: Archive | None, ev: ServiceEvaluation
+) -> tuple[dict[str, str], str | None]:
+    """Archive what scoring was given (the spec and checklist as scored, each item's
+    evidence record, the other inputs); the item ids' archive digests and the inputs'."""
+    if archive is None:
+        return {}, None
+    for path, sha in ((ev.checklist.file, ev.checklist.sha256), (ev.spec.file, ev.spec.sha256)):
+        source = settings.path(path)
+        if source.is_file():
+            data = source.read_bytes()
+            if sha256_hex(data) == sha:  # the file as scored, not an edit since
+                archive.put(data)
+    archived = {
+        r.item.id: archive.put(evidence_record(r.evidence))
+        for r in ev.items
+        if r.evidence is not None
+    }
+    inputs = archive.put(_sorted_json(ev.inputs)) if ev.inputs else None
+    return archived, inputs
+
+
+def unlinked_statement(
+    settings: Settings, ev: ServiceEvaluation, archive: Archive | None
+) -> dict[str, Any]:
+    """The run's statement, its inputs archived, before it has a place in a chain."""
+    archived, inputs = archive_run(settings, archive, ev)
+    doc = statement(ev, ChainLink(0), archived, inputs)
+    for name in LINK_FIELDS:
+        doc["predicate"].pop(name, None)
+    return doc
+
+
+def says_the_same(verdict: Verdict, doc: Mapping[str, Any]) -> bool:
+    """Whether a signed verdict states ``doc``, its place in the chain aside."""
+    try:
+        signed = json.loads(envelope_payload(verdict.envelope))
+        predicate = dict(signed["predicate"])
+    except (SignatureProblem, ValueError, KeyError, TypeError):
+        return False
+    for name in LINK_FIELDS:
+        predicate.pop(name, None)
+    return bool({**signed, "predicate": predicate} == doc)
+
+
 @dataclass
 class Sealer:
     """Signs and appends the verdicts of recorded runs."""
@@ -168,50 +219,61 @@ class Sealer:
     def of(cls, settings: Settings, credentials: CredentialSource | None = None) -> Sealer:
         return cls(settings, signing_key(settings, credentials), evidence_archive(settings))
 
-    def _archive_run(self, ev: ServiceEvaluation) -> tuple[dict[str, str], str | None]:
-        if self.archive is None:
-            return {}, None
-        for path, sha in ((ev.checklist.file, ev.checklist.sha256), (ev.spec.file, ev.spec.sha256)):
-            source = self.settings.path(path)
-            if source.is_file():
-                data = source.read_bytes()
-                if sha256_hex(data) == sha:  # the file as scored, not an edit since
-                    self.archive.put(data)
-        archived = {
-            r.item.id: self.archive.put(evidence_record(r.evidence))
-            for r in ev.items
-            if r.evidence is not None
+    def sign(
+        self,
+        doc: Mapping[str, Any],
+        link: ChainLink,
+        *,
+        service: str,
+        run_id: str,
+        evaluated_at: datetime,
+        achieved_level: str,
+    ) -> Verdict:
+        """The verdict of an unlinked statement at ``link``, signed now."""
+        signed_at = utcnow()
+        predicate = {
+            **doc["predicate"],
+            "sequence": link.sequence,
+            "previous": link.previous,
+            "supersedes": link.supersedes,
+            "signed_at": signed_at.isoformat(),
         }
-        inputs = self.archive.put(_sorted_json(ev.inputs)) if ev.inputs else None
-        return archived, inputs
+        payload = canonical({**doc, "predicate": predicate})
+        return Verdict(
+            service=service,
+            sequence=link.sequence,
+            run_id=run_id,
+            evaluated_at=evaluated_at,
+            sha256=sha256_hex(payload),
+            previous=link.previous,
+            supersedes=link.supersedes,
+            key_id=self.key.keyid,
+            achieved_level=achieved_level,
+            envelope=self.key.sign(payload),
+            recorded_at=signed_at,
+        )
 
     def seal(self, history: HistoryStore, ev: ServiceEvaluation) -> Verdict:
         """Archive the run's inputs, then sign its verdict onto the service's chain."""
-        archived, inputs = self._archive_run(ev)
+        doc = unlinked_statement(self.settings, ev, self.archive)
 
         def build(link: ChainLink) -> Verdict:
-            signed_at = utcnow()
-            doc = statement(ev, link, archived, inputs)
-            doc["predicate"]["signed_at"] = signed_at.isoformat()
-            payload = canonical(doc)
-            return Verdict(
+            return self.sign(
+                doc,
+                link,
                 service=ev.service,
-                sequence=link.sequence,
                 run_id=ev.run_id,
                 evaluated_at=ev.evaluated_at,
-                sha256=sha256_hex(payload),
-                previous=link.previous,
-                supersedes=link.supersedes,
-                key_id=self.key.keyid,
                 achieved_level=ev.achieved_level,
-                envelope=self.key.sign(payload),
-                recorded_at=signed_at,
             )
 
         verdict = history.append_verdict(ev.service, ev.run_id, build)
+        self.archive_verdict(verdict)
+        return verdict
+
+    def archive_verdict(self, verdict: Verdict) -> None:
         if self.settings.verdict_archive:
             Archive(self.settings.verdict_archive, self.settings.project_root).put_named(
                 f"{verdict.service}/{verdict.sequence:08d}-{verdict.sha256[:16]}.dsse.json",
                 canonical(verdict.envelope),
             )
-        return verdict
