@@ -39,26 +39,6 @@ LOAD_JOBS_PER_DAY = 100_000  # project-wide quota
 DML_AT_ONCE = 2  # mutating DML running per table; 20 more queue, then they fail
 
 
-class Counting:
-    """Wraps the BigQuery client: counts the jobs a write sends, by kind."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.jobs: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    def query(self, sql: str, *args: Any, **kwargs: Any) -> Any:
-        head = sql.lstrip().split(None, 1)[0].upper()
-        self.jobs["dml" if head in ("MERGE", "INSERT", "DELETE", "UPDATE") else "query"] += 1
-        return self.client.query(sql, *args, **kwargs)
-
-    def load_table_from_file(self, *args: Any, **kwargs: Any) -> Any:
-        self.jobs["load"] += 1
-        return self.client.load_table_from_file(*args, **kwargs)
-
-
 def measured(runs: int, work: Path) -> dict[str, Any]:
     """Jobs per run written one by one (as each ``record`` task does) and as one batch."""
     from generate import generate
@@ -66,7 +46,7 @@ def measured(runs: int, work: Path) -> dict[str, Any]:
     from readiness.history.bigquery_store import BigQueryHistory
     from readiness.pipeline.engine import evaluate
     from readiness.spec.config import Settings
-    from readiness.testing.emulators import PROJECT, running_bigquery_emulator
+    from readiness.testing.emulators import PROJECT, CountingClient, running_bigquery_emulator
 
     folder = generate(runs, work / f"n{runs}")
     settings = Settings(
@@ -83,7 +63,7 @@ def measured(runs: int, work: Path) -> dict[str, Any]:
         for mode, dataset in (("per_run", "per_run"), ("batch", "batch")):
             store = BigQueryHistory(PROJECT, dataset, endpoint=endpoint, timeout_s=60)
             store.init()
-            counting = Counting(store.client)
+            counting = CountingClient(store.client)
             store._client = counting  # the lazily built client, wrapped
             started = time.perf_counter()
             if mode == "per_run":

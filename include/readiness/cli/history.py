@@ -1,5 +1,5 @@
-"""Commands that read history back: ``status``, ``history``, ``gate``, and
-``init-warehouse``, which creates its tables."""
+"""Commands that read history back: ``status``, ``history``, ``gate``; ``init-warehouse``,
+which creates its tables, and ``transfer``, which loads the runs waiting as shards."""
 
 from __future__ import annotations
 
@@ -36,6 +36,21 @@ def cmd_init_warehouse(args: argparse.Namespace, settings: Settings) -> int:
     for change in changes:
         out.print(f"{change}")
     return EXIT_OK
+
+
+def cmd_transfer(args: argparse.Namespace, settings: Settings) -> int:
+    """One batch of the history transfer; fails (1) if a shard had to be moved aside."""
+    from readiness.pipeline.transfer import run_transfer
+
+    report = run_transfer(settings, limit=args.limit)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        out = make_console(highlight=False)
+        out.print(f"{len(report.runs)} runs loaded, {len(report.verdicts)} verdicts signed")
+        for line in report.rejected:
+            out.print(f"[red]rejected:[/] {line}")
+    return EXIT_FAIL if report.rejected else EXIT_OK
 
 
 def cmd_gate(args: argparse.Namespace, settings: Settings) -> int:

@@ -17,6 +17,7 @@ from readiness.cli.history import (
     cmd_history,
     cmd_init_warehouse,
     cmd_status,
+    cmd_transfer,
 )
 from readiness.cli.parser import build_parser
 from readiness.support.errors import ConfigError
@@ -41,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "forecast": cmd_forecast,
             "history": cmd_history,
             "init-warehouse": cmd_init_warehouse,
+            "transfer": cmd_transfer,
             "report": cmd_report,
             "import-checklist": cmd_import_checklist,
             "oscal": cmd_oscal,

@@ -109,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--views", action="store_true", help="recreate the views even if their SQL is unchanged"
     )
 
+    move = sub.add_parser(
+        "transfer",
+        help="load the runs waiting as shards (history_transfer) into history and sign their "
+        "verdicts, in one batch (what the readiness__history_transfer DAG runs)",
+    )
+    move.add_argument(
+        "--limit", type=int, default=None, help="at most this many shards (history_transfer_batch)"
+    )
+    move.add_argument("--json", action="store_true")
+
     report = sub.add_parser(
         "report", help="the quarterly report (Markdown and HTML) from the history tables"
     )

@@ -29,6 +29,23 @@ class RunMeta:
     dag_run_id: str | None = None
 
 
+def _never(_known: Verdict) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class VerdictClaim:
+    """A verdict to sign onto its service's chain, one of a batch (the history transfer)."""
+
+    service: str
+    run_id: str
+    #: signs the verdict for the link it is given
+    build: Callable[[ChainLink], Verdict]
+    #: whether the run's latest verdict already says what this one would (a transfer
+    #: retried after its verdicts were appended): that verdict stands, none is added
+    unchanged: Callable[[Verdict], bool] = _never
+
+
 @dataclass
 class IssueLink:
     """One issue in the tracker for one regression episode of one item."""
@@ -164,6 +181,11 @@ class HistoryStore(Protocol):
         ...
 
     def verdicts(self, service: str = "") -> list[Verdict]: ...
+
+    def append_verdicts(self, claims: Sequence[VerdictClaim]) -> list[Verdict]:
+        """Sign and append a batch of verdicts, in order (a service's later claim follows
+        its earlier one in the chain); returns them in the claims' order."""
+        ...
 
     def run_verdict(self, service: str, run_id: str) -> Verdict | None: ...
 

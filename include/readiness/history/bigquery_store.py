@@ -28,8 +28,9 @@ from typing import Any
 
 from readiness.clients.bigquery import bigquery_client, query_parameter
 from readiness.domain.model import ServiceEvaluation
-from readiness.domain.verdicts import ChainLink, Verdict
-from readiness.history import IssueLink, RunMeta
+from readiness.domain.verdicts import ChainLink, Verdict, next_link
+from readiness.history import IssueLink, RunMeta, VerdictClaim
+from readiness.history import queries as q
 from readiness.history.rows import evaluation_row, item_rows
 from readiness.history.schema import PARTITIONING, TABLES
 from readiness.history.sql import VIEWS_FILE, fill, view_statements
@@ -366,6 +367,83 @@ class BigQueryHistory(SqlHistory):
                 "verdict %s of %s was taken by another run; signing again", row["sequence"], service
             )
         raise RuntimeError(f"could not append a verdict for {service}: the chain kept moving")
+
+    def append_verdicts(self, claims: Sequence[VerdictClaim]) -> list[Verdict]:
+        """A batch's verdicts in one read of the chain heads, one load job and one
+        ``MERGE``, whatever the batch's size. The ``MERGE`` inserts a service's verdicts
+        only if no verdict holds its first new place or any after it, so each service's
+        verdicts land together or not at all and no chain is left with a gap; a service
+        another writer moved meanwhile is signed again on the new head."""
+        self.init()
+        out: dict[int, Verdict] = {}
+        waiting = list(range(len(claims)))
+        columns = [*TABLES["verdicts"], ("first_sequence", "INT64")]
+        names = [n for n, _ in TABLES["verdicts"]]
+        for _attempt in range(8):
+            if not waiting:
+                break
+            pairs = {(claims[i].service, claims[i].run_id) for i in waiting}
+            params = {
+                "services": sorted({s for s, _ in pairs}),
+                "run_ids": sorted({r for _, r in pairs}),
+            }
+            heads: dict[str, tuple[int, str]] = {}
+            same: dict[tuple[str, str], str] = {}
+            for row in self.select(q.CHAIN_HEADS, **params):
+                if row["is_head"]:
+                    heads[row["service"]] = (int(row["sequence"]), row["verdict_sha256"])
+                if (row["service"], row["run_id"]) in pairs:
+                    same.setdefault((row["service"], row["run_id"]), row["verdict_sha256"])
+            if same:  # a retried batch: a run whose verdict already says it keeps that one
+                known = {
+                    (row["service"], row["run_id"]): Verdict.from_row(row)
+                    for row in self.select(q.RUN_VERDICTS, **params)
+                }
+                for i in list(waiting):
+                    found = known.get((claims[i].service, claims[i].run_id))
+                    if found is not None and claims[i].unchanged(found):
+                        out[i] = found
+                        waiting.remove(i)
+            built: list[tuple[int, Verdict]] = []
+            first: dict[str, int] = {}
+            for i in waiting:
+                claim = claims[i]
+                link = next_link(heads.get(claim.service), same.get((claim.service, claim.run_id)))
+                verdict = claim.build(link)
+                heads[claim.service] = (verdict.sequence, verdict.sha256)
+                same[(claim.service, claim.run_id)] = verdict.sha256
+                first.setdefault(claim.service, verdict.sequence)
+                built.append((i, verdict))
+            if not built:
+                break
+            rows = [{**v.row(), "first_sequence": first[v.service]} for _, v in built]
+            with self._staged("verdicts", columns, rows) as source:
+                job = self._job(
+                    f"MERGE {self.ref}.verdicts AS T USING {source} AS S "
+                    "ON T.service = S.service AND T.sequence >= S.first_sequence "
+                    f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) "
+                    f"VALUES ({', '.join(f'S.{n}' for n in names)})"
+                )
+            if job.num_dml_affected_rows in (None, len(built)):
+                out.update(built)
+                waiting = []
+                break
+            landed = {
+                row["verdict_sha256"]
+                for row in self._run(
+                    f"SELECT verdict_sha256 FROM {self.ref}.verdicts "
+                    "WHERE service IN UNNEST(@services) AND verdict_sha256 IN UNNEST(@shas)",
+                    {"services": sorted(first), "shas": [v.sha256 for _, v in built]},
+                )
+            }
+            out.update((i, v) for i, v in built if v.sha256 in landed)
+            waiting = [i for i, v in built if v.sha256 not in landed]
+            log.info("%d verdicts met chains another writer moved; signing again", len(waiting))
+        if waiting:
+            raise RuntimeError(
+                f"could not append {len(waiting)} verdicts: their chains kept moving"
+            )
+        return [out[i] for i in range(len(claims))]
 
     def save_link(self, link: IssueLink) -> None:
         """Upsert one issue link by its episode (a small DML MERGE; issue_links is tiny)."""

@@ -144,6 +144,26 @@ WHERE service = @service
 QUALIFY ROW_NUMBER() OVER (PARTITION BY run_id = @run_id ORDER BY sequence DESC) = 1
 """
 
+#: A batch's chain heads: each service's last verdict, and the last of each of the batch's
+#: runs already signed (a re-run supersedes it). Four narrow columns, never the envelopes.
+CHAIN_HEADS = """
+SELECT service, run_id, sequence, verdict_sha256,
+       ROW_NUMBER() OVER (PARTITION BY service ORDER BY sequence DESC) = 1 AS is_head
+FROM {dataset}.verdicts
+WHERE service IN UNNEST(@services)
+QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY sequence DESC) = 1
+     OR (run_id IN UNNEST(@run_ids)
+         AND ROW_NUMBER() OVER (PARTITION BY service, run_id ORDER BY sequence DESC) = 1)
+"""
+
+#: The latest verdict of each of a batch's runs that has one (a retried transfer).
+RUN_VERDICTS = """
+SELECT *
+FROM {dataset}.verdicts
+WHERE service IN UNNEST(@services) AND run_id IN UNNEST(@run_ids)
+QUALIFY ROW_NUMBER() OVER (PARTITION BY service, run_id ORDER BY sequence DESC) = 1
+"""
+
 RUN_VERDICT = """
 SELECT *
 FROM {dataset}.verdicts

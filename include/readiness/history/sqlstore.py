@@ -12,7 +12,7 @@ from typing import Any
 from readiness.domain.exemptions import Baseline, ExemptionDecision
 from readiness.domain.model import PriorItemState, Status
 from readiness.domain.verdicts import ChainLink, Verdict, next_link
-from readiness.history import IssueLink, ServiceSnapshot
+from readiness.history import IssueLink, ServiceSnapshot, VerdictClaim
 from readiness.history import queries as q
 from readiness.history.schema import TABLES
 
@@ -172,6 +172,17 @@ class SqlHistory(ABC):
     ) -> Verdict:
         """Append the verdict ``build`` signs for the link after the service's chain head,
         so two writers never take the same place in the chain."""
+
+    def append_verdicts(self, claims: Sequence[VerdictClaim]) -> list[Verdict]:
+        """One claim at a time (a local store has one writer and no statement quota)."""
+        out = []
+        for claim in claims:
+            known = self.run_verdict(claim.service, claim.run_id)
+            if known is not None and claim.unchanged(known):
+                out.append(known)
+            else:
+                out.append(self.append_verdict(claim.service, claim.run_id, claim.build))
+        return out
 
     def _link(self, service: str, run_id: str) -> ChainLink:
         """One narrow read (three columns of one service's cluster), never the envelopes."""

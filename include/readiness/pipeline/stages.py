@@ -27,7 +27,8 @@ from readiness.pipeline.codec import (
     evidence_from_json,
     evidence_to_json,
 )
-from readiness.pipeline.verdicts import Sealer
+from readiness.pipeline.transfer import shard_of, shard_store
+from readiness.pipeline.verdicts import Sealer, evidence_archive
 from readiness.spec.config import Settings
 from readiness.spec.loader import Catalog, load_catalog_cached
 from readiness.support.timeutil import utcnow
@@ -87,6 +88,8 @@ def headline(result: Mapping[str, Any], issues: Mapping[str, Any] | None = None)
             text += f"; {label} {', '.join(keys)}"
     if result.get("verdict"):  # last: service#n sha256:<its first 16 hex digits>…
         text += f"; verdict {result['verdict'][:-48]}…"
+    elif result.get("shard"):
+        text += "; verdict signed by the history transfer"
     return text
 
 
@@ -178,6 +181,10 @@ class ServiceStages:
         before) and sign its verdict; returns the outcome, with the verdict's reference.
         The signing key is read first: a key that is missing fails before any write."""
         ev = self.load(evaluation)
+        shards = shard_store(self.settings)
+        if shards is not None:  # the transfer loads it with others, and signs it
+            uri = shards.put(shard_of(self.settings, ev, meta, evidence_archive(self.settings)))
+            return {**outcome(ev), "shard": uri}
         sealer = Sealer.of(self.settings, credentials)
         with self._history() as history:
             verdicts = engine.record(history, [ev], meta, sealer)
@@ -220,8 +227,11 @@ class ServiceStages:
         if not channels:
             return done
         with self._history() as history:
-            if history.run_verdict(ev.service, ev.run_id) is None:
-                return done  # not recorded: it announces nothing
+            shards = shard_store(self.settings)
+            if history.run_verdict(ev.service, ev.run_id) is None and not (
+                shards is not None and shards.has(ev.service, ev.run_id)
+            ):
+                return done  # not recorded (nor waiting for the transfer): it announces nothing
             found = announcements(ev, history.links(ev.service), self.settings.lapse_notice_days)
             since = min((a.at for a in found), default=None)
             sent = {r["event_id"] for r in history.notifications(ev.service, since)}

@@ -74,6 +74,15 @@ class Settings:
     #: warehouse allows at once (BigQuery: 2 mutating DML statements per table run, 20
     #: queue; docs/history.md). Empty: no pool (DuckDB serialises writers itself).
     history_write_pool: str = ""
+    #: Where ``record`` tasks put their runs as shards (a folder or ``gs://bucket/prefix``)
+    #: for the ``readiness__history_transfer`` DAG to load in batches and seal (one load
+    #: job and one ``MERGE`` per table a batch; docs/history.md). Empty: each ``record``
+    #: writes history and signs its verdict itself.
+    history_transfer: str = ""
+    #: How often the transfer DAG loads the pending shards (minutes, 1 to 60).
+    history_transfer_minutes: int = 5
+    #: The most shards one transfer loads (the rest wait for the next one).
+    history_transfer_batch: int = 2000
     #: How long an unreachable evidence source (a bucket, BigQuery, an HTTP endpoint) is
     #: tried in one run, retries included, before its items are recorded as ``error``.
     source_deadline_s: int = 60
@@ -226,6 +235,26 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
                     "tick_spread_minutes",
                     f"expected 0 to 60 (minutes inside the tick's hour), got "
                     f"{settings.tick_spread_minutes}",
+                )
+            ]
+        )
+    if not 1 <= settings.history_transfer_minutes <= 60:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "history_transfer_minutes",
+                    f"expected 1 to 60, got {settings.history_transfer_minutes}",
+                )
+            ]
+        )
+    if not 1 <= settings.history_transfer_batch <= 20_000:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    "history_transfer_batch",
+                    f"expected 1 to 20000 shards, got {settings.history_transfer_batch}",
                 )
             ]
         )

@@ -37,6 +37,8 @@ PAUSE_LIMIT_S = 600.0
 POINTS = {
     "record": "inside the history write, after the rows are inserted, before the commit "
     "(BigQuery: between the item_results and the evaluations MERGE)",
+    "transfer": "the history transfer has loaded a batch's rows and events, its verdicts "
+    "are not appended yet",
     "sync-after-open": "the tracker has opened the issue, its link is not saved yet",
     "sync-after-comment": "the tracker has taken the comment, the link is not updated yet",
     "collect.<source>": "one evidence source is about to be read (collect.store, ...)",

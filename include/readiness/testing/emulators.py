@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +33,27 @@ import pytest
 EXTENSIONS = ("icu", "spatial", "avro", "ducklake")
 PROJECT = "readiness-test"
 START_DEADLINE_S = 90.0
+
+
+class CountingClient:
+    """Wraps a BigQuery client: counts the jobs sent through it, by kind (``dml``,
+    ``query``, ``load``), to hold a write path to how many statements it costs."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.jobs: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def query(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        head = sql.lstrip().split(None, 1)[0].upper()
+        self.jobs["dml" if head in ("MERGE", "INSERT", "DELETE", "UPDATE") else "query"] += 1
+        return self.client.query(sql, *args, **kwargs)
+
+    def load_table_from_file(self, *args: Any, **kwargs: Any) -> Any:
+        self.jobs["load"] += 1
+        return self.client.load_table_from_file(*args, **kwargs)
 
 
 def free_port() -> int:
