@@ -25,6 +25,7 @@ from readiness.spec.loader import Catalog, load_catalog, load_service_catalog_ca
 from readiness.spec.overrides import sources
 from readiness.support.errors import ConfigError, Problem
 from readiness_airflow.retention import RETENTION_DAG_ID, retention_dag
+from readiness_airflow.transfer import TRANSFER_DAG_ID, transfer_dag
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ QUARTERLY_DAG_ID = f"{PREFIX}quarterly_revalidation"
 QUARTERLY_SCHEDULE = "0 6 1 1,4,7,10 *"
 EXEMPTIONS_DAG_ID = f"{PREFIX}exemptions"
 #: DAG ids the factory builds itself: no service may take one.
-RESERVED_DAG_IDS = (EXEMPTIONS_DAG_ID, RETENTION_DAG_ID)
+RESERVED_DAG_IDS = (EXEMPTIONS_DAG_ID, RETENTION_DAG_ID, TRANSFER_DAG_ID)
 #: Requests are looked for hourly: a new one waits at most an hour to reach its approvers.
 EXEMPTIONS_SCHEDULE = "7 * * * *"
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -404,7 +405,8 @@ def _service_dag(settings: Settings, catalog: Catalog, spec: ServiceSpec) -> DAG
         spec,
         checklist,
         settings.live,
-        settings.history_write_pool,
+        # with the transfer, a record task writes a shard, not the warehouse: no DML slot
+        "" if settings.history_transfer else settings.history_write_pool,
         settings.task_retry_delay_s,
         settings.run_deadline_minutes,
         bool(settings.evidence_events),
@@ -429,6 +431,8 @@ def _only_the_dag_being_run(settings: Settings) -> dict[str, DAG] | None:
         return {wanted: exemptions_dag()}
     if wanted == RETENTION_DAG_ID and settings.metadata_retention_days > 0:
         return {wanted: retention_dag(settings.metadata_retention_days)}
+    if wanted == TRANSFER_DAG_ID and settings.history_transfer:
+        return {wanted: _transfer_dag(settings)}
     if not wanted or not wanted.startswith(PREFIX) or wanted == QUARTERLY_DAG_ID:
         return None
     service = wanted[len(PREFIX) :]
@@ -479,4 +483,14 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     dags[EXEMPTIONS_DAG_ID] = exemptions_dag()
     if settings.metadata_retention_days > 0:
         dags[RETENTION_DAG_ID] = retention_dag(settings.metadata_retention_days)
+    if settings.history_transfer:
+        dags[TRANSFER_DAG_ID] = _transfer_dag(settings)
     return dags
+
+
+def _transfer_dag(settings: Settings) -> DAG:
+    return transfer_dag(
+        settings.history_transfer_minutes,
+        settings.history_transfer_batch,
+        settings.history_write_pool,
+    )

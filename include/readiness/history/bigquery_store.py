@@ -428,14 +428,10 @@ class BigQueryHistory(SqlHistory):
                 out.update(built)
                 waiting = []
                 break
-            landed = {
-                row["verdict_sha256"]
-                for row in self._run(
-                    f"SELECT verdict_sha256 FROM {self.ref}.verdicts "
-                    "WHERE service IN UNNEST(@services) AND verdict_sha256 IN UNNEST(@shas)",
-                    {"services": sorted(first), "shas": [v.sha256 for _, v in built]},
-                )
-            }
+            sql = f"SELECT verdict_sha256 AS sha FROM {self.ref}.verdicts WHERE service IN "
+            sql += "UNNEST(@services) AND verdict_sha256 IN UNNEST(@shas)"
+            shas = {"services": sorted(first), "shas": [v.sha256 for _, v in built]}
+            landed = {row["sha"] for row in self._run(sql, shas)}
             out.update((i, v) for i, v in built if v.sha256 in landed)
             waiting = [i for i, v in built if v.sha256 not in landed]
             log.info("%d verdicts met chains another writer moved; signing again", len(waiting))
