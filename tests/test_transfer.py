@@ -269,3 +269,39 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
     assert costs[0] == costs[1], costs  # 2 runs or 4 (two of a service): the same jobs
     assert costs[0]["dml"] <= 4, costs  # item_results, evaluations, verdicts (+ events)
     assert costs[0]["load"] == 3, costs  # item_results, evaluations, verdicts
+
+
+def test_shards_in_a_bucket_are_loaded_and_a_bad_one_is_kept_aside(
+    tmp_path: Path, gcs_client: Any
+) -> None:
+    """The production layout: shards in Cloud Storage (``gcp-storage-emulator``)."""
+    bucket = f"shards-{uuid.uuid4().hex[:8]}"
+    gcs_client.create_bucket(bucket)
+    settings = Settings(
+        project_root=ROOT,
+        history=f"duckdb://{tmp_path}/history.duckdb",
+        history_transfer=f"gs://{bucket}/runs",
+        outbox=str(tmp_path / "outbox"),
+        collect_workers=1,
+        evidence_root="samples/evidence",
+        verdict_key=str(tmp_path / "verdict-key.pem"),
+        verdict_keyring=str(tmp_path / "verdict-keyring.json"),
+        evidence_archive="none",
+    )
+    project = Project(settings, tmp_path)
+    first = project.record(FSS, DAYS[0], "d1")
+    again = project.record(FSS, DAYS[0], "d1")  # a retried record task: the same object
+    assert first["shard"] == again["shard"] and len(project.pending()) == 1
+    assert first["shard"].startswith(f"gs://{bucket}/runs/pending/")
+    assert project.shards.has(FSS, f"{FSS}@d1")
+    blobs = gcs_client.bucket(bucket)
+    blobs.blob(f"runs/{shard_name(FSS, 'x')}").upload_from_string(b"\xff not json")
+    assert len(project.pending()) == 2
+    report = run_transfer(settings)
+    assert len(report.runs) == 1 and len(report.rejected) == 1
+    assert project.pending() == []
+    names = sorted(b.name for b in gcs_client.list_blobs(bucket))
+    kept = f"runs/rejected/{Path(shard_name(FSS, 'x')).name}"
+    assert names == [kept, f"{kept}.why.txt"]
+    assert blobs.blob(kept).download_as_bytes() == b"\xff not json"  # kept, not lost
+    assert [v.sequence for v in project.history().verdicts(FSS)] == [1]
