@@ -1,9 +1,11 @@
 """The warehouse's write path at 1,000, 10,000 and 100,000 services a day: statements,
 load jobs, bytes, dollars and the time from the tick to the last service's level, for the
-write path in use (one ``record`` per run: a look-up, two load jobs, two ``MERGE``s and the
-verdict's ``MERGE``, through a pool of BigQuery's 2 concurrent DML statements per table)
-and for a batched transfer (runs' rows written as shards; one job every ``--interval``
-minutes loads them with one load job and one ``MERGE`` per table, the same replace-by-run).
+direct path (no ``history_transfer``; one ``record`` per run: a look-up, two load jobs, two
+``MERGE``s and the verdict's ``MERGE``, through a pool of BigQuery's 2 concurrent DML
+statements per table)
+and for the batched transfer (``history_transfer``: runs written as shards; the transfer DAG,
+every ``--interval`` minutes, loads them with one load job and one ``MERGE`` per table, the
+same replace-by-run, and signs their verdicts with one more of each).
 
 Measured here, against the BigQuery emulator with the official client: the statements and
 load jobs each path sends (counted on the client), for K runs written one by one and as one
@@ -40,12 +42,19 @@ DML_AT_ONCE = 2  # mutating DML running per table; 20 more queue, then they fail
 
 
 def measured(runs: int, work: Path) -> dict[str, Any]:
-    """Jobs per run written one by one (as each ``record`` task does) and as one batch."""
+    """Jobs per run written one by one (as each ``record`` task does without the
+    transfer, its verdict's ``MERGE`` aside) and through the transfer: the runs as shards,
+    one ``transfer`` loading and signing them all, then every shard rewritten (each record
+    retried) and transferred again, which must leave the same rows and verdicts."""
     from generate import generate
     from readiness.history import RunMeta
     from readiness.history.bigquery_store import BigQueryHistory
+    from readiness.history.shards import ShardStore
     from readiness.pipeline.engine import evaluate
+    from readiness.pipeline.transfer import shard_of, transfer
+    from readiness.pipeline.verdicts import Sealer
     from readiness.spec.config import Settings
+    from readiness.support.dsse import SigningKey
     from readiness.testing.emulators import PROJECT, CountingClient, running_bigquery_emulator
 
     folder = generate(runs, work / f"n{runs}")
@@ -69,16 +78,29 @@ def measured(runs: int, work: Path) -> dict[str, Any]:
             if mode == "per_run":
                 for ev in evaluations:
                     store.write([ev], RunMeta(f"bench-{ev.service}"))
-            else:
-                store.write(evaluations, RunMeta("bench-batch"))
-            again = Counter(counting.jobs)
-            # a retried batch replaces its own rows: never doubles
-            store.write(evaluations, RunMeta("bench-batch")) if mode == "batch" else None
+                jobs = Counter(counting.jobs)
+                verdicts = 0
+            else:  # the production path: shards, then one transfer loads and signs them
+                shards = ShardStore(str(work / f"shards-{runs}"))
+                sealer = Sealer(settings, SigningKey.generate())
+
+                def put_shards(shards: ShardStore = shards) -> None:
+                    for ev in evaluations:
+                        shards.put(shard_of(settings, ev, RunMeta(f"bench-{ev.service}"), None))
+
+                put_shards()
+                transferred = Counter(counting.jobs)
+                transfer(store, shards, sealer, limit=10_000)
+                jobs = Counter(counting.jobs) - transferred
+                put_shards()  # every record task retried, then the transfer again
+                transfer(store, shards, sealer, limit=10_000)
+                verdicts = len(store.verdicts())
             rows = store.query(f"SELECT COUNT(*) AS n FROM {store.ref}.item_results")[0]["n"]
             out[mode] = {
-                "jobs": dict(again),
+                "jobs": dict(jobs),
                 "seconds": round(time.perf_counter() - started, 2),
                 "item_rows": rows,
+                "verdicts": verdicts,
             }
     return out
 
@@ -98,7 +120,7 @@ def per_day(services: int, m: dict[str, Any], slot_s: float, interval_min: int) 
     # two slots of the pool, each held slot_s for one record
     direct_last_h = services * slot_s / DML_AT_ONCE / 3600
     batches = min(24 * 60 // interval_min, services)
-    batched_dml = batch.get("dml", 0) * batches + batches  # + one verdicts MERGE a batch
+    batched_dml = batch.get("dml", 0) * batches  # measured: the verdicts' MERGE included
     batched_bytes = batches * (
         max(MIN_BILLED, day_items_b / 2) + max(MIN_BILLED, day_evals_b / 2) + 2 * MIN_BILLED
     )
@@ -139,8 +161,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(
         f"measured on the emulator, {m['runs']} runs: one by one {m['per_run']['jobs']} "
         f"({m['per_run']['seconds']} s), as one batch {m['batch']['jobs']} "
-        f"({m['batch']['seconds']} s); item rows after a retried batch: "
-        f"{m['batch']['item_rows']} (one run each: {m['per_run']['item_rows']})"
+        f"({m['batch']['seconds']} s, verdicts signed included); after every record and "
+        f"the transfer were retried: {m['batch']['item_rows']} item rows and "
+        f"{m['batch']['verdicts']} verdicts (one run each: {m['per_run']['item_rows']} rows)"
     )
     print(
         f"assumed: {args.slot_s} s of DML a record (not measured on BigQuery), 2 DML at once "
