@@ -305,3 +305,52 @@ def test_shards_in_a_bucket_are_loaded_and_a_bad_one_is_kept_aside(
     assert names == [kept, f"{kept}.why.txt"]
     assert blobs.blob(kept).download_as_bytes() == b"\xff not json"  # kept, not lost
     assert [v.sequence for v in project.history().verdicts(FSS)] == [1]
+
+
+def test_a_transfer_killed_between_its_rows_and_its_verdicts_converges(tmp_path: Path) -> None:
+    """The real crash: ``readiness transfer`` SIGKILLed at failpoint ``transfer`` (rows and
+    events in, verdicts not), then run again."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "READINESS_HOME": str(ROOT),
+        "READINESS_HISTORY": f"duckdb://{tmp_path}/history.duckdb",
+        "READINESS_HISTORY_TRANSFER": str(tmp_path / "shards"),
+        "READINESS_OUTBOX": str(tmp_path / "outbox"),
+        "READINESS_VERDICT_KEY": str(tmp_path / "verdict-key.pem"),
+        "READINESS_VERDICT_KEYRING": str(tmp_path / "verdict-keyring.json"),
+        "READINESS_EVIDENCE_ARCHIVE": "none",
+    }
+    settings = replace(
+        Settings(project_root=ROOT, collect_workers=1, evidence_root="samples/evidence"),
+        history=env["READINESS_HISTORY"],
+        history_transfer=env["READINESS_HISTORY_TRANSFER"],
+        outbox=env["READINESS_OUTBOX"],
+        verdict_key=env["READINESS_VERDICT_KEY"],
+        verdict_keyring=env["READINESS_VERDICT_KEYRING"],
+        evidence_archive="none",
+    )
+    project = Project(settings, tmp_path)
+    for service in (FSS, MNT):
+        project.record(service, DAYS[0], "d1")
+    command = [sys.executable, "-m", "readiness.cli", "transfer", "--json"]
+    killed = subprocess.run(
+        command,
+        env={**env, "READINESS_TEST_FAILPOINTS": "1", "READINESS_FAILPOINT": "transfer"},
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert project.count("evaluations") == 2 and project.count("verdicts") == 0
+    assert len(project.pending()) == 2
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["runs"] == 2
+    assert project.count("evaluations") == 2
+    assert project.count("item_results") == ITEMS[FSS] + ITEMS[MNT]
+    assert [v.sequence for v in project.history().verdicts(FSS)] == [1]
+    assert project.pending() == []
+    _verified(project, FSS)
