@@ -60,6 +60,18 @@ class Project:
         return self.shards.pending(10_000)
 
 
+def _settings(tmp_path: Path, **chosen: Any) -> Settings:
+    """The sample evidence, a key and keyring of the test's own, and what the test chose."""
+    base: dict[str, Any] = {
+        "outbox": str(tmp_path / "outbox"),
+        "collect_workers": 1,
+        "evidence_root": "samples/evidence",
+        "verdict_key": str(tmp_path / "verdict-key.pem"),
+        "verdict_keyring": str(tmp_path / "verdict-keyring.json"),
+    }
+    return Settings(project_root=ROOT, **{**base, **chosen})
+
+
 @pytest.fixture(params=["duckdb", "bigquery"])
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> Project:
     history = f"duckdb://{tmp_path}/history.duckdb"
@@ -69,18 +81,13 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Project:
 
         endpoint = request.getfixturevalue("bigquery_emulator")
         history = f"bigquery://{PROJECT}/transfer_{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        project_root=ROOT,
+    settings = _settings(
+        tmp_path,
         history=history,
         bigquery_endpoint=endpoint,
         history_timeout_s=30,
         history_transfer=str(tmp_path / "shards"),
-        outbox=str(tmp_path / "outbox"),
-        collect_workers=1,
-        evidence_root="samples/evidence",
         exemptions_root="samples/exemptions",
-        verdict_key=str(tmp_path / "verdict-key.pem"),
-        verdict_keyring=str(tmp_path / "verdict-keyring.json"),
         evidence_archive=str(tmp_path / "evidence-archive"),
         verdict_archive=str(tmp_path / "verdict-archive"),
     )
@@ -240,17 +247,13 @@ def test_a_batch_costs_the_same_statements_whatever_its_size(
     monkeypatch.setattr(bigquery_store, "bigquery_client", counted)
     costs = []
     for size in (1, 2):
-        settings = Settings(
-            project_root=ROOT,
+        settings = _settings(
+            tmp_path,
             history=f"bigquery://{PROJECT}/batch_{uuid.uuid4().hex[:8]}",
             bigquery_endpoint=bigquery_emulator,
             history_timeout_s=30,
             history_transfer=str(tmp_path / f"shards-{size}"),
             outbox=str(tmp_path / f"outbox-{size}"),
-            collect_workers=1,
-            evidence_root="samples/evidence",
-            verdict_key=str(tmp_path / "verdict-key.pem"),
-            verdict_keyring=str(tmp_path / "verdict-keyring.json"),
             evidence_archive="none",
         )
         project = Project(settings, tmp_path)
@@ -277,15 +280,10 @@ def test_shards_in_a_bucket_are_loaded_and_a_bad_one_is_kept_aside(
     """The production layout: shards in Cloud Storage (``gcp-storage-emulator``)."""
     bucket = f"shards-{uuid.uuid4().hex[:8]}"
     gcs_client.create_bucket(bucket)
-    settings = Settings(
-        project_root=ROOT,
+    settings = _settings(
+        tmp_path,
         history=f"duckdb://{tmp_path}/history.duckdb",
         history_transfer=f"gs://{bucket}/runs",
-        outbox=str(tmp_path / "outbox"),
-        collect_workers=1,
-        evidence_root="samples/evidence",
-        verdict_key=str(tmp_path / "verdict-key.pem"),
-        verdict_keyring=str(tmp_path / "verdict-keyring.json"),
         evidence_archive="none",
     )
     project = Project(settings, tmp_path)

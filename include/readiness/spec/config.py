@@ -179,6 +179,14 @@ def _host_map(value: Any) -> dict[str, list[str]]:
 _ENV = {f.name: f"READINESS_{f.name.upper()}" for f in fields(Settings) if f.name != "project_root"}
 
 
+#: Whole-number settings with a range: (name, lowest, highest, what the number counts).
+_RANGES = (
+    ("tick_spread_minutes", 0, 60, " (minutes inside the tick's hour)"),
+    ("history_transfer_minutes", 1, 60, ""),
+    ("history_transfer_batch", 1, 20_000, " shards"),
+)
+
+
 def load_settings(config_file: Path | None = None, project_root: Path | None = None) -> Settings:
     """Settings from the config file (if any), then the environment on top."""
     root = project_root or find_project_root()
@@ -227,37 +235,12 @@ def load_settings(config_file: Path | None = None, project_root: Path | None = N
         setattr(settings, name, value)
     if settings.live_sources.lower() not in ("auto", "true", "false", "1", "0", "yes", "no"):
         raise ConfigError([Problem(str(path), "live_sources", "expected auto, true or false")])
-    if not 0 <= settings.tick_spread_minutes <= 60:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "tick_spread_minutes",
-                    f"expected 0 to 60 (minutes inside the tick's hour), got "
-                    f"{settings.tick_spread_minutes}",
-                )
-            ]
-        )
-    if not 1 <= settings.history_transfer_minutes <= 60:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "history_transfer_minutes",
-                    f"expected 1 to 60, got {settings.history_transfer_minutes}",
-                )
-            ]
-        )
-    if not 1 <= settings.history_transfer_batch <= 20_000:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    "history_transfer_batch",
-                    f"expected 1 to 20000 shards, got {settings.history_transfer_batch}",
-                )
-            ]
-        )
+    for name, low, high, unit in _RANGES:
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                [Problem(str(path), name, f"expected {low} to {high}{unit}, got {value}")]
+            )
     from readiness.trackers import TRACKERS
 
     if settings.tracker not in TRACKERS:
