@@ -86,6 +86,20 @@ def test_on_any_date_the_services_stand_where_the_story_left_them(
     assert as_of - rp3.evidence.observed_at < timedelta(days=8)
 
 
+def test_at_any_hour_of_the_day_the_services_stand_where_they_stood_at_dawn(
+    tmp_path: Path,
+) -> None:
+    """Runs tick all day: no item may lapse in the hours before a daily export is written
+    (the SLO budget is exported at 01:00 for the day before)."""
+    settings = _settings(tmp_path, f"{sample_feed.SCHEME}{tmp_path}/evidence")
+    day = datetime(2027, 2, 11, tzinfo=UTC)  # a Thursday: no restore-drill regression
+    dawn = _by_service(settings, day + timedelta(hours=5))
+    for hour in (0.5, 23.5):  # just before the export, either side of midnight
+        at = _by_service(settings, day + timedelta(hours=hour))
+        for service in (FSS, MNT):
+            assert _not_passing(at[service]) == _not_passing(dawn[service]), (service, hour)
+
+
 def test_every_week_a_skipped_restore_drill_regresses_and_the_next_day_remediates(
     tmp_path: Path,
 ) -> None:
