@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from readiness.history import RunMeta
+from readiness.pipeline.engine import evaluate
 from readiness.spec.config import Settings
+from readiness.support.timeutil import parse_timestamp
 
 CHECKLIST = """
 checklist: mini
@@ -144,3 +147,39 @@ def make_project(root: Path, services: dict[str, str] | None = None) -> Settings
         collect_workers=1,
         live_sources="false",
     )
+
+
+#: Weekly runs across 2026Q4; alpha's restore drill fails in November and is fixed a week
+#: later; beta's drill is not repeated in December, so it goes stale and stays failing.
+DATES = [
+    "2026-10-05",
+    "2026-10-19",
+    "2026-11-02",
+    "2026-11-09",
+    "2026-11-16",
+    "2026-11-30",
+    "2026-12-14",
+    "2026-12-28",
+]
+
+
+def simulate_quarter(root: Path) -> Settings:
+    settings = make_project(root)
+    alpha, beta = root / "evidence" / "alpha", root / "evidence" / "beta"
+    drill(alpha, "2026-11-06", outcome="failed")  # alpha fails from 11-09 until the 11-13 drill
+    drill(alpha, "2026-11-13")
+    for path in (beta / "drill_report").glob("restore-2026-1[12]-*.json"):
+        path.unlink()  # beta: no drill after October -> stale from late November
+    sign(beta, "SO1", "Tech lead", "2026-11-20T09:00:00Z")  # beta renews in Q4
+    for day in DATES:
+        evaluate(
+            settings,
+            as_of=parse_timestamp(f"{day}T06:00:00Z"),
+            meta=RunMeta(run_key=day, trigger="scheduled"),
+        )
+    evaluate(
+        settings,
+        as_of=parse_timestamp("2027-01-01T06:00:00Z"),
+        meta=RunMeta(run_key="quarterly:2027Q1", trigger="quarterly"),
+    )
+    return settings

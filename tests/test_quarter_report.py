@@ -11,49 +11,13 @@ from typing import Any
 
 import pytest
 
-from quarter_project import drill, make_project, sign
+from quarter_project import make_project, simulate_quarter
 from readiness.audit.reports import write_quarter_report
 from readiness.audit.reports.quarterly import build_quarter_report, quarter_bounds
 from readiness.cli.main import main
-from readiness.history import RunMeta, history_for
-from readiness.pipeline.engine import evaluate
+from readiness.history import history_for
 from readiness.spec.config import Settings
 from readiness.support.timeutil import parse_timestamp
-
-#: Weekly runs across 2026Q4; alpha's restore drill fails in November and is fixed a week
-#: later; beta's drill is not repeated in December, so it goes stale and stays failing.
-DATES = [
-    "2026-10-05",
-    "2026-10-19",
-    "2026-11-02",
-    "2026-11-09",
-    "2026-11-16",
-    "2026-11-30",
-    "2026-12-14",
-    "2026-12-28",
-]
-
-
-def simulate_quarter(root: Path) -> Settings:
-    settings = make_project(root)
-    alpha, beta = root / "evidence" / "alpha", root / "evidence" / "beta"
-    drill(alpha, "2026-11-06", outcome="failed")  # alpha fails from 11-09 until the 11-13 drill
-    drill(alpha, "2026-11-13")
-    for path in (beta / "drill_report").glob("restore-2026-1[12]-*.json"):
-        path.unlink()  # beta: no drill after October -> stale from late November
-    sign(beta, "SO1", "Tech lead", "2026-11-20T09:00:00Z")  # beta renews in Q4
-    for day in DATES:
-        evaluate(
-            settings,
-            as_of=parse_timestamp(f"{day}T06:00:00Z"),
-            meta=RunMeta(run_key=day, trigger="scheduled"),
-        )
-    evaluate(
-        settings,
-        as_of=parse_timestamp("2027-01-01T06:00:00Z"),
-        meta=RunMeta(run_key="quarterly:2027Q1", trigger="quarterly"),
-    )
-    return settings
 
 
 @pytest.fixture(scope="module")
