@@ -3,8 +3,10 @@ different quarters, evidence in a temporary folder, history in DuckDB."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 from readiness.history import RunMeta
 from readiness.pipeline.engine import evaluate
@@ -163,8 +165,9 @@ DATES = [
 ]
 
 
-def simulate_quarter(root: Path) -> Settings:
-    settings = make_project(root)
+def simulate_quarter(root: Path, **chosen: Any) -> Settings:
+    """The quarter's runs, on the history ``chosen`` names (DuckDB under ``root`` if none)."""
+    settings = dataclasses.replace(make_project(root), **chosen)
     alpha, beta = root / "evidence" / "alpha", root / "evidence" / "beta"
     drill(alpha, "2026-11-06", outcome="failed")  # alpha fails from 11-09 until the 11-13 drill
     drill(alpha, "2026-11-13")

@@ -4,9 +4,12 @@ portfolio's cells. No FastAPI and no history here: what a cell shows is a pure f
 from __future__ import annotations
 
 import html
+import urllib.parse
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["LINKABLE", "_due_cell", "_e", "_lapse_cell", "_link", "_spark", "_timeline"]
+__all__ = ["LINKABLE", "_due_cell", "_e", "_lapse_cell", "_link", "_pager", "_spark", "_timeline"]
 
 
 def _lapse_cell(lapse: dict[str, Any] | None) -> str:
@@ -46,19 +49,44 @@ def _link(uri: Any, text: Any = None, *, css: str = "", new_tab: bool = False) -
 
 
 def _spark(points: list[tuple[str, int]], top: int = 4, width: int = 120, height: int = 24) -> str:
-    """The level over the last 90 days as an inline SVG (small on the portfolio)."""
-    if len(points) < 2:
+    """The level as an inline SVG step line on a time axis (small on the portfolio, whose
+    trend is one point a day where the level changed; a service's is one per run)."""
+    line = [(_when(at), rank) for at, rank in points]
+    if len(line) < 2:
         return "<span class='muted'>—</span>"
-    step = width / (len(points) - 1)
+    first, span = line[0][0], max((line[-1][0] - line[0][0]).total_seconds(), 1.0)
     scale = (height - 4) / max(top, 1)
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{i * step:.1f},{height - 2 - rank * scale:.1f}"
-        for i, (_at, rank) in enumerate(points)
+    path = _steps(
+        line,
+        lambda at: (width - 2) * (at - first).total_seconds() / span + 1,
+        lambda rank: height - 2 - rank * scale,
     )
     return (
         f"<svg width='{width}' height='{height}' role='img' aria-label='level trend'>"
         f"<path d='{path}' fill='none' stroke='#2563eb' stroke-width='1.5'/></svg>"
     )
+
+
+def _when(at: str) -> datetime:
+    """A point's moment: a run's timestamp or a day (its midnight); history is UTC."""
+    moment = datetime.fromisoformat(at)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _steps(
+    line: list[tuple[datetime, int]],
+    x: Callable[[datetime], float],
+    y: Callable[[int], float],
+) -> str:
+    """An SVG path that holds each level until the next point, then steps."""
+    out: list[str] = []
+    previous: int | None = None
+    for at, rank in line:
+        if previous is not None:
+            out.append(f"L{x(at):.1f},{y(previous):.1f}")
+        out.append(f"{'M' if previous is None else 'L'}{x(at):.1f},{y(rank):.1f}")
+        previous = rank
+    return " ".join(out)
 
 
 def _due_cell(service: str, due: list[dict[str, Any]]) -> str:
@@ -88,14 +116,8 @@ def _timeline(
 ) -> str:
     """The level as a step line on a time axis: history solid, then the forecast (if
     nothing is renewed) dashed in another colour, from the latest evaluation onwards."""
-    from datetime import UTC, datetime
-
-    def when(at: str) -> datetime:
-        moment = datetime.fromisoformat(at)
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # history is UTC
-
-    points = [(when(at), rank) for at, rank in past]
-    ahead = [(when(at), rank) for at, rank in future]
+    points = [(_when(at), rank) for at, rank in past]
+    ahead = [(_when(at), rank) for at, rank in future]
     if len(points) + len(ahead) < 2:
         return "<span class='muted'>—</span>"
     first, last = (points or ahead)[0][0], (ahead or points)[-1][0]
@@ -108,18 +130,9 @@ def _timeline(
     def y(rank: int) -> float:
         return height - 12 - (rank + 1) * scale
 
-    def steps(line: list[tuple[datetime, int]]) -> str:
-        out, previous = [], None
-        for at, rank in line:
-            if previous is not None:
-                out.append(f"L{x(at):.1f},{y(previous):.1f}")
-            out.append(f"{'M' if previous is None else 'L'}{x(at):.1f},{y(rank):.1f}")
-            previous = rank
-        return " ".join(out)
-
-    solid = f"<path d='{steps(points)}' fill='none' stroke='#2563eb' stroke-width='2'/>"
+    solid = f"<path d='{_steps(points, x, y)}' fill='none' stroke='#2563eb' stroke-width='2'/>"
     dashed = (
-        f"<path d='{steps(ahead)}' fill='none' stroke='#b45309' stroke-width='2' "
+        f"<path d='{_steps(ahead, x, y)}' fill='none' stroke='#b45309' stroke-width='2' "
         "stroke-dasharray='5 4'/>"
         if len(ahead) > 1
         else ""
@@ -133,4 +146,26 @@ def _timeline(
     return (
         f"<svg width='{width}' height='{height}' role='img' "
         "aria-label='level over time, and forecast'>" + solid + dashed + label + "</svg>"
+    )
+
+
+def _pager(page: int, size: int, total: int, filters: dict[str, str | None]) -> str:
+    """Links to the previous and next pages, keeping the filters."""
+    pages = max(1, -(-total // size))
+    if pages == 1:
+        return ""
+    kept = {k: v for k, v in filters.items() if v}
+
+    def link(to: int, text: str) -> str:
+        query = urllib.parse.urlencode({**kept, "page": to})
+        return f"<a href='?{_e(query)}'>{text}</a>"
+
+    first = (page - 1) * size + 1
+    shown = f"services {first}–{min(page * size, total)} of {total}" if page <= pages else ""
+    return (
+        "<p class='pager'>"
+        + (link(min(page - 1, pages), "← previous") + " " if page > 1 else "")
+        + f"<span class='muted'>{shown or f'page {page} of {pages}'}</span>"
+        + (" " + link(page + 1, "next →") if page < pages else "")
+        + "</p>"
     )

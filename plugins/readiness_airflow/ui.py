@@ -30,11 +30,16 @@ from readiness_airflow.pagebits import (
     _e,
     _lapse_cell,
     _link,
+    _pager,
     _spark,
     _timeline,
 )
 
 PREFIX = "readiness__"
+#: Services a portfolio page shows, and the most one JSON page returns: every figure of a
+#: page is read for its services only, so a page costs the same at any portfolio size.
+PAGE = 100
+API_PAGE = 1000
 
 # No built-in /docs, /redoc or /openapi.json: they answer without a user, and Swagger's page
 # loads its JavaScript from a public CDN. The schema is served below, behind the same auth.
@@ -77,15 +82,26 @@ def openapi_schema(visible: Visible) -> dict[str, Any]:
     return app.openapi()
 
 
-@app.get("/api/v1/services", summary="Every service you may read: level, target, trend, due")
-def api_services(visible: Visible) -> dict[str, Any]:
+@app.get("/api/v1/services", summary="The services you may read: level, target, trend, due")
+def api_services(
+    visible: Visible,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=API_PAGE)] = API_PAGE,
+) -> dict[str, Any]:
+    """By name, ``limit`` from ``offset``; ``total`` counts them all, ``next_offset`` is
+    where the next page starts (None after the last)."""
     from readiness.audit.portfolio import portfolio
 
-    rows, queries = portfolio(_history(), _now(), visible)
-    ahead = _next_lapses()
+    found = portfolio(_history(), _now(), visible, offset=offset, limit=limit)
+    ahead = _next_lapses([r.service for r in found.rows])
+    end = offset + len(found.rows)
     return {
-        "services": [{**r.as_json(), "next_lapse": ahead.get(r.service)} for r in rows],
-        "queries": queries + 1,
+        "services": [{**r.as_json(), "next_lapse": ahead.get(r.service)} for r in found.rows],
+        "total": found.total,
+        "below_target": found.below_target,
+        "offset": offset,
+        "next_offset": end if end < found.total else None,
+        "queries": found.queries + (1 if found.rows else 0),
     }
 
 
@@ -127,9 +143,11 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return dict(jsonable(row))
 
 
-def _next_lapses() -> dict[str, dict[str, Any] | None]:
+def _next_lapses(services: list[str]) -> dict[str, dict[str, Any] | None]:
     """Each service's next lapse within 30 days (``LevelLapse.as_json``; None: none
-    forecast), from its latest evaluation, in one query for the whole portfolio."""
+    forecast), from its latest evaluation, in one query for the page's services."""
+    if not services:
+        return {}
     from readiness.audit.forecast import latest_forecasts
     from readiness.audit.portfolio import TREND_DAYS
     from readiness.spec.config import load_settings
@@ -138,7 +156,9 @@ def _next_lapses() -> dict[str, dict[str, Any] | None]:
     settings = load_settings()
     catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
     now = _now()
-    found = latest_forecasts(catalog, _history(), now, 30, now - timedelta(days=TREND_DAYS))
+    found = latest_forecasts(
+        catalog, _history(), now, 30, now - timedelta(days=TREND_DAYS), services
+    )
     return {s: f.next.as_json() if f.next else None for s, f in found.items()}
 
 
@@ -199,7 +219,10 @@ def portfolio_page(
     visible: Visible,
     team: Annotated[str | None, Query(max_length=200)] = None,
     level: Annotated[str | None, Query(max_length=50)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
+    """The portfolio, ``PAGE`` services a page by name; the filters and the counts span
+    every page, a column's sort the page shown."""
     from readiness.audit.portfolio import portfolio
     from readiness.spec.config import load_settings
     from readiness.spec.loader import load_catalog_cached
@@ -208,18 +231,22 @@ def portfolio_page(
     catalog = load_catalog_cached(settings.checklist_paths, settings.service_paths)
     # only the teams of services this user may read: the filter must not list the others
     teams = {name: s.owner_team for name, s in catalog.specs.items() if name in visible}
-    rows, queries = portfolio(_history(), _now(), visible)
-    ahead = _next_lapses()
-    queries += 1
-    rows = [
-        r
-        for r in rows
-        if (not team or teams.get(r.service) == team) and (not level or r.level == level)
-    ]
-    below = sum(r.below_target for r in rows)
+    found = portfolio(
+        _history(),
+        _now(),
+        visible,
+        matches=lambda service, at: (
+            (not team or teams.get(service) == team) and (not level or at == level)
+        ),
+        offset=(page - 1) * PAGE,
+        limit=PAGE,
+    )
+    rows = found.rows
+    ahead = _next_lapses([r.service for r in rows])
+    queries = found.queries + (1 if rows else 0)
     out = [
         "<h1>Readiness</h1>",
-        f"<p>{len(rows)} service(s), <b>{below}</b> below target. "
+        f"<p>{found.total} service(s), <b>{found.below_target}</b> below target. "
         f"<span class='muted'>{queries} queries</span></p>",
         "<form method='get'>team <select name='team'><option value=''>all</option>",
         *(
@@ -278,6 +305,7 @@ def portfolio_page(
             "</tr>"
         )
     out.append("</tbody></table>")
+    out.append(_pager(page, PAGE, found.total, {"team": team, "level": level}))
     return _page("Readiness", "\n".join(out))
 
 

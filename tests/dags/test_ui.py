@@ -203,6 +203,34 @@ def test_the_team_filter_lists_only_the_teams_of_services_you_may_read(api: Any)
     assert "storage-platform" in page and "ops-experience" not in page
 
 
+def test_the_portfolio_comes_in_pages_that_count_every_service(api: Any) -> None:
+    headers = _token(api, "admin")
+    whole = api.get("/readiness/api/v1/services", headers=headers).json()
+    first = api.get("/readiness/api/v1/services?limit=1", headers=headers).json()
+    second = api.get("/readiness/api/v1/services?offset=1&limit=1", headers=headers).json()
+    assert [r["service"] for r in first["services"]] == [FSS]
+    assert [r["service"] for r in second["services"]] == [MNT]
+    assert (first["total"], first["next_offset"], second["next_offset"]) == (2, 1, None)
+    assert first["below_target"] == whole["below_target"] == second["below_target"]
+    assert second["services"][0] == whole["services"][1]  # a page's row is the same row
+    assert api.get("/readiness/api/v1/services?limit=0", headers=headers).status_code == 422
+    beyond = api.get("/readiness/api/v1/services?offset=5", headers=headers).json()
+    assert beyond["services"] == [] and beyond["total"] == 2 and beyond["queries"] == 1
+    page = api.get("/readiness/?page=2", headers=headers).text  # one page of 100 holds both
+    assert "2 service(s)" in page and FSS not in page.split("<tbody>")[1]
+
+
+def test_the_pager_keeps_the_filters_and_stops_at_the_ends() -> None:
+    from readiness_airflow.pagebits import _pager
+
+    assert _pager(1, 100, 100, {}) == ""  # one page: no pager
+    first = _pager(1, 100, 250, {"team": "ops & co", "level": None})
+    assert "previous" not in first and "services 1–100 of 250" in first
+    assert "href='?team=ops+%26+co&amp;page=2'" in first
+    last = _pager(3, 100, 250, {})
+    assert "next" not in last and "services 201–250 of 250" in last and "page=2" in last
+
+
 def test_a_link_that_is_not_http_or_gs_is_shown_as_text() -> None:
     from readiness_airflow.ui import _link
 

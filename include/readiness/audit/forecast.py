@@ -5,6 +5,7 @@ shorter ``max_age`` shortens the clock)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -49,12 +50,14 @@ FROM {dataset}.item_results AS r
 JOIN (
   SELECT service, run_id, evaluated_at, achieved_level, target_level
   FROM {dataset}.evaluations
-  WHERE evaluated_at <= @now AND evaluated_at >= @since
+  WHERE evaluated_at <= @now AND evaluated_at >= @since{only}
   QUALIFY ROW_NUMBER() OVER (PARTITION BY service ORDER BY evaluated_at DESC, run_id DESC) = 1
 ) AS last ON last.run_id = r.run_id AND last.evaluated_at = r.evaluated_at
 WHERE r.evaluated_at >= @since
 ORDER BY r.service, r.required_rank, r.item_id
 """
+#: What narrows ``LATEST_CLOCK_ITEMS`` to some services (a page of the portfolio).
+_ONLY = " AND service IN UNNEST(@services)"
 
 
 def service_forecast(
@@ -80,12 +83,22 @@ def service_forecast(
 
 
 def latest_forecasts(
-    catalog: Catalog, history: HistoryStore, now: datetime, days: int, since: datetime
+    catalog: Catalog,
+    history: HistoryStore,
+    now: datetime,
+    days: int,
+    since: datetime,
+    services: Sequence[str] | None = None,
 ) -> dict[str, Forecast]:
-    """Each service's forecast from its latest evaluation in ``[since, now]``, as of that
-    evaluation: one query for the whole portfolio."""
+    """Each service's forecast (of ``services``, or every one) from its latest evaluation
+    in ``[since, now]``, as of that evaluation: one query for the whole portfolio."""
     by_service: dict[str, list[dict[str, Any]]] = {}
-    for row in history.select(LATEST_CLOCK_ITEMS, now=now, since=since):
+    if services is None:
+        rows = history.select(LATEST_CLOCK_ITEMS.replace("{only}", ""), now=now, since=since)
+    else:
+        sql = LATEST_CLOCK_ITEMS.replace("{only}", _ONLY)
+        rows = history.select(sql, now=now, since=since, services=list(services))
+    for row in rows:
         by_service.setdefault(row["service"], []).append(row)
     found: dict[str, Forecast] = {}
     for service, rows in by_service.items():
