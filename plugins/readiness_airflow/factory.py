@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -452,6 +453,7 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
     # triggers: that scan was two thirds of a task's parse time (Airflow's dag-processor
     # and LocalExecutor freeze the same way).
     gc.freeze()
+    started = time.monotonic()
     settings = settings or load_settings()
     if catalog is None:
         only = _only_the_dag_being_run(settings)
@@ -485,7 +487,27 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         dags[RETENTION_DAG_ID] = retention_dag(settings.metadata_retention_days)
     if settings.history_transfer:
         dags[TRANSFER_DAG_ID] = _transfer_dag(settings)
+    warn_near_import_timeout(time.monotonic() - started, len(dags))
     return dags
+
+
+def warn_near_import_timeout(seconds: float, count: int) -> str | None:
+    """Say so when building every DAG took over half of Airflow's ``dagbag_import_timeout``
+    (30 s by default; 10,000 specs take about 25 s): past it the DAG file is an import error
+    and every service's DAG goes at once. The warning, or None."""
+    from airflow.configuration import conf
+
+    limit = conf.getfloat("core", "dagbag_import_timeout", fallback=30.0)
+    if limit <= 0 or seconds <= limit / 2:
+        return None
+    message = (
+        f"readiness: building {count} DAGs took {seconds:.1f} s of the {limit:.0f} s "
+        "dagbag_import_timeout; raise AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT (and "
+        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT above it) before the fleet grows: "
+        "past it, every readiness DAG is an import error (docs/scale.md)"
+    )
+    log.warning(message)
+    return message
 
 
 def _transfer_dag(settings: Settings) -> DAG:
