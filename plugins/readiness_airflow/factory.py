@@ -25,6 +25,7 @@ from readiness.spec.config import Settings, load_settings
 from readiness.spec.loader import Catalog, load_catalog, load_service_catalog_cached
 from readiness.spec.overrides import sources
 from readiness.support.errors import ConfigError, Problem
+from readiness_airflow.parsing import warn_near_import_timeout
 from readiness_airflow.retention import RETENTION_DAG_ID, retention_dag
 from readiness_airflow.transfer import TRANSFER_DAG_ID, transfer_dag
 
@@ -489,25 +490,6 @@ def build_dags(settings: Settings | None = None, catalog: Catalog | None = None)
         dags[TRANSFER_DAG_ID] = _transfer_dag(settings)
     warn_near_import_timeout(time.monotonic() - started, len(dags))
     return dags
-
-
-def warn_near_import_timeout(seconds: float, count: int) -> str | None:
-    """Say so when building every DAG took over half of Airflow's ``dagbag_import_timeout``
-    (30 s by default; 10,000 specs take about 25 s): past it the DAG file is an import error
-    and every service's DAG goes at once. The warning, or None."""
-    from airflow.configuration import conf
-
-    limit = conf.getfloat("core", "dagbag_import_timeout", fallback=30.0)
-    if limit <= 0 or seconds <= limit / 2:
-        return None
-    message = (
-        f"readiness: building {count} DAGs took {seconds:.1f} s of the {limit:.0f} s "
-        "dagbag_import_timeout; raise AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT (and "
-        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT above it) before the fleet grows: "
-        "past it, every readiness DAG is an import error (docs/scale.md)"
-    )
-    log.warning(message)
-    return message
 
 
 def _transfer_dag(settings: Settings) -> DAG:

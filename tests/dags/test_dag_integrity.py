@@ -263,17 +263,17 @@ def test_the_daily_tick_spreads_by_service_inside_its_hour() -> None:
 def test_a_build_near_airflows_import_timeout_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     """At 10,000 specs the build takes most of the default 30 s: the log says which
     setting to raise before the whole fleet's DAGs become one import error."""
-    from readiness_airflow import factory
+    from readiness_airflow import factory, parsing
 
     monkeypatch.delenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", raising=False)
-    assert factory.warn_near_import_timeout(14.0, 10_003) is None  # under half of 30 s
-    said = factory.warn_near_import_timeout(25.0, 10_003)
+    assert parsing.warn_near_import_timeout(14.0, 10_003) is None  # under half of 30 s
+    said = parsing.warn_near_import_timeout(25.0, 10_003)
     assert said and "10003 DAGs took 25.0 s of the 30 s dagbag_import_timeout" in said
     monkeypatch.setenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
-    assert factory.warn_near_import_timeout(25.0, 10_003) is None
+    assert parsing.warn_near_import_timeout(25.0, 10_003) is None
     monkeypatch.setenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "0.0001")  # any build is slow
     logged: list[str] = []
-    monkeypatch.setattr(factory.log, "warning", lambda msg, *a: logged.append(msg % a))
+    monkeypatch.setattr(parsing.log, "warning", lambda msg, *a: logged.append(msg % a))
     dags = factory.build_dags()
     assert any(f"building {len(dags)} DAGs took" in m for m in logged), logged
     assert any("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT" in m for m in logged)
