@@ -6,6 +6,10 @@ import re
 
 from readiness.collectors.recognise import Guess, Wording, percent_threshold, rule
 
+#: Unless the text says otherwise: error budgets are exported once a day, some hours after
+#: the day ends, so a day's allowance would lapse every night before the export.
+MAX_AGE = "2d"
+
 
 def error_budget(w: Wording) -> Guess | None:
     if not re.search(r"error[- ]budget|budget (remaining|unburned)|\bburn rate", w.lowered):
@@ -21,7 +25,7 @@ def error_budget(w: Wording) -> Guess | None:
                 }
             }
         ],
-        w.stated_max_age or "1d",
+        w.stated_max_age or MAX_AGE,
     ), "which SLO and what budget: the document's threshold was not read"
 
 
@@ -41,7 +45,7 @@ def slo_target(w: Wording) -> Guess | None:
             {"expect_column_values_to_be_between": {"column": "objective", "min_value": objective}},
             {"expect_column_values_to_be_between": {"column": "budget_remaining", "min_value": 0}},
         ],
-        w.stated_max_age or "1d",
+        w.stated_max_age or MAX_AGE,
     ), f"which SLO: objective {threshold.percent:g} % read from the text"
 
 
